@@ -1,0 +1,228 @@
+"""The scorer contract and the multi-head attention module built around it.
+
+Every attention variant in tsattn only changes the *scoring function*: how the pre-softmax
+logits ``S (B, H, T, T)`` are made from the tokens. A scorer owns its query/key-side
+parameters; :class:`MultiHeadAttention` owns everything else (value projection, mask,
+softmax, dropout, ``A @ V``, head merge and output projection).
+
+Two paths compute the same result:
+
+* the *fast path* (:meth:`MultiHeadAttention.forward`): when the scores are a dot product of
+  transformed vectors, ``S = scale * q @ k^T``, PyTorch's fused
+  ``scaled_dot_product_attention`` (SDPA) is called on ``q`` and ``k``;
+* the *reference path* (:meth:`MultiHeadAttention.attend`): explicit ``softmax(S) @ V``,
+  which also returns the scores and weights (for residual attention, plots and debugging).
+
+Tests prove that both paths agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class QueryKey:
+    """Transformed queries and keys whose scaled dot product is the score.
+
+    ``q`` and ``k`` have shape (B, H, T, E); the score is ``scale * q @ k^T``. ``E`` may
+    differ from the value head width.
+    """
+
+    q: Tensor
+    k: Tensor
+    scale: float
+
+
+@dataclass(frozen=True)
+class AttentionOutput:
+    """What the reference path returns.
+
+    Attributes:
+        output: (B, T, D) attention output after the output projection.
+        scores: (B, H, T, T) pre-softmax logits, score bias added, mask not applied.
+        weights: (B, H, T, T) attention probabilities (mask applied, before dropout).
+    """
+
+    output: Tensor
+    scores: Tensor
+    weights: Tensor
+
+
+def _check_positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class AttentionScorer(nn.Module):
+    """Base class of every scoring function.
+
+    Subclasses implement :meth:`query_key` (separable scorers) or override :meth:`scores`
+    and set ``separable = False``. :meth:`allowed` gives the mask (True = may attend).
+
+    Args:
+        d_model: token width D.
+        n_heads: number of heads H; must divide ``d_model``.
+        seq_len: the sequence length T the layer is built for (used for validation and FLOP
+            counts; scorers accept other lengths at run time where their math allows).
+        causal: if True, position i attends only to positions j <= i.
+        qk_norm: apply a LayerNorm to queries and keys (per head) before scoring.
+    """
+
+    separable: ClassVar[bool] = True
+    #: True when :meth:`allowed` is more than the plain causal/None mask (e.g. a window).
+    custom_mask: ClassVar[bool] = False
+
+    def __init__(
+        self, d_model: int, n_heads: int, seq_len: int, causal: bool = False, qk_norm: bool = False
+    ):
+        super().__init__()
+        self.d_model = _check_positive_int("d_model", d_model)
+        self.n_heads = _check_positive_int("n_heads", n_heads)
+        self.seq_len = _check_positive_int("seq_len", seq_len)
+        if d_model % n_heads:
+            raise ValueError(
+                f"d_model ({d_model}) must be divisible by n_heads ({n_heads}); "
+                f"pick n_heads among the divisors of {d_model}"
+            )
+        self.causal = bool(causal)
+        self.qk_norm = bool(qk_norm)
+
+    @property
+    def head_dim(self) -> int:
+        """Per-head width d = D / H."""
+        return self.d_model // self.n_heads
+
+    def query_key(self, x: Tensor) -> QueryKey:
+        """(B, T, D) -> transformed queries and keys, each (B, H, T, E)."""
+        raise NotImplementedError(f"{type(self).__name__} has no separable query/key form")
+
+    def scores(self, x: Tensor) -> Tensor:
+        """(B, T, D) -> (B, H, T, T) pre-softmax logits (scale applied, mask not)."""
+        qk = self.query_key(x)
+        return qk.scale * (qk.q @ qk.k.transpose(-2, -1))
+
+    def allowed(self, seq_len: int, device: torch.device) -> Tensor | None:
+        """(T, T) boolean mask, True where i may attend to j; None when all pairs may."""
+        if not self.causal:
+            return None
+        return torch.ones(seq_len, seq_len, dtype=torch.bool, device=device).tril()
+
+    def score_flops(self, seq_len: int | None = None) -> int:
+        """Multiply-adds to form the (H, T, T) logits of one sequence from its q/k vectors."""
+        raise NotImplementedError
+
+    def _split_heads(self, x: Tensor, width: int) -> Tensor:
+        # (B, T, H*width) -> (B, H, T, width)
+        b, t, _ = x.shape
+        return x.view(b, t, self.n_heads, width).transpose(1, 2)
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.dim() != 3 or x.shape[-1] != self.d_model:
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (batch, seq_len, {self.d_model}), "
+                f"got {tuple(x.shape)}"
+            )
+
+
+class MultiHeadAttention(nn.Module):
+    """Multi-head attention around a pluggable :class:`AttentionScorer`.
+
+    Args:
+        scorer: the scoring function (owns the query/key side).
+        dropout: dropout probability on the attention weights.
+        bias: whether the value and output projections have a bias.
+    """
+
+    def __init__(self, scorer: AttentionScorer, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"attention dropout must be in [0, 1), got {dropout}")
+        self.scorer = scorer
+        self.dropout = float(dropout)
+        self.value = nn.Linear(scorer.d_model, scorer.d_model, bias=bias)
+        self.out = nn.Linear(scorer.d_model, scorer.d_model, bias=bias)
+
+    @property
+    def d_model(self) -> int:
+        return self.scorer.d_model
+
+    @property
+    def n_heads(self) -> int:
+        return self.scorer.n_heads
+
+    def scores(self, x: Tensor) -> Tensor:
+        """(B, T, D) -> (B, H, T, T) pre-softmax logits (scale and normaliser applied, no mask)."""
+        return self.scorer.scores(x)
+
+    def forward(self, x: Tensor, score_bias: Tensor | None = None) -> Tensor:
+        """(B, T, D) -> (B, T, D), by the fastest exact path.
+
+        ``score_bias`` (broadcastable to (B, H, T, T)) is added to the logits before the
+        softmax, as in residual attention.
+        """
+        self.scorer._check_input(x)
+        if not self.scorer.separable:
+            return self.attend(x, score_bias).output
+        b, t, _ = x.shape
+        qk = self.scorer.query_key(x)
+        v = self.scorer._split_heads(self.value(x), self.scorer.head_dim)  # (B, H, T, d)
+        mask = self.scorer.allowed(t, x.device)
+        is_causal = False
+        if score_bias is not None:
+            attn_mask = score_bias.to(qk.q.dtype)
+            if mask is not None:
+                attn_mask = attn_mask.masked_fill(~mask, float("-inf"))
+        elif self.scorer.causal and not self.scorer.custom_mask:
+            attn_mask, is_causal = None, True
+        else:
+            attn_mask = mask
+        y = F.scaled_dot_product_attention(
+            qk.q,
+            qk.k,
+            v,
+            attn_mask=attn_mask,
+            dropout_p=self.dropout if self.training else 0.0,
+            is_causal=is_causal,
+            scale=qk.scale,
+        )  # (B, H, T, d)
+        return self.out(y.transpose(1, 2).reshape(b, t, self.d_model))
+
+    def attend(self, x: Tensor, score_bias: Tensor | None = None) -> AttentionOutput:
+        """Reference path: explicit ``softmax(scores) @ V``, returning scores and weights."""
+        self.scorer._check_input(x)
+        b, t, _ = x.shape
+        scores = self.scorer.scores(x)  # (B, H, T, T)
+        if score_bias is not None:
+            scores = scores + score_bias
+        mask = self.scorer.allowed(t, x.device)
+        masked = scores if mask is None else scores.masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(masked, dim=-1)  # (B, H, T, T)
+        dropped = F.dropout(weights, self.dropout, self.training)
+        v = self.scorer._split_heads(self.value(x), self.scorer.head_dim)  # (B, H, T, d)
+        y = (dropped @ v).transpose(1, 2).reshape(b, t, self.d_model)  # (B, T, D)
+        return AttentionOutput(output=self.out(y), scores=scores, weights=weights)
+
+    def num_parameters(self, scoring_only: bool = False) -> int:
+        """Number of trainable parameters (of the scorer alone when ``scoring_only``)."""
+        module = self.scorer if scoring_only else self
+        return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+    def score_flops(self, seq_len: int | None = None) -> int:
+        """Multiply-adds forming one sequence's logits (all heads) at ``seq_len``."""
+        return self.scorer.score_flops(seq_len)
+
+    def extra_repr(self) -> str:
+        return f"dropout={self.dropout}"
+
+
+def default_scale(width: int) -> float:
+    """The usual 1/sqrt(width) logit scale."""
+    return 1.0 / math.sqrt(width)
