@@ -1,0 +1,120 @@
+"""Pluggable attention: a registry of scoring functions and the factory that builds them.
+
+>>> from tsattn.attention import create_attention, list_attention
+>>> list_attention()
+['bilinear_mlr', 'btt', 'mlr', 'sliding', 'softmax']
+>>> attn = create_attention("mlr", d_model=16, n_heads=4, seq_len=42)
+>>> attn.scorer.ranks
+[2, 1, 1]
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+from tsattn.attention.base import (
+    AttentionOutput,
+    AttentionScorer,
+    MultiHeadAttention,
+    QueryKey,
+)
+from tsattn.attention.bilinear_mlr import BilinearMLRScorer
+from tsattn.attention.btt import BTTScorer
+from tsattn.attention.mlr import MLRScorer, default_mlr_ranks
+from tsattn.attention.sliding import SlidingWindowScorer
+from tsattn.attention.softmax import SoftmaxScorer
+from tsattn.registry import Registry
+
+ATTENTION: Registry[type[AttentionScorer]] = Registry("attention")
+ATTENTION.register("softmax")(SoftmaxScorer)
+ATTENTION.register("sliding")(SlidingWindowScorer)
+ATTENTION.register("mlr")(MLRScorer)
+ATTENTION.register("btt")(BTTScorer)
+ATTENTION.register("bilinear_mlr")(BilinearMLRScorer)
+
+AttentionSpec = str | type[AttentionScorer] | AttentionScorer | MultiHeadAttention
+
+
+def list_attention() -> list[str]:
+    """The registered attention names."""
+    return ATTENTION.names()
+
+
+def create_attention(
+    name_or_class_or_instance: AttentionSpec,
+    d_model: int,
+    n_heads: int,
+    seq_len: int,
+    causal: bool = False,
+    **options,
+) -> MultiHeadAttention:
+    """Build a :class:`MultiHeadAttention` around a scorer.
+
+    Args:
+        name_or_class_or_instance: a registered name (see :func:`list_attention`), a scorer
+            class, or an instance (a scorer or a ``MultiHeadAttention``), used as a prototype:
+            each call returns a deep copy, so layers never share weights.
+        d_model, n_heads, seq_len, causal: the layer's shape and masking.
+        **options: ``dropout`` (attention-weight dropout) and ``bias`` go to the
+            multi-head module; everything else (``qk_norm``, ``window``, ``ranks``,
+            ``block_sizes``, ``scale``, ``normalize``, ``rank``) to the scorer.
+
+    Raises:
+        ValueError: unknown name (the message lists the valid ones), bad options, or an
+            instance whose shape does not match.
+    """
+    dropout = options.pop("dropout", 0.0)
+    bias = options.pop("bias", True)
+    spec = name_or_class_or_instance
+    if isinstance(spec, MultiHeadAttention):
+        _check_instance_shape(spec.scorer, d_model, n_heads)
+        return copy.deepcopy(spec)
+    if isinstance(spec, AttentionScorer):
+        _check_instance_shape(spec, d_model, n_heads)
+        return MultiHeadAttention(copy.deepcopy(spec), dropout=dropout, bias=bias)
+    cls = ATTENTION.get(spec) if isinstance(spec, str) else spec
+    if not (inspect.isclass(cls) and issubclass(cls, AttentionScorer)):
+        raise ValueError(
+            f"attention must be a name ({', '.join(list_attention())}), an AttentionScorer "
+            f"class or an instance; got {spec!r}"
+        )
+    _check_options(cls, options)
+    scorer = cls(d_model, n_heads, seq_len, causal=causal, **options)
+    return MultiHeadAttention(scorer, dropout=dropout, bias=bias)
+
+
+def _check_options(cls: type[AttentionScorer], options: dict) -> None:
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self", "d_model", "n_heads"}
+    accepted -= {"seq_len", "causal"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {unknown} for attention {cls.__name__}; "
+            f"accepted: {sorted(accepted | {'dropout', 'bias'})}"
+        )
+
+
+def _check_instance_shape(scorer: AttentionScorer, d_model: int, n_heads: int) -> None:
+    if (scorer.d_model, scorer.n_heads) != (d_model, n_heads):
+        raise ValueError(
+            f"attention instance was built for d_model={scorer.d_model}, "
+            f"n_heads={scorer.n_heads}, but the layer needs d_model={d_model}, n_heads={n_heads}"
+        )
+
+
+__all__ = [
+    "ATTENTION",
+    "AttentionOutput",
+    "AttentionScorer",
+    "BTTScorer",
+    "BilinearMLRScorer",
+    "MLRScorer",
+    "MultiHeadAttention",
+    "QueryKey",
+    "SlidingWindowScorer",
+    "SoftmaxScorer",
+    "create_attention",
+    "default_mlr_ranks",
+    "list_attention",
+]

@@ -1,0 +1,214 @@
+"""Sequence Multi-Level Low-Rank (MLR) attention (ATTENTION.md section 3).
+
+Each head's T x T score matrix is a multi-level low-rank matrix over positions: the head's
+q and k (width d) are split along features into slices of widths r_0 ... r_{L-1}
+(sum = d); level l cuts the positions into contiguous blocks and only pairs in the same
+level-l block get the level-l term::
+
+    S_h(i, j) = nu(i, j) * sum_l [blk_l(i) == blk_l(j)] * c_l * q_h^(l)(i) . k_h^(l)(j)
+
+Nearby positions share blocks at every level and use all d features; distant positions
+share only the global level 0 and interact through the rank-r_0 slice. The parameters are
+exactly those of standard attention.
+
+Fast path: with augmented vectors ``q~_i = [c_0 q0_i | onehot(blk_1(i)) (x) c_1 q1_i | ...]``
+(``k~`` likewise without c), ``q~_i . k~_j`` is the MLR score, so one fused SDPA call
+computes the attention. The block-divide normaliser (``normalize="levels"``) is not
+separable and uses explicit scores.
+
+>>> from tsattn.attention import create_attention
+>>> import torch
+>>> attn = create_attention("mlr", d_model=16, n_heads=4, seq_len=42, ranks=[2, 1, 1])
+>>> attn(torch.randn(3, 42, 16)).shape
+torch.Size([3, 42, 16])
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from tsattn.attention.base import QueryKey, default_scale
+from tsattn.attention.softmax import DenseQKScorer
+
+SCALES = ("uniform", "per_level")
+NORMALIZERS = ("none", "levels")
+
+
+def default_mlr_ranks(head_dim: int) -> list[int]:
+    """The default split of a head's width over levels.
+
+    Half of the width (rounded up) goes to the global level 0, the rest is split as evenly
+    as possible over two finer levels: d=4 -> [2, 1, 1], d=8 -> [4, 2, 2], d=6 -> [3, 2, 1],
+    d=3 -> [2, 1], d=2 -> [1, 1], d=1 -> [1] (a single level is standard attention).
+    Far patches keep a global low-rank channel while neighbours get the full width.
+    """
+    r0 = math.ceil(head_dim / 2)
+    rest = head_dim - r0
+    r1 = math.ceil(rest / 2)
+    return [r for r in (r0, r1, rest - r1) if r > 0]
+
+
+def block_ids(seq_len: int, n_levels: int, block_sizes: list[int] | None) -> list[Tensor]:
+    """Per level, the (T,) block index of each position.
+
+    Default: 2^l near-equal nested blocks, ``blk_l(i) = floor(i * 2^l / T)``, for any T.
+    With ``block_sizes``: ``blk_l(i) = floor(i / block_sizes[l])`` (ragged last block).
+    """
+    pos = torch.arange(seq_len)
+    if block_sizes is None:
+        return [(pos * 2**level) // seq_len for level in range(n_levels)]
+    return [pos // size for size in block_sizes]
+
+
+class MLRScorer(DenseQKScorer):
+    """Sequence MLR attention.
+
+    Args:
+        ranks: feature widths per level, summing to the head width d. Default:
+            :func:`default_mlr_ranks`.
+        block_sizes: optional block length per level (same length as ``ranks``). Default:
+            2^l near-equal blocks at level l.
+        scale: ``"uniform"`` (default; c_l = 1/sqrt(d) at every level, so one level is
+            exactly standard attention and the logits start at softmax's scale) or
+            ``"per_level"`` (c_l = 1/r_l, the paper's muP scale for its language models).
+        normalize: ``"none"`` (default) or ``"levels"``: divide each score by the number of
+            levels at which i and j share a block (the paper's block-divide).
+    """
+
+    def __init__(
+        self,
+        d_model,
+        n_heads,
+        seq_len,
+        causal=False,
+        qk_norm=False,
+        ranks: list[int] | None = None,
+        block_sizes: list[int] | None = None,
+        scale: str = "uniform",
+        normalize: str = "none",
+    ):
+        super().__init__(d_model, n_heads, seq_len, causal=causal, qk_norm=qk_norm)
+        self.ranks = self._check_ranks(ranks)
+        self.block_sizes = self._check_block_sizes(block_sizes)
+        if scale not in SCALES:
+            raise ValueError(f"mlr scale must be one of {SCALES}, got {scale!r}")
+        if normalize not in NORMALIZERS:
+            raise ValueError(f"mlr normalize must be one of {NORMALIZERS}, got {normalize!r}")
+        self.scale_mode, self.normalize = scale, normalize
+        self.separable = normalize == "none"
+        self._onehot_cache: dict[tuple, list[Tensor]] = {}
+
+    # ----------------------------------------------------------------- validation
+    def _check_ranks(self, ranks: list[int] | None) -> list[int]:
+        if ranks is None:
+            ranks = default_mlr_ranks(self.head_dim)
+            while len(ranks) > 1 and 2 ** (len(ranks) - 1) > self.seq_len:
+                ranks = ranks[:-2] + [ranks[-2] + ranks[-1]]  # too few positions: merge levels
+        ranks = [int(r) for r in ranks]
+        if not ranks or any(r <= 0 for r in ranks) or sum(ranks) != self.head_dim:
+            raise ValueError(
+                f"mlr ranks must be positive integers summing to the head width "
+                f"d_model / n_heads = {self.head_dim}; got {ranks} (sum {sum(ranks)}). "
+                f"For example ranks={default_mlr_ranks(self.head_dim)}"
+            )
+        return ranks
+
+    def _check_block_sizes(self, block_sizes: list[int] | None) -> list[int] | None:
+        if block_sizes is None:
+            if 2 ** (len(self.ranks) - 1) > self.seq_len:
+                raise ValueError(
+                    f"mlr with {len(self.ranks)} levels needs seq_len >= "
+                    f"{2 ** (len(self.ranks) - 1)}, got {self.seq_len}; use fewer ranks"
+                )
+            return None
+        sizes = [int(b) for b in block_sizes]
+        if len(sizes) != len(self.ranks):
+            raise ValueError(
+                f"mlr block_sizes needs one block length per level ({len(self.ranks)}), got {sizes}"
+            )
+        bad = [b for b in sizes if b <= 0 or b > self.seq_len]
+        if bad:
+            raise ValueError(
+                f"mlr block lengths must be in 1..seq_len={self.seq_len}; got {bad}: "
+                f"shorten them or raise seq_len"
+            )
+        return sizes
+
+    # ----------------------------------------------------------------- structure
+    @property
+    def n_levels(self) -> int:
+        return len(self.ranks)
+
+    def level_scales(self) -> list[float]:
+        """c_l for each level."""
+        if self.scale_mode == "uniform":
+            return [default_scale(self.head_dim)] * self.n_levels
+        return [1.0 / r for r in self.ranks]
+
+    def _onehots(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> list[Tensor]:
+        """Per level, the (T, n_blocks, 1) one-hot block membership, cached per shape."""
+        key = (seq_len, device, dtype)
+        if key not in self._onehot_cache:
+            ids = block_ids(seq_len, self.n_levels, self.block_sizes)
+            self._onehot_cache[key] = [
+                torch.nn.functional.one_hot(i, int(i.max()) + 1).to(device, dtype)[..., None]
+                for i in ids
+            ]
+        return self._onehot_cache[key]
+
+    def _slices(self, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
+        """(B, T, D) -> per level q_l, k_l of shape (B, H, T, r_l)."""
+        q, k = self.project(x)  # (B, H, T, d) each
+        return list(q.split(self.ranks, dim=-1)), list(k.split(self.ranks, dim=-1))
+
+    # ----------------------------------------------------------------- scoring
+    def query_key(self, x: Tensor) -> QueryKey:
+        qs, ks = self._slices(x)
+        b, h, t, _ = qs[0].shape
+        onehots = self._onehots(t, x.device, qs[0].dtype)
+        uniform = self.scale_mode == "uniform"
+        q_parts, k_parts = [], []
+        for q_l, k_l, c_l, onehot in zip(qs, ks, self.level_scales(), onehots, strict=True):
+            n_blocks = onehot.shape[1]
+            if not uniform:
+                q_l = q_l * c_l
+            # (B, H, T, 1, r) * (T, n, 1) -> (B, H, T, n, r) -> (B, H, T, n*r)
+            q_parts.append((q_l.unsqueeze(-2) * onehot).reshape(b, h, t, n_blocks * q_l.shape[-1]))
+            k_parts.append((k_l.unsqueeze(-2) * onehot).reshape(b, h, t, n_blocks * k_l.shape[-1]))
+        scale = default_scale(self.head_dim) if uniform else 1.0
+        return QueryKey(torch.cat(q_parts, dim=-1), torch.cat(k_parts, dim=-1), scale)
+
+    def scores(self, x: Tensor) -> Tensor:
+        """Explicit level sum of block-masked low-rank terms, normaliser applied."""
+        qs, ks = self._slices(x)
+        t = x.shape[1]
+        same = self.same_block(t, x.device)  # (L, T, T)
+        total = 0.0
+        for level, (q_l, k_l, c_l) in enumerate(zip(qs, ks, self.level_scales(), strict=True)):
+            total = total + same[level] * (c_l * (q_l @ k_l.transpose(-2, -1)))
+        if self.normalize == "levels":
+            shared = same.sum(0).clamp(min=1.0)  # (T, T): levels where i, j share a block
+            total = total / shared
+        return total
+
+    def same_block(self, seq_len: int, device: torch.device) -> Tensor:
+        """(L, T, T) float indicator that i and j share a level-l block."""
+        ids = torch.stack(block_ids(seq_len, self.n_levels, self.block_sizes)).to(device)
+        return (ids[:, :, None] == ids[:, None, :]).float()
+
+    def score_flops(self, seq_len: int | None = None) -> int:
+        t = seq_len or self.seq_len
+        ids = block_ids(t, self.n_levels, self.block_sizes)
+        per_head = sum(
+            r * int((torch.bincount(i) ** 2).sum()) for r, i in zip(self.ranks, ids, strict=True)
+        )
+        return self.n_heads * per_head
+
+    def extra_repr(self) -> str:
+        return (
+            f"ranks={self.ranks}, block_sizes={self.block_sizes}, scale={self.scale_mode!r}, "
+            f"normalize={self.normalize!r}, causal={self.causal}"
+        )
