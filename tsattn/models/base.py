@@ -1,0 +1,274 @@
+"""The Forecaster contract shared by every model: fit / predict / save / load.
+
+A forecaster takes the canonical long frame (``unique_id, ds, y``; names configurable) or a
+wide frame (a time column or DatetimeIndex plus one column per series), validates it through
+:func:`tsattn.read_series`, and returns forecasts as a long frame
+``unique_id, ds, <alias>`` in the original scale, dated after each series' last timestamp.
+
+Subclasses implement three hooks:
+
+* ``_fit(data, val_size)``: learn from a :class:`SeriesData`;
+* ``_predict(data, h) -> np.ndarray (n_series, h)``: forecast from the end of ``data``;
+* ``_get_state() / _set_state(meta, tensors)``: the fitted state, as JSON-able metadata and
+  named tensors (saved with safetensors, so loading never executes code from the file).
+
+Constructor arguments are stored as attributes of the same name (the scikit-learn
+convention): :meth:`Forecaster.get_params` reads them back, which is what ``save`` writes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tsattn.registry import Registry
+
+MODELS: Registry[type[Forecaster]] = Registry("model")
+FORMAT_NAME, FORMAT_VERSION = "tsattn-forecaster", 1
+
+
+def register_model(name: str) -> Callable[[type[Forecaster]], type[Forecaster]]:
+    """Class decorator: make a forecaster buildable by name (CLI, benchmark runner)."""
+
+    def decorator(cls: type[Forecaster]) -> type[Forecaster]:
+        cls.registry_name = name
+        return MODELS.register(name)(cls)
+
+    return decorator
+
+
+@dataclass
+class SeriesData:
+    """Validated series, one entry per ``unique_id``, in first-appearance order."""
+
+    ids: list[str]
+    values: list[np.ndarray]  # each (n_i,) float64, original scale
+    last_ds: list[pd.Timestamp]
+    freqs: list[str]
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def min_length(self) -> int:
+        return min(len(v) for v in self.values)
+
+    @classmethod
+    def from_long(cls, frame: pd.DataFrame) -> SeriesData:
+        """Split a validated canonical long frame (``unique_id, ds, y``) into series."""
+        ids, values, last_ds, freqs = [], [], [], []
+        for uid, group in frame.groupby("unique_id", sort=False):
+            ds = pd.DatetimeIndex(group["ds"])
+            ids.append(str(uid))
+            values.append(group["y"].to_numpy(dtype=np.float64))
+            last_ds.append(ds[-1])
+            freqs.append(_series_freq(ds, str(uid)))
+        return cls(ids, values, last_ds, freqs)
+
+
+def _series_freq(ds: pd.DatetimeIndex, uid: str) -> str:
+    freq = pd.infer_freq(ds) if len(ds) >= 3 else None
+    if freq is None:
+        raise ValueError(
+            f"cannot infer the frequency of series {uid!r}; pass freq= (e.g. 'h', 'D') "
+            f"or make its timestamps regular"
+        )
+    return freq
+
+
+class Forecaster:
+    """Base class of every tsattn forecaster.
+
+    Args:
+        h: forecast horizon (steps); ``predict`` may ask for fewer (or more, where the
+            model allows).
+        alias: name of the forecast column (default: the class name).
+        id_col, time_col, target_col: column names of long input frames.
+        freq: pandas frequency of the series (inferred when None).
+        fill: missing-value policy passed to :func:`tsattn.read_series` (None: NaN is an
+            error).
+    """
+
+    registry_name: ClassVar[str] = ""
+    #: True when predict can go beyond the h given at construction.
+    supports_longer_horizon: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        h: int,
+        alias: str | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        freq: str | None = None,
+        fill: str | None = None,
+    ):
+        self.h = _check_horizon(h)
+        self.alias = alias
+        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+        self.freq, self.fill = freq, fill
+        self._history: SeriesData | None = None
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def name(self) -> str:
+        """The forecast column's name."""
+        return self.alias or type(self).__name__
+
+    def fit(self, df: pd.DataFrame, val_size: int | None = None) -> Forecaster:
+        """Fit on a long or wide frame; ``val_size`` steps per series are held out for
+        early stopping by models that use a validation split."""
+        data = self._series(df)
+        self._check_lengths(data, val_size or 0)
+        self._fit(data, val_size)
+        self._history = data
+        return self
+
+    def predict(self, df: pd.DataFrame | None = None, h: int | None = None) -> pd.DataFrame:
+        """Forecast ``h`` steps (default: the model's h) after the end of each series.
+
+        With ``df``, forecasts start from the end of that history (no refit); otherwise from
+        the end of the training data.
+        """
+        if self._history is None:
+            raise ValueError(f"{self.name} is not fitted: call fit(df) before predict()")
+        h = self._check_predict_horizon(h)
+        data = self._series(df) if df is not None else self._history
+        if df is not None:
+            self._check_predict_lengths(data)
+        values = np.asarray(self._predict(data, h), dtype=np.float64)  # (n_series, h)
+        return self._forecast_frame(data, values)
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments, read from the attributes of the same name."""
+        params = {}
+        for cls in type(self).__mro__:
+            if cls is object:
+                continue
+            for pname in inspect.signature(cls.__init__).parameters:
+                if pname not in ("self", "args", "kwargs") and hasattr(self, pname):
+                    params.setdefault(pname, getattr(self, pname))
+        return params
+
+    def save(self, path: str | Path) -> Path:
+        """Save config and fitted state to one safetensors file (see :func:`load`)."""
+        from tsattn.models.persistence import save_forecaster
+
+        return save_forecaster(self, path)
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, data: SeriesData, val_size: int | None) -> None:
+        raise NotImplementedError
+
+    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Fitted state as (JSON-able metadata, name -> torch.Tensor)."""
+        return {}, {}
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        """Restore what :meth:`_get_state` returned."""
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        """Shortest series ``fit`` accepts."""
+        return self.h + val_size + 1
+
+    def min_history_length(self) -> int:
+        """Shortest history ``predict(df)`` accepts."""
+        return 1
+
+    # ------------------------------------------------------------------ helpers
+    def _series(self, df: pd.DataFrame) -> SeriesData:
+        from tsattn.datasets import read_series
+
+        if not isinstance(df, pd.DataFrame):
+            raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        is_long = {self.id_col, self.target_col} <= set(df.columns)
+        if is_long:
+            frame = read_series(
+                df,
+                time_col=self.time_col,
+                id_col=self.id_col,
+                target_col=self.target_col,
+                freq=self.freq,
+                fill=self.fill,
+            )
+        else:
+            time_col = self.time_col if self.time_col in df.columns else None
+            frame = read_series(df, time_col=time_col, freq=self.freq, fill=self.fill)
+        return SeriesData.from_long(frame)
+
+    def _check_lengths(self, data: SeriesData, val_size: int) -> None:
+        need = self.min_train_length(val_size)
+        short = [(i, len(v)) for i, v in zip(data.ids, data.values) if len(v) < need]
+        if short:
+            uid, n = short[0]
+            raise ValueError(
+                f"series {uid!r} has {n} observations but {self.name} needs at least {need} "
+                f"(input size + h + validation); {len(short)} series are too short. "
+                f"Use a smaller input_size/h/val_size or longer series"
+            )
+
+    def _check_predict_lengths(self, data: SeriesData) -> None:
+        need = self.min_history_length()
+        if data.min_length < need:
+            raise ValueError(
+                f"predict needs at least {need} observations per series as history; "
+                f"the shortest given series has {data.min_length}"
+            )
+
+    def _check_predict_horizon(self, h: int | None) -> int:
+        if h is None:
+            return self.h
+        h = _check_horizon(h)
+        if h > self.h and not self.supports_longer_horizon:
+            raise ValueError(
+                f"{self.name} was built for h={self.h} and cannot forecast h={h}; "
+                f"create the model with h={h}"
+            )
+        return h
+
+    def _forecast_frame(self, data: SeriesData, values: np.ndarray) -> pd.DataFrame:
+        h = values.shape[1]
+        frames = []
+        for uid, last, freq, row in zip(data.ids, data.last_ds, data.freqs, values):
+            dates = pd.date_range(start=last, periods=h + 1, freq=freq)[1:]
+            frames.append(pd.DataFrame({"unique_id": uid, "ds": dates, self.name: row}))
+        return pd.concat(frames, ignore_index=True)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({shown})"
+
+
+def _check_horizon(h: object) -> int:
+    if isinstance(h, bool) or not isinstance(h, int | np.integer) or h <= 0:
+        raise ValueError(f"the horizon h must be a positive integer, got {h!r}")
+    return int(h)
+
+
+def to_json(obj: Any) -> str:
+    """JSON for params/state, with a clear error for what cannot be saved."""
+    try:
+        return json.dumps(obj, default=_json_default)
+    except TypeError as err:
+        raise ValueError(f"cannot save this model: {err}") from None
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer | np.floating):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON-serialisable")
