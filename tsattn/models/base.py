@@ -62,26 +62,23 @@ class SeriesData:
         return min(len(v) for v in self.values)
 
     @classmethod
-    def from_long(cls, frame: pd.DataFrame) -> SeriesData:
+    def from_long(cls, frame: pd.DataFrame, freq: str | None = None) -> SeriesData:
         """Split a validated canonical long frame (``unique_id, ds, y``) into series."""
-        ids, values, last_ds, freqs = [], [], [], []
+        from tsattn.datasets import infer_frequency
+
+        ids, values, last_ds = [], [], []
         for uid, group in frame.groupby("unique_id", sort=False):
-            ds = pd.DatetimeIndex(group["ds"])
             ids.append(str(uid))
             values.append(group["y"].to_numpy(dtype=np.float64))
-            last_ds.append(ds[-1])
-            freqs.append(_series_freq(ds, str(uid)))
-        return cls(ids, values, last_ds, freqs)
+            last_ds.append(pd.Timestamp(group["ds"].iloc[-1]))
+        if freq is None:
+            first = frame.loc[frame["unique_id"] == frame["unique_id"].iloc[0], "ds"]
+            freq = infer_frequency(first)
+        return cls(ids, values, last_ds, [freq] * len(ids))
 
 
-def _series_freq(ds: pd.DatetimeIndex, uid: str) -> str:
-    freq = pd.infer_freq(ds) if len(ds) >= 3 else None
-    if freq is None:
-        raise ValueError(
-            f"cannot infer the frequency of series {uid!r}; pass freq= (e.g. 'h', 'D') "
-            f"or make its timestamps regular"
-        )
-    return freq
+#: column names tried, in order, as the time column of a wide frame
+TIME_COLUMN_GUESSES = ("ds", "date", "datetime", "timestamp", "time")
 
 
 class Forecaster:
@@ -192,20 +189,33 @@ class Forecaster:
 
         if not isinstance(df, pd.DataFrame):
             raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
-        is_long = {self.id_col, self.target_col} <= set(df.columns)
-        if is_long:
+        if df.empty:
+            raise ValueError("the frame is empty: nothing to fit or forecast from")
+        options = {"freq": self.freq, "fill": self.fill}
+        if {self.id_col, self.target_col} <= set(df.columns):
             frame = read_series(
                 df,
                 time_col=self.time_col,
                 id_col=self.id_col,
                 target_col=self.target_col,
-                freq=self.freq,
-                fill=self.fill,
+                **options,
             )
         else:
-            time_col = self.time_col if self.time_col in df.columns else None
-            frame = read_series(df, time_col=time_col, freq=self.freq, fill=self.fill)
-        return SeriesData.from_long(frame)
+            frame = read_series(df, time_col=self._wide_time_col(df), **options)
+        return SeriesData.from_long(frame, self.freq)
+
+    def _wide_time_col(self, df: pd.DataFrame) -> str:
+        """The time column of a wide frame: ``time_col`` if present, else a usual name."""
+        if self.time_col in df.columns or isinstance(df.index, pd.DatetimeIndex):
+            return self.time_col
+        for name in TIME_COLUMN_GUESSES:
+            if name in df.columns:
+                return name
+        raise ValueError(
+            f"no time column {self.time_col!r} in the frame (columns: {list(df.columns)}); "
+            f"pass time_col=..., use a DatetimeIndex, or give a long frame with "
+            f"{self.id_col!r}, {self.time_col!r}, {self.target_col!r}"
+        )
 
     def _check_lengths(self, data: SeriesData, val_size: int) -> None:
         need = self.min_train_length(val_size)

@@ -1,0 +1,105 @@
+"""matplotlib plots: backtest forecasts against actuals, benchmark metrics by horizon.
+
+Both functions return the ``Figure`` and, given ``path``, also write it (PNG, SVG, PDF: by
+the file extension). matplotlib is imported lazily.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+BACKTEST_KEYS = ("unique_id", "ds", "cutoff", "y")
+
+
+def _pyplot():
+    # matplotlib picks the non-interactive Agg backend by itself when there is no display
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Figure, path: str | Path | None) -> Figure:
+    if path is not None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    return fig
+
+
+def plot_backtest(
+    frame: pd.DataFrame,
+    unique_ids: list[str] | None = None,
+    history: pd.DataFrame | None = None,
+    path: str | Path | None = None,
+    max_series: int = 4,
+) -> Figure:
+    """Forecasts of every model against the actuals, one panel per series.
+
+    Args:
+        frame: a :func:`tsattn.backtest` result (``unique_id, ds, cutoff, y, <models>``).
+        unique_ids: series to draw (default: the first ``max_series``).
+        history: optional long frame (``unique_id, ds, y``) drawn in grey behind.
+        path: where to write the figure.
+    """
+    missing = [c for c in BACKTEST_KEYS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"plot_backtest needs a backtest frame; missing columns {missing}")
+    models = [c for c in frame.columns if c not in BACKTEST_KEYS]
+    ids = unique_ids or list(pd.unique(frame["unique_id"]))[:max_series]
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(ids), 1, figsize=(10, 2.8 * len(ids)), squeeze=False)
+    for ax, uid in zip(axes[:, 0], ids):
+        part = frame[frame["unique_id"] == uid].sort_values("ds")
+        if history is not None:
+            past = history[history["unique_id"] == uid]
+            ax.plot(past["ds"], past["y"], color="0.75", lw=1, label="history")
+        ax.plot(part["ds"], part["y"], color="black", lw=1.2, label="actual")
+        for model in models:
+            for i, (_, window) in enumerate(part.groupby("cutoff")):
+                ax.plot(
+                    window["ds"],
+                    window[model],
+                    lw=1,
+                    label=model if i == 0 else None,
+                    color=f"C{models.index(model)}",
+                )
+        for cutoff in pd.unique(part["cutoff"]):
+            ax.axvline(cutoff, color="0.85", lw=0.6, zorder=0)
+        ax.set_title(str(uid))
+        ax.legend(loc="upper left", fontsize="small", ncol=len(models) + 1)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_benchmark(
+    results: pd.DataFrame, metric: str = "mse", path: str | Path | None = None
+) -> Figure:
+    """Metric by horizon, one line per model, one panel per dataset.
+
+    Args:
+        results: a :func:`tsattn.run_benchmark` result (``dataset, model, horizon, <metric>``;
+            several seeds are averaged).
+    """
+    missing = [c for c in ("dataset", "model", "horizon", metric) if c not in results.columns]
+    if missing:
+        raise ValueError(f"plot_benchmark needs columns {missing}; got {list(results.columns)}")
+    datasets = list(pd.unique(results["dataset"]))
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], datasets):
+        part = results[results["dataset"] == name]
+        table = part.groupby(["horizon", "model"])[metric].mean().unstack("model")
+        for model in table.columns:
+            ax.plot(table.index, table[model], marker="o", label=model)
+        ax.set_xticks(list(table.index))
+        ax.set_xlabel("horizon")
+        ax.set_ylabel(metric.upper())
+        ax.set_title(name)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,77 @@
+"""Parse model specs as the CLI and the benchmark runner accept them.
+
+A spec is ``name`` or ``name:attention`` or ``name:key=value[:key=value...]``, values read
+as JSON where possible (``3``, ``0.1``, ``true``, ``[2,1,1]``), else as strings:
+
+>>> parse_model_spec("patchtst:mlr")
+ModelSpec(alias='patchtst:mlr', name='patchtst', params={'attention': 'mlr'})
+>>> parse_model_spec("seasonal_naive:season_length=24").params
+{'season_length': 24}
+>>> parse_model_spec("patchtst:mlr:attention_options={\\"ranks\\":[2,1,1]}").params
+{'attention': 'mlr', 'attention_options': {'ranks': [2, 1, 1]}}
+>>> [s.name for s in parse_model_list("patchtst:mlr:ranks=[2,1,1],dlinear")]
+['patchtst', 'dlinear']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model by registry name, with constructor params and the alias results carry."""
+
+    alias: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_model_spec(spec: str) -> ModelSpec:
+    """Parse one spec string (see the module docstring)."""
+    parts = [p for p in _split_top_level(spec.strip(), ":") if p]
+    if not parts:
+        raise ValueError("empty model spec; expected e.g. 'patchtst:mlr' or 'dlinear'")
+    params: dict[str, Any] = {}
+    for part in parts[1:]:
+        if "=" in part:
+            key, _, raw = part.partition("=")
+            params[key.strip()] = _value(raw.strip())
+        elif "attention" not in params:
+            params["attention"] = part
+        else:
+            raise ValueError(f"cannot read {part!r} in model spec {spec!r}; write key=value")
+    return ModelSpec(alias=spec.strip(), name=parts[0].lower(), params=params)
+
+
+def parse_model_list(text: str) -> list[ModelSpec]:
+    """Parse comma-separated specs; commas inside brackets or braces belong to values."""
+    parsed = [parse_model_spec(s) for s in _split_top_level(text, ",") if s.strip()]
+    aliases = [s.alias for s in parsed]
+    if len(set(aliases)) != len(aliases):
+        raise ValueError(f"model specs must be unique, got {aliases}")
+    return parsed
+
+
+def _split_top_level(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside brackets and braces."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += char in "[{"
+        depth -= char in "]}"
+        if char == separator and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _value(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
