@@ -75,3 +75,42 @@ def _value(raw: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError:
         return raw
+
+
+#: spec keys that belong to the attention (folded into ``attention_options``)
+ATTENTION_OPTION_KEYS = (
+    "ranks",
+    "block_sizes",
+    "scale",
+    "normalize",
+    "rank",
+    "window",
+    "qk_norm",
+)
+
+
+def build_model(spec: ModelSpec | str, **defaults: Any):
+    """Create the forecaster a spec names.
+
+    ``defaults`` (e.g. ``h``, ``input_size``) apply where the model accepts them; the spec's
+    own params win. Attention options written flat in the spec (``ranks``, ``window`` ...)
+    go into ``attention_options``. The alias is the spec string.
+    """
+    from tsattn.models import MODELS
+
+    spec = parse_model_spec(spec) if isinstance(spec, str) else spec
+    cls = MODELS.get(spec.name)
+    accepted = set(cls.param_names())
+    params = {k: v for k, v in defaults.items() if k in accepted}
+    own = dict(spec.params)
+    flat = {k: own.pop(k) for k in list(own) if k in ATTENTION_OPTION_KEYS and k not in accepted}
+    if flat:
+        own["attention_options"] = {**own.get("attention_options", {}), **flat}
+    unknown = sorted(set(own) - accepted)
+    if unknown:
+        raise ValueError(
+            f"model {spec.name!r} has no parameter(s) {unknown}; accepted: {sorted(accepted)}"
+        )
+    params.update(own)
+    params.setdefault("alias", spec.alias)
+    return cls(**params)

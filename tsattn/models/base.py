@@ -144,16 +144,22 @@ class Forecaster:
         values = np.asarray(self._predict(data, h), dtype=np.float64)  # (n_series, h)
         return self._forecast_frame(data, values)
 
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Names of the constructor arguments (through the class hierarchy)."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            if klass is object or "__init__" not in vars(klass):
+                continue
+            for pname, param in inspect.signature(klass.__init__).parameters.items():
+                variadic = param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD)
+                if pname != "self" and not variadic and pname not in names:
+                    names.append(pname)
+        return names
+
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments, read from the attributes of the same name."""
-        params = {}
-        for cls in type(self).__mro__:
-            if cls is object:
-                continue
-            for pname in inspect.signature(cls.__init__).parameters:
-                if pname not in ("self", "args", "kwargs") and hasattr(self, pname):
-                    params.setdefault(pname, getattr(self, pname))
-        return params
+        return {name: getattr(self, name) for name in self.param_names() if hasattr(self, name)}
 
     def save(self, path: str | Path) -> Path:
         """Save config and fitted state to one safetensors file (see :func:`load`)."""

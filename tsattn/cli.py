@@ -1,0 +1,126 @@
+"""The ``tsattn`` command line: datasets, attention, models, benchmark, backtest, fit, predict.
+
+Every subcommand has ``--help``. Errors print one readable line (``tsattn: error: ...``) and
+exit with status 2; ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+import pandas as pd
+
+from tsattn import commands
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        return [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers like 96,192, got {text!r}") from None
+
+
+def _add_series_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--csv", required=True, help="CSV file with the series (wide or long)")
+    p.add_argument("--time-col", default="ds", help="time column (default: ds)")
+    p.add_argument("--id-col", help="series id column of a long file (e.g. unique_id)")
+    p.add_argument("--target-col", help="value column of a long file, or one wide column")
+    p.add_argument("--value-cols", help="comma-separated series columns of a wide file")
+    p.add_argument("--freq", help="pandas frequency (default: inferred)")
+    p.add_argument("--fill", choices=["ffill", "interpolate", "zero"], help="fill gaps/NaN")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tsattn",
+        description="Forecasting with pluggable structured attention (MLR, BTT) and baselines.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log training progress")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("datasets", help="list the benchmark datasets and where they are")
+    p.add_argument("--data-dir", help="directory with the dataset CSVs")
+    sub.add_parser("attention", help="list the registered attention variants")
+    sub.add_parser("models", help="list the registered models")
+
+    p = sub.add_parser(
+        "benchmark",
+        help="literature-protocol benchmark on a dataset",
+        description="Train on the train split (early stopping on val), score every test "
+        "window on standardized data, and print ours beside the published PatchTST numbers. "
+        "Cells already in --out are skipped (resume).",
+    )
+    p.add_argument("--dataset", required=True, help="e.g. ETTh1 (see `tsattn datasets`)")
+    p.add_argument(
+        "--models",
+        required=True,
+        help="comma-separated specs, e.g. patchtst:mlr,patchtst:softmax,dlinear,seasonal_naive"
+        " (options: patchtst:mlr:ranks=[2,1,1]:max_epochs=20)",
+    )
+    p.add_argument("--horizons", type=_int_list, default=[96, 192, 336, 720])
+    p.add_argument("--input-size", type=int, default=336)
+    p.add_argument("--seeds", type=_int_list, default=[0])
+    p.add_argument("--out", default="results", help="output directory (CSV, JSON, plot)")
+    p.add_argument("--data-dir", help="directory with the dataset CSVs")
+    p.add_argument("--quick", action="store_true", help="1 epoch on a sample of train windows")
+    p.add_argument("--max-epochs", type=int, help="cap the epochs of every neural model")
+    p.add_argument("--legacy-drop-last", type=int, metavar="BATCH", help="drop_last as old code")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+    p = sub.add_parser("backtest", help="rolling-origin backtest of models on your CSV")
+    _add_series_options(p)
+    p.add_argument("--h", type=int, required=True, help="forecast horizon")
+    p.add_argument("--models", default="naive,seasonal_naive", help="comma-separated specs")
+    p.add_argument("--input-size", type=int, help="lookback of neural models")
+    p.add_argument("--n-windows", type=int, default=3)
+    p.add_argument("--step", type=int, help="steps between cutoffs (default: h)")
+    p.add_argument("--refit", default="true", help="true, false, or refit every K windows")
+    p.add_argument("--metrics", default="mae,mse,rmse,smape", help="comma-separated metrics")
+    p.add_argument("--out", help="write the backtest frame to this CSV")
+    p.add_argument("--plot", help="write a forecast-vs-actuals plot (PNG)")
+
+    p = sub.add_parser("fit", help="fit one model on your CSV and save it")
+    _add_series_options(p)
+    p.add_argument("--model", required=True, help="a model spec, e.g. patchtst:mlr")
+    p.add_argument("--h", type=int, required=True, help="forecast horizon")
+    p.add_argument("--input-size", type=int, help="lookback of neural models")
+    p.add_argument("--val-size", type=int, help="validation steps for early stopping")
+    p.add_argument("--save", required=True, help="path of the saved model file")
+
+    p = sub.add_parser("predict", help="forecast with a saved model")
+    p.add_argument("--model-path", required=True, help="a file written by `tsattn fit`")
+    p.add_argument("--csv", help="history to forecast from (default: the training data)")
+    p.add_argument("--time-col", default="ds")
+    p.add_argument("--h", type=int, help="horizon (default: the model's)")
+    p.add_argument("--out", help="write the forecast CSV here (default: print it)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``tsattn`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
+    try:
+        output = getattr(commands, args.command)(args)
+    except (ValueError, ImportError, FileNotFoundError, KeyError) as err:
+        if args.debug:
+            raise
+        print(f"tsattn: error: {err}", file=sys.stderr)
+        return 2
+    if isinstance(output, pd.DataFrame):
+        with pd.option_context("display.max_rows", 200, "display.width", 160):
+            print(output.to_string(index=False))
+    elif output:
+        print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
