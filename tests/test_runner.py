@@ -1,0 +1,73 @@
+"""The benchmark runner on ETTh1 with the baselines that need no training."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.data_dir import DATA_DIR, needs_data
+from tsattn.datasets import benchmark_split
+from tsattn.evaluation.runner import format_table, run_benchmark
+from tsattn.evaluation.scoring import evaluated_windows, score_windows, seasonal_naive_predictor
+
+pytestmark = needs_data
+
+
+def test_every_test_window_is_scored_and_legacy_mode_drops_97(tmp_path):
+    full = run_benchmark(
+        "ETTh1", ["naive"], horizons=[96], out_dir=tmp_path / "a", data_dir=DATA_DIR
+    )
+    legacy = run_benchmark(
+        "ETTh1",
+        ["naive"],
+        horizons=[96],
+        out_dir=tmp_path / "b",
+        data_dir=DATA_DIR,
+        legacy_drop_last=128,
+    )
+    assert full["test_windows"].item() == 2785
+    assert legacy["test_windows"].item() == 2785 - 97
+    assert evaluated_windows(2785, 128) == 2688
+
+
+def test_seasonal_naive_matches_a_direct_computation(tmp_path):
+    result = run_benchmark(
+        "ETTh1", ["seasonal_naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR
+    )
+    split = benchmark_split("ETTh1", 336, 96, data_dir=DATA_DIR)
+    inputs, targets = split.window_view("test")
+    forecast = np.tile(inputs[:, -24:], (1, 4, 1))  # (N, 96, C): the last day repeated
+    expected = float(((forecast - targets) ** 2).mean())
+    assert result["mse"].item() == pytest.approx(expected, rel=1e-6)
+    assert result["paper_patchtst42_mse"].item() == 0.375
+
+
+def test_finished_cells_are_skipped_on_resume(tmp_path, capsys):
+    run_benchmark("ETTh1", ["naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR)
+    written = pd.read_csv(tmp_path / "results.csv")
+    (tmp_path / "results.csv").write_text(
+        written.assign(mse=123.0).to_csv(index=False)
+    )  # a resumed run must keep, not recompute, this cell
+    again = run_benchmark(
+        "ETTh1", ["naive", "seasonal_naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR
+    )
+    assert len(again) == 2
+    assert again.loc[again.model == "naive", "mse"].item() == 123.0
+    records = json.loads((tmp_path / "results.json").read_text())
+    assert {r["model"] for r in records} == {"naive", "seasonal_naive"}
+    assert "vs_rerun_%" in capsys.readouterr().out
+
+
+def test_score_windows_per_step_errors_of_seasonal_naive_on_a_pure_cycle():
+    t = np.arange(200, dtype=np.float32)
+    data = np.stack([np.sin(2 * np.pi * t / 24), np.cos(2 * np.pi * t / 24)], axis=1)
+    scores = score_windows(seasonal_naive_predictor(30, 24), data, input_size=48, horizon=30)
+    assert scores.n_windows == 200 - 48 - 30 + 1
+    assert scores.mse < 1e-10
+
+
+def test_format_table_handles_empty_results():
+    assert format_table(pd.DataFrame()) == "(no results)"
