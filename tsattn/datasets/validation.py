@@ -1,0 +1,209 @@
+"""Validation of long frames (``unique_id``, ``ds``, ``y``) and frequency inference.
+
+Every problem is a ``ValueError`` naming the column or series and the fix. Used by
+:func:`~tsattn.datasets.read_series` and by the forecasters' ``fit`` / ``predict``.
+
+>>> import pandas as pd
+>>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=4,
+...                    freq="D"), "y": [1.0, 2.0, 3.0, 4.0]})
+>>> validate_long_frame(df).freq
+'D'
+>>> bad = df.drop(index=2)
+>>> validate_long_frame(bad, fill="ffill").frame["y"].tolist()
+[1.0, 2.0, 2.0, 4.0]
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from tsattn.datasets.fill import FILL_POLICIES, fill_gaps
+
+ID_COL = "unique_id"
+TIME_COL = "ds"
+TARGET_COL = "y"
+
+
+class ValidatedFrame(NamedTuple):
+    """A canonical long frame (``unique_id, ds, y``, sorted) and its frequency alias."""
+
+    frame: pd.DataFrame
+    freq: str
+
+
+def check_columns(df: pd.DataFrame, required: dict[str, str]) -> None:
+    """Raise if any of ``required`` (column -> the argument naming it) is missing."""
+    if len(df) == 0:
+        raise ValueError("the frame is empty (no rows); pass a frame with at least one series")
+    missing = [f"{col!r} ({arg}=)" for col, arg in required.items() if col not in df.columns]
+    if missing:
+        available = ", ".join(repr(str(c)) for c in df.columns)
+        raise ValueError(
+            f"missing column(s) {', '.join(missing)}; available columns: {available}. "
+            "Name the right ones with the arguments shown."
+        )
+
+
+def parse_times(values: pd.Series, column: str) -> pd.Series:
+    """``values`` parsed as datetimes; unparseable or missing entries are an error."""
+    parsed = pd.to_datetime(values, errors="coerce")
+    bad = parsed.isna()
+    if bad.any():
+        first = values[bad].iloc[0]
+        raise ValueError(
+            f"column {column!r}: {int(bad.sum())} value(s) are missing or not dates "
+            f"(first: {first!r}); fix them or name the time column with time_col="
+        )
+    return parsed
+
+
+def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) -> pd.Series:
+    """``values`` as float64; entries that are present but not numbers are an error."""
+    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        where = "" if ids is None else f" in series {_names(ids[bad])}"
+        raise ValueError(
+            f"column {column!r}: {int(bad.sum())} non-numeric value(s){where} "
+            f"(first: {values[bad].iloc[0]!r}); convert or drop them"
+        )
+    return numbers
+
+
+def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
+    """The pandas frequency alias of sorted ``timestamps``.
+
+    Uses ``pandas.infer_freq``; when the timestamps are irregular (gaps), the most common
+    step (the smallest of equally common ones) is returned, so that gaps can be reported
+    against it. Fewer than two distinct timestamps is an error suggesting ``freq=``.
+
+    >>> infer_frequency(pd.date_range("2024-01-01", periods=5, freq="h"))
+    'h'
+    """
+    index = pd.DatetimeIndex(timestamps)
+    if len(index) >= 3:
+        freq = pd.infer_freq(index)
+        if freq is not None:
+            return freq
+    steps = pd.Series(index[1:] - index[:-1])
+    counts = steps[steps > pd.Timedelta(0)].value_counts()
+    if counts.empty:
+        raise ValueError(
+            f"cannot infer the frequency from {len(index)} distinct timestamp(s); "
+            "pass freq= (e.g. freq='h' or 'D')"
+        )
+    modal = counts[counts == counts.max()].index.min()  # ties: the smallest step
+    return pd.tseries.frequencies.to_offset(modal).freqstr
+
+
+def validate_long_frame(
+    df: pd.DataFrame,
+    id_col: str = ID_COL,
+    time_col: str = TIME_COL,
+    target_col: str = TARGET_COL,
+    freq: str | None = None,
+    fill: str | None = None,
+) -> ValidatedFrame:
+    """Check a long frame and return it in canonical form with its frequency.
+
+    Per series, timestamps must increase strictly (out of order or duplicates are errors
+    naming the series) and lie on a regular grid of one frequency (``freq``, or inferred
+    and common to all series); values must be finite. With ``fill`` ("ffill",
+    "interpolate" or "zero") gaps are reindexed to the grid and missing / NaN / inf values
+    filled instead of refused. Series keep their order of first appearance.
+    """
+    if fill is not None and fill not in FILL_POLICIES:
+        raise ValueError(f"unknown fill {fill!r}; valid: {', '.join(FILL_POLICIES)} or None")
+    check_columns(df, {id_col: "id_col", time_col: "time_col", target_col: "target_col"})
+    ids = df[id_col].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            ID_COL: ids,
+            TIME_COL: parse_times(df[time_col].reset_index(drop=True), time_col),
+            TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
+        }
+    )
+    _check_order(frame)
+    order = pd.Categorical(frame[ID_COL], categories=frame[ID_COL].unique())
+    frame = frame.iloc[np.argsort(order.codes, kind="stable")].reset_index(drop=True)
+    freq = freq or _common_frequency(frame)
+    if fill is None:
+        _check_finite(frame, target_col)
+        _check_regular(frame, freq)
+        return ValidatedFrame(frame, freq)
+    return ValidatedFrame(fill_gaps(frame, freq, fill), freq)
+
+
+def _names(ids: pd.Series, limit: int = 5) -> str:
+    unique = list(dict.fromkeys(ids))
+    text = ", ".join(repr(u) for u in unique[:limit])
+    return text + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
+
+
+def check_duplicates(df: pd.DataFrame, id_col: str = ID_COL, time_col: str = TIME_COL) -> None:
+    """Raise naming the first series and timestamp that occur on more than one row."""
+    duplicated = df.duplicated([id_col, time_col])
+    if duplicated.any():
+        row = df[duplicated].iloc[0]
+        raise ValueError(
+            f"series {row[id_col]!r} has duplicate timestamp {row[time_col]} "
+            f"({int(duplicated.sum())} duplicate row(s) in all); keep one row per timestamp"
+        )
+
+
+def _check_order(frame: pd.DataFrame) -> None:
+    check_duplicates(frame)
+    steps = frame.groupby(ID_COL, sort=False)[TIME_COL].diff()
+    backwards = steps < pd.Timedelta(0)
+    if backwards.any():
+        row = frame[backwards].iloc[0]
+        raise ValueError(
+            f"series {row[ID_COL]!r} is not in time order: {row[TIME_COL]} comes after a "
+            "later timestamp. Check the data; if the order is simply unsorted, sort it "
+            f"(df.sort_values([id_col, time_col]))"
+        )
+
+
+def _check_finite(frame: pd.DataFrame, column: str) -> None:
+    bad = ~np.isfinite(frame[TARGET_COL].to_numpy())
+    if bad.any():
+        counts = frame.loc[bad, ID_COL].value_counts(sort=False)
+        detail = ", ".join(f"{k!r}: {v}" for k, v in list(counts.items())[:5])
+        raise ValueError(
+            f"column {column!r} has {int(bad.sum())} NaN/inf value(s) (per series: {detail}); "
+            f"drop or fill them, or pass fill= ({', '.join(FILL_POLICIES)})"
+        )
+
+
+def _common_frequency(frame: pd.DataFrame) -> str:
+    found: dict[str, list] = {}
+    for uid, times in frame.groupby(ID_COL, sort=False)[TIME_COL]:
+        if len(times) >= 2:
+            found.setdefault(infer_frequency(times), []).append(uid)
+    if len(found) == 1:
+        return next(iter(found))
+    if not found:
+        raise ValueError("every series has a single timestamp: pass freq= (e.g. freq='D')")
+    detail = "; ".join(f"{f!r}: series {_names(pd.Series(u), 3)}" for f, u in found.items())
+    raise ValueError(f"the series have different frequencies ({detail}); pass freq=")
+
+
+def _check_regular(frame: pd.DataFrame, freq: str) -> None:
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick):  # fast path: every step equals the fixed step
+        steps = frame.groupby(ID_COL, sort=False)[TIME_COL].diff().dropna()
+        if (steps == pd.Timedelta(offset)).all():
+            return
+    for uid, times in frame.groupby(ID_COL, sort=False)[TIME_COL]:
+        grid = pd.date_range(times.iloc[0], periods=len(times), freq=offset)
+        mismatch = np.flatnonzero(grid != pd.DatetimeIndex(times))
+        if len(mismatch):
+            i = mismatch[0]
+            raise ValueError(
+                f"series {uid!r} is not regular at frequency {freq!r}: first offending "
+                f"timestamp {times.iloc[i]} (expected {grid[i]}). Pass fill= "
+                f"({', '.join(FILL_POLICIES)}) to fill gaps, or the right freq="
+            )

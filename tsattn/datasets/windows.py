@@ -1,0 +1,100 @@
+"""Sliding windows over a (rows x channels) array, without materialising them.
+
+Window ``i`` has input rows ``[i, i + L)`` and target rows ``[i + L, i + L + H)``; there are
+``rows - L - H + 1`` windows at stride 1.
+
+>>> import numpy as np
+>>> a = np.arange(20, dtype=np.float32).reshape(10, 2)
+>>> view = window_view(a, input_size=4, horizon=2)
+>>> view.inputs.shape, view.targets.shape
+((5, 4, 2), (5, 2, 2))
+>>> np.shares_memory(view.inputs, a)
+True
+>>> windows = SlidingWindows(a, 4, 2)
+>>> x, y = windows.batch([0, 3])
+>>> x.shape, y.shape
+((2, 4, 2), (2, 2, 2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+
+def n_windows(rows: int, input_size: int, horizon: int) -> int:
+    """The number of stride-1 windows in ``rows`` rows (0 when the rows are too few)."""
+    return max(rows - input_size - horizon + 1, 0)
+
+
+class WindowView(NamedTuple):
+    """Read-only views of every window: ``inputs`` (N, L, C) and ``targets`` (N, H, C)."""
+
+    inputs: np.ndarray
+    targets: np.ndarray
+
+
+def window_view(array: np.ndarray, input_size: int, horizon: int) -> WindowView:
+    """All windows of ``array`` (rows x channels) as strided views: no data is copied.
+
+    Copying ``view.inputs`` (e.g. ``np.asarray(view.inputs[idx])`` on a batch of indices)
+    materialises only the windows asked for.
+    """
+    _check_sizes(array, input_size, horizon)
+    # (N, C, L + H): sliding_window_view puts the window axis last
+    windows = sliding_window_view(array, input_size + horizon, axis=0)
+    inputs = windows[:, :, :input_size].transpose(0, 2, 1)  # (N, L, C)
+    targets = windows[:, :, input_size:].transpose(0, 2, 1)  # (N, H, C)
+    return WindowView(inputs, targets)
+
+
+class SlidingWindows:
+    """Map-style dataset of windows (``len`` and ``[i]``), usable by a torch ``DataLoader``.
+
+    ``windows[i]`` returns ``(input, target)`` as views of the array, shaped (L, C) and
+    (H, C); :meth:`batch` gathers a batch of windows into new arrays (B, L, C), (B, H, C).
+    """
+
+    def __init__(self, array: np.ndarray, input_size: int, horizon: int):
+        _check_sizes(array, input_size, horizon)
+        self.array = array
+        self.input_size = input_size
+        self.horizon = horizon
+
+    def __len__(self) -> int:
+        return n_windows(len(self.array), self.input_size, self.horizon)
+
+    def slices(self, i: int) -> tuple[slice, slice]:
+        """The row slices of window ``i``: input ``[i, i+L)``, target ``[i+L, i+L+H)``."""
+        if not 0 <= i < len(self):
+            raise IndexError(f"window index {i} out of range [0, {len(self)})")
+        split = i + self.input_size
+        return slice(i, split), slice(split, split + self.horizon)
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        inputs, targets = self.slices(int(i))
+        return self.array[inputs], self.array[targets]
+
+    def batch(self, indices: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Gather windows ``indices`` into arrays (B, L, C) and (B, H, C) (copies)."""
+        starts = np.asarray(indices, dtype=np.int64)
+        if starts.size and (starts.min() < 0 or starts.max() >= len(self)):
+            raise IndexError(f"window indices must lie in [0, {len(self)})")
+        rows = starts[:, None] + np.arange(self.input_size + self.horizon)  # (B, L + H)
+        gathered = self.array[rows]  # (B, L + H, C)
+        return gathered[:, : self.input_size], gathered[:, self.input_size :]
+
+
+def _check_sizes(array: np.ndarray, input_size: int, horizon: int) -> None:
+    if array.ndim != 2:
+        raise ValueError(f"expected a (rows, channels) array, got shape {array.shape}")
+    if input_size < 1 or horizon < 1:
+        raise ValueError(f"input_size and horizon must be >= 1, got {input_size}, {horizon}")
+    if n_windows(len(array), input_size, horizon) < 1:
+        raise ValueError(
+            f"{len(array)} rows are too few for one window of input_size {input_size} + "
+            f"horizon {horizon}"
+        )
