@@ -1,0 +1,138 @@
+"""Every baseline passes the shared conformance check; adapter-specific behaviour."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from joblib import parallel_config
+
+import tsattn
+from tests.conformance import check_forecaster, synthetic_long_frame
+from tsattn.models.baselines import (
+    ARIMA,
+    ETS,
+    AutoARIMA,
+    GluonTSForecaster,
+    Naive,
+    SeasonalNaive,
+    SklearnForecaster,
+    Theta,
+)
+
+H = 12
+FACTORIES = {
+    "naive": lambda: Naive(h=H),
+    "seasonal_naive": lambda: SeasonalNaive(season_length=24, h=H),
+    "ets": lambda: ETS(trend="add", damped_trend=True, h=H),
+    "arima": lambda: ARIMA(order=(2, 0, 0), h=H),
+    "auto_arima": lambda: AutoARIMA(max_p=1, max_q=1, max_d=1, h=H),
+    "theta": lambda: Theta(season_length=24, h=H),
+    "sklearn": lambda: SklearnForecaster(lags=24, h=H),
+}
+HAS_LIGHTNING = importlib.util.find_spec("lightning") is not None
+
+
+@pytest.mark.parametrize("name", sorted(FACTORIES))
+def test_conformance(name, tmp_path):
+    check_forecaster(FACTORIES[name], tmp_path, h=H)
+
+
+def test_registered_names_build_the_baselines():
+    for name, make in FACTORIES.items():
+        assert type(tsattn.create_model(name)) is type(make())
+
+
+def frame(values, uid="a", freq="D") -> pd.DataFrame:
+    ds = pd.date_range("2024-01-01", periods=len(values), freq=freq)
+    return pd.DataFrame({"unique_id": uid, "ds": ds, "y": np.asarray(values, dtype=float)})
+
+
+def test_naive_values_and_any_history():
+    model = SeasonalNaive(season_length=3).fit(frame([1, 2, 3, 4, 5, 6, 7]))
+    assert model.predict(h=5)["SeasonalNaive"].tolist() == [5, 6, 7, 5, 6]
+    other = model.predict(df=frame([9, 8, 7], uid="new"))
+    assert other["unique_id"].unique().tolist() == ["new"]
+    assert Naive().fit(frame([1, 3])).predict(h=2)["Naive"].tolist() == [3, 3]
+
+
+def test_local_models_run_in_parallel_with_the_same_result():
+    df = synthetic_long_frame(n_series=3, length=96)
+    one = ETS(h=4).fit(df).predict()
+    with parallel_config(backend="threading"):  # the joblib path, without process start-up
+        two = ETS(h=4, n_jobs=2).fit(df).predict()
+    np.testing.assert_allclose(one["ETS"], two["ETS"])
+
+
+def test_local_models_refuse_series_they_were_not_fitted_on():
+    model = ARIMA(h=2).fit(synthetic_long_frame(n_series=1, length=60))
+    with pytest.raises(ValueError, match="not fitted on series"):
+        model.predict(df=frame(np.arange(30), uid="other"))
+
+
+def test_auto_arima_differences_a_random_walk():
+    rng = np.random.default_rng(0)
+    walk = np.cumsum(rng.normal(0, 1, 200)) + 50
+    model = AutoARIMA(max_p=1, max_q=1, h=3).fit(frame(walk))
+    assert model.orders()["a"][1] == 1
+
+
+def test_ets_checks_its_season():
+    with pytest.raises(ValueError, match="season_length > 1"):
+        ETS(seasonal="add").fit(synthetic_long_frame(n_series=1))
+
+
+def test_sklearn_forecaster_is_direct_and_loads_only_sklearn_classes(tmp_path):
+    from sklearn.linear_model import LinearRegression
+
+    model = SklearnForecaster(LinearRegression(), lags=3, h=2).fit(frame(np.arange(30)))
+    np.testing.assert_allclose(model.predict()["SklearnForecaster"], [30.0, 31.0])
+    with pytest.raises(ValueError, match="cannot forecast h=3"):
+        model.predict(h=3)
+    spec = model.get_params()["regressor"]
+    assert spec["class"].startswith("sklearn.linear_model")
+    bad = SklearnForecaster({"class": "os.system", "params": {}}, lags=3, h=2)
+    with pytest.raises(ValueError, match="refusing"):
+        bad.fit(frame(np.arange(30)))
+
+
+def test_sklearn_forecaster_refuses_to_save_non_sklearn_regressors(tmp_path):
+    class Mean:
+        def fit(self, x, y):
+            self.mean = y.mean()
+            return self
+
+        def predict(self, x):
+            return np.full(len(x), self.mean)
+
+    model = SklearnForecaster(Mean(), lags=3, h=1)
+    with pytest.raises(ValueError, match="only scikit-learn"):
+        model.fit(frame(np.arange(30))).save(tmp_path / "m.safetensors")
+
+
+def test_gluonts_without_lightning_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "lightning.pytorch", None)  # import fails as if missing
+    with pytest.raises(ImportError, match=r'pip install "tsattn\[gluonts\]"'):
+        GluonTSForecaster(h=H).fit(synthetic_long_frame())
+
+
+def test_gluonts_rejects_unknown_estimators():
+    if not HAS_LIGHTNING:
+        pytest.skip("lightning is not installed (the gluonts extra); nothing to build")
+    with pytest.raises(ValueError, match="deepar, patchtst, dlinear"):
+        GluonTSForecaster("prophet", h=H).fit(synthetic_long_frame())
+
+
+@pytest.mark.parametrize("estimator", ["deepar", "patchtst", "dlinear"])
+def test_gluonts_conformance(estimator, tmp_path):
+    if not HAS_LIGHTNING:
+        pytest.skip('lightning is not installed: pip install "tsattn[gluonts]" to run this')
+    options = {"num_batches_per_epoch": 5, "batch_size": 16, "context_length": 24}
+    check_forecaster(
+        lambda: GluonTSForecaster(estimator, h=H, max_epochs=1, estimator_kwargs=options),
+        tmp_path,
+        h=H,
+    )

@@ -1,0 +1,171 @@
+"""Point-forecast metrics as plain functions of numpy arrays, and a registry by name.
+
+Every metric takes the actual values ``y`` and the forecasts ``yhat`` (any shape, equal
+shapes) and returns a float. Percentage metrics follow the M4 convention and are in percent:
+``mape`` in [0, inf), ``smape`` in [0, 200].
+
+>>> import numpy as np
+>>> y, yhat = np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])
+>>> mae(y, yhat), mse(y, yhat), rmse(y, yhat)
+(1.0, 1.6666666666666667, 1.2909944487358056)
+>>> mape(y, yhat)
+50.0
+>>> mase(y, yhat, y_train=np.array([0.0, 1.0, 2.0, 3.0]))  # naive in-sample MAE = 1
+1.0
+>>> get_metric("RMSE") is rmse
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tsattn.registry import Registry
+
+Metric = Callable[..., float]
+
+#: name -> metric function; ``evaluate(metrics=[...])`` looks names up here.
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def _pair(y: object, yhat: object) -> tuple[np.ndarray, np.ndarray]:
+    y, yhat = np.asarray(y, dtype=np.float64), np.asarray(yhat, dtype=np.float64)
+    if y.shape != yhat.shape:
+        raise ValueError(f"y and yhat must have the same shape, got {y.shape} and {yhat.shape}")
+    if y.size == 0:
+        raise ValueError("cannot compute a metric on empty arrays")
+    return y, yhat
+
+
+@METRICS.register("mae")
+def mae(y: object, yhat: object) -> float:
+    """Mean absolute error: ``mean(|y - yhat|)``.
+
+    >>> mae([1, 2], [2, 4])
+    1.5
+    """
+    y, yhat = _pair(y, yhat)
+    return float(np.mean(np.abs(y - yhat)))
+
+
+@METRICS.register("mse")
+def mse(y: object, yhat: object) -> float:
+    """Mean squared error: ``mean((y - yhat)**2)``.
+
+    >>> mse([1, 2], [2, 4])
+    2.5
+    """
+    y, yhat = _pair(y, yhat)
+    return float(np.mean((y - yhat) ** 2))
+
+
+@METRICS.register("rmse")
+def rmse(y: object, yhat: object) -> float:
+    """Root mean squared error: ``sqrt(mse)``.
+
+    >>> rmse([0, 0], [3, 3])
+    3.0
+    """
+    return float(np.sqrt(mse(y, yhat)))
+
+
+@METRICS.register("mape")
+def mape(y: object, yhat: object) -> float:
+    """Mean absolute percentage error in percent: ``100 * mean(|y - yhat| / |y|)``.
+
+    Undefined when ``y`` contains zeros (a ``ValueError``; use ``smape`` or ``mase``).
+
+    >>> mape([100, 200], [110, 180])
+    10.0
+    """
+    y, yhat = _pair(y, yhat)
+    if np.any(y == 0):
+        raise ValueError("MAPE is undefined when y contains zeros; use smape or mase instead")
+    return float(100 * np.mean(np.abs(y - yhat) / np.abs(y)))
+
+
+@METRICS.register("smape")
+def smape(y: object, yhat: object) -> float:
+    """Symmetric MAPE in percent (M4): ``200 * mean(|y - yhat| / (|y| + |yhat|))``.
+
+    Terms where both ``y`` and ``yhat`` are 0 count as 0. The range is [0, 200].
+
+    >>> smape([1, 0], [3, 0])
+    50.0
+    """
+    y, yhat = _pair(y, yhat)
+    denom = np.abs(y) + np.abs(yhat)
+    ratio = np.divide(np.abs(y - yhat), denom, out=np.zeros_like(denom), where=denom > 0)
+    return float(200 * np.mean(ratio))
+
+
+def mase_scale(y_train: object, season_length: int = 1) -> float:
+    """In-sample MAE of the seasonal naive forecast: ``mean(|y_t - y_{t-m}|)``, m = season_length.
+
+    >>> mase_scale([1, 2, 4, 8], season_length=2)
+    4.5
+    """
+    y_train = np.asarray(y_train, dtype=np.float64).ravel()
+    m = positive_int("season_length", season_length)
+    if y_train.size <= m:
+        raise ValueError(
+            f"MASE needs more than season_length={m} training values, got {y_train.size}"
+        )
+    return float(np.mean(np.abs(y_train[m:] - y_train[:-m])))
+
+
+@METRICS.register("mase")
+def mase(
+    y: object,
+    yhat: object,
+    y_train: object | None = None,
+    season_length: int = 1,
+    scale: float | np.ndarray | None = None,
+) -> float:
+    """Mean absolute scaled error: ``mean(|y - yhat| / scale)``.
+
+    ``scale`` is the in-sample MAE of the seasonal naive forecast on ``y_train``
+    (:func:`mase_scale`), or given directly (a number, or one per element of ``y`` when
+    several series are scored together). A zero scale (a constant training series) is an
+    error.
+
+    >>> mase([3, 5], [4, 4], y_train=[1, 2, 1, 2], season_length=2)  # scale 0 -> error
+    Traceback (most recent call last):
+    ...
+    ValueError: MASE is undefined: the training series has a zero seasonal-naive error (scale 0)
+    >>> mase([3, 5], [4, 4], scale=0.5)
+    2.0
+    """
+    y, yhat = _pair(y, yhat)
+    if scale is None:
+        if y_train is None:
+            raise ValueError("MASE needs the training series (y_train=) or scale=")
+        scale = mase_scale(y_train, season_length)
+    scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape)
+    if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
+        raise ValueError(
+            "MASE is undefined: the training series has a zero seasonal-naive error (scale 0)"
+        )
+    return float(np.mean(np.abs(y - yhat) / scale))
+
+
+mase.needs_scale = True  # type: ignore[attr-defined]  # evaluate passes scale= per row
+
+
+def get_metric(name: str | Metric) -> Metric:
+    """The metric function registered as ``name`` (case-insensitive); callables pass through."""
+    return name if callable(name) else METRICS.get(name)
+
+
+def list_metrics() -> list[str]:
+    """Names accepted by :func:`get_metric` and ``evaluate(metrics=...)``."""
+    return METRICS.names()
+
+
+def positive_int(name: str, value: object) -> int:
+    """``value`` as an int, or a ``ValueError`` naming ``name`` unless it is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)

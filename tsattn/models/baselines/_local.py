@@ -1,0 +1,109 @@
+"""Shared machinery of the local statistical baselines: one model per series, in parallel.
+
+A local model fits each series on its own (with joblib when ``n_jobs != 1``) and keeps, per
+series id, JSON-able metadata and a float64 parameter vector. Those are what ``save``
+writes (as JSON and safetensors; never a pickle), and what ``predict(df=history)`` re-applies
+to the given history without re-estimating anything.
+
+Subclasses implement ``_fit_one(y) -> (meta, params)`` and
+``_forecast_one(y, meta, params, h) -> (h,) array``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+from joblib import Parallel, delayed
+
+from tsattn.models.base import Forecaster, SeriesData
+
+#: one series' fitted state: (JSON-able metadata, parameter vector)
+LocalState = tuple[dict[str, Any], np.ndarray]
+
+
+def positive_int(name: str, value: object) -> int:
+    """``value`` as an int, or a ``ValueError`` naming ``name`` unless it is a positive int."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def quietly(fn, *args):
+    """``fn(*args)`` with statsmodels' convergence/frequency warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with np.errstate(all="ignore"):
+            return fn(*args)
+
+
+def _single_threaded_blas():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+class LocalModel(Forecaster):
+    """Base of models fitted series by series (ETS, ARIMA, AutoARIMA, Theta).
+
+    Args:
+        h: default horizon (any ``h`` can be asked of ``predict``).
+        n_jobs: joblib workers over series (default 1: no process start-up cost, which
+            dominates for a few short series; use -1 for many series).
+        **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
+    """
+
+    def __init__(self, h: int = 1, n_jobs: int = 1, **kwargs: Any):
+        super().__init__(h, **kwargs)
+        self.n_jobs = n_jobs
+        self._states: dict[str, LocalState] = {}
+
+    # ------------------------------------------------------------------ per-series hooks
+    def _fit_one(self, y: np.ndarray) -> LocalState:
+        raise NotImplementedError
+
+    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ Forecaster hooks
+    def _fit(self, data: SeriesData, val_size: int | None) -> None:
+        states = self._parallel(self._fit_one, [(y,) for y in data.values])
+        self._states = dict(zip(data.ids, states))
+
+    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        unknown = [uid for uid in data.ids if uid not in self._states]
+        if unknown:
+            raise ValueError(
+                f"{self.name} is a local model (one fit per series) and was not fitted on "
+                f"series {unknown[:3]}; fit it on them (backtest with refit=True) first"
+            )
+        jobs = [(y, *self._states[uid], h) for uid, y in zip(data.ids, data.values)]
+        return np.stack(self._parallel(self._forecast_one, jobs))
+
+    def _parallel(self, fn, jobs: list[tuple]) -> list:
+        """``fn(*job)`` for every job, with single-threaded BLAS in each worker: the matrices
+        of one series are tiny, and BLAS threads competing for cores slow them down 10x."""
+        if self.n_jobs == 1 or len(jobs) == 1:
+            with _single_threaded_blas():
+                return [quietly(fn, *job) for job in jobs]
+        return Parallel(n_jobs=self.n_jobs)(delayed(quietly)(fn, *job) for job in jobs)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        ids = list(self._states)
+        meta = {"ids": ids, "meta": [self._states[uid][0] for uid in ids]}
+        tensors = {
+            f"params.{i}": torch.from_numpy(np.ascontiguousarray(self._states[uid][1]))
+            for i, uid in enumerate(ids)
+        }
+        return meta, tensors
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        self._states = {
+            uid: (series_meta, tensors[f"params.{i}"].numpy().astype(np.float64))
+            for i, (uid, series_meta) in enumerate(zip(meta["ids"], meta["meta"]))
+        }

@@ -1,0 +1,165 @@
+"""GluonTS' torch estimators (DeepAR, PatchTST, DLinear) behind the Forecaster API.
+
+Needs the ``gluonts`` extra (PyTorch Lightning): ``pip install "tsattn[gluonts]"``. The
+point forecast is the mean of gluonts' probabilistic forecast; sampling is seeded, so a
+model forecasts the same numbers every time. ``save`` writes the network's ``state_dict``
+as tensors; ``load`` rebuilds the estimator from its parameters and loads them (no
+retraining, no pickle).
+
+>>> model = GluonTSForecaster("deepar", h=24, max_epochs=5,
+...                           estimator_kwargs={"num_layers": 1})  # doctest: +SKIP
+>>> model.fit(df).predict()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import tempfile
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from tsattn.models.base import Forecaster, SeriesData, register_model
+
+#: estimator name -> (module, class, needs ``freq``, default estimator kwargs)
+ESTIMATORS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {
+    "deepar": ("gluonts.torch.model.deepar", "DeepAREstimator", True, {}),
+    "patchtst": ("gluonts.torch.model.patch_tst", "PatchTSTEstimator", False, {"patch_len": 8}),
+    "dlinear": ("gluonts.torch.model.d_linear", "DLinearEstimator", False, {}),
+}
+INSTALL_HINT = 'pip install "tsattn[gluonts]"'
+QUIET_TRAINER = {
+    "enable_progress_bar": False,
+    "enable_model_summary": False,
+    "logger": False,
+}
+
+
+def require_lightning() -> None:
+    """Raise an ImportError naming the extra to install when Lightning is missing."""
+    try:
+        importlib.import_module("lightning.pytorch")
+    except ImportError as err:
+        raise ImportError(
+            f"GluonTSForecaster needs PyTorch Lightning for gluonts' torch models ({err}); "
+            f"install the extra: {INSTALL_HINT}"
+        ) from None
+
+
+@register_model("gluonts")
+class GluonTSForecaster(Forecaster):
+    """A gluonts torch estimator trained on all series (a global model).
+
+    Args:
+        estimator: ``"deepar"``, ``"patchtst"`` or ``"dlinear"``.
+        h: horizon (the estimator's ``prediction_length``); ``predict`` may ask for fewer.
+        estimator_kwargs: more keyword arguments of the gluonts estimator (e.g.
+            ``context_length``, ``num_layers``, ``trainer_kwargs``); JSON-able, so the model
+            can be saved.
+        max_epochs: training epochs (Lightning ``max_epochs``).
+        seed: seeds training and the sampling of forecasts.
+        **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
+    """
+
+    supports_longer_horizon = False
+
+    def __init__(
+        self,
+        estimator: str = "deepar",
+        h: int = 1,
+        estimator_kwargs: dict[str, Any] | None = None,
+        max_epochs: int = 10,
+        seed: int = 0,
+        **kwargs: Any,
+    ):
+        super().__init__(h, **kwargs)
+        self.estimator, self.estimator_kwargs = estimator, estimator_kwargs
+        self.max_epochs, self.seed = max_epochs, seed
+        self._predictor = None
+        self._freq: str | None = None
+
+    def _build(self, freq: str):
+        """The configured gluonts estimator for series of frequency ``freq``."""
+        require_lightning()
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(
+                f"unknown gluonts estimator {self.estimator!r}; valid: {', '.join(ESTIMATORS)}"
+            )
+        module, name, needs_freq, defaults = ESTIMATORS[self.estimator]
+        options = {**defaults, **(self.estimator_kwargs or {})}
+        trainer = {**QUIET_TRAINER, "max_epochs": self.max_epochs}
+        options["trainer_kwargs"] = {**trainer, **options.get("trainer_kwargs", {})}
+        if needs_freq:
+            options.setdefault("freq", freq)
+        cls = getattr(importlib.import_module(module), name)
+        return cls(prediction_length=self.h, **options)
+
+    def _fit(self, data: SeriesData, val_size: int | None) -> None:
+        estimator = self._build(data.freqs[0])
+        torch.manual_seed(self.seed)
+        np.random.seed(self.seed)
+        with _quiet_lightning(), tempfile.TemporaryDirectory() as tmp:
+            estimator.trainer_kwargs.setdefault("default_root_dir", tmp)  # checkpoints
+            self._predictor = estimator.train(_dataset(data))
+        self._freq = data.freqs[0]
+
+    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        torch.manual_seed(self.seed)  # sample paths (DeepAR) are drawn reproducibly
+        forecasts = list(self._predictor.predict(_dataset(data)))
+        return np.stack([np.asarray(f.mean)[:h] for f in forecasts])
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        state = self._predictor.prediction_net.state_dict()
+        return {"freq": self._freq}, {f"net.{k}": v for k, v in state.items()}
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        estimator = self._build(meta["freq"])
+        module = estimator.create_lightning_module()
+        state = {k[len("net.") :]: v for k, v in tensors.items() if k.startswith("net.")}
+        module.load_state_dict(state)
+        self._predictor = estimator.create_predictor(estimator.create_transformation(), module)
+        self._freq = meta["freq"]
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        return self.h + 1
+
+
+def _dataset(data: SeriesData):
+    """Validated SeriesData as a gluonts ``PandasDataset`` (float32 targets: DLinear and
+    PatchTST do not cast them)."""
+    from gluonts.dataset.pandas import PandasDataset
+
+    frames = [
+        pd.DataFrame(
+            {
+                "unique_id": uid,
+                "ds": pd.date_range(end=last, periods=len(values), freq=freq),
+                "y": values.astype(np.float32),
+            }
+        )
+        for uid, values, last, freq in zip(data.ids, data.values, data.last_ds, data.freqs)
+    ]
+    return PandasDataset.from_long_dataframe(
+        pd.concat(frames, ignore_index=True),
+        item_id="unique_id",
+        timestamp="ds",
+        target="y",
+        freq=data.freqs[0],
+    )
+
+
+@contextlib.contextmanager
+def _quiet_lightning():
+    loggers = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)

@@ -1,0 +1,144 @@
+"""Any scikit-learn regressor as a global forecaster on lag features (direct multi-step).
+
+Windows of ``lags`` past values (stride 1, pooled over all series) are the features; one
+clone of the regressor per horizon step predicts that step (the direct strategy, so ``h``
+is fixed at construction). With ``center=True`` every window is shifted by the mean of its
+inputs, so series of different levels share one model.
+
+Saving never pickles the regressor: its class path and ``get_params(deep=False)`` go into
+the JSON header, only classes from the ``sklearn.`` namespace are imported by name on load,
+and the loaded model is refitted on the saved training history (deterministic for
+deterministic regressors, e.g. ``Ridge``; set ``random_state`` on randomised ones).
+
+>>> import numpy as np, pandas as pd
+>>> from sklearn.linear_model import LinearRegression
+>>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=30,
+...                    freq="D"), "y": np.arange(30.0)})
+>>> model = SklearnForecaster(LinearRegression(), lags=3, h=2).fit(df)
+>>> model.predict()["SklearnForecaster"].round(6).tolist()
+[30.0, 31.0]
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import numpy as np
+
+from tsattn.models.base import Forecaster, SeriesData, register_model
+from tsattn.models.baselines._local import positive_int
+
+ALLOWED_PREFIX = "sklearn."
+
+
+@register_model("sklearn")
+class SklearnForecaster(Forecaster):
+    """A scikit-learn regressor on lag features, one clone per horizon step.
+
+    Args:
+        regressor: an unfitted scikit-learn regressor (default ``Ridge()``), or the
+            ``{"class": ..., "params": ...}`` spec that ``get_params`` returns for it.
+        lags: number of past values used as features.
+        h: horizon; ``predict`` can ask for fewer steps, not more.
+        center: subtract each window's input mean from its inputs and targets.
+        **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
+    """
+
+    supports_longer_horizon = False
+
+    def __init__(
+        self,
+        regressor: Any = None,
+        lags: int = 24,
+        h: int = 1,
+        center: bool = True,
+        **kwargs: Any,
+    ):
+        super().__init__(h, **kwargs)
+        self.regressor, self.lags, self.center = regressor, lags, center
+        self._regressors: list[Any] = []
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments; the regressor as its JSON-able ``{"class", "params"}``."""
+        params = super().get_params()
+        params["regressor"] = regressor_spec(self.regressor)
+        return params
+
+    def _fit(self, data: SeriesData, val_size: int | None) -> None:
+        from sklearn.base import clone
+
+        base = build_regressor(self.regressor)
+        x, y = self._training_windows(data)  # (N, lags), (N, h)
+        self._regressors = [clone(base, safe=False).fit(x, y[:, k]) for k in range(self.h)]
+
+    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        lags = positive_int("lags", self.lags)
+        x = np.stack([values[-lags:] for values in data.values])  # (S, lags)
+        level = x.mean(axis=1, keepdims=True) if self.center else np.zeros((len(x), 1))
+        steps = [reg.predict(x - level) for reg in self._regressors[:h]]  # h x (S,)
+        return np.stack(steps, axis=1) + level  # (S, h)
+
+    def _training_windows(self, data: SeriesData) -> tuple[np.ndarray, np.ndarray]:
+        lags = positive_int("lags", self.lags)
+        windows = [
+            np.lib.stride_tricks.sliding_window_view(values, lags + self.h)
+            for values in data.values
+        ]
+        w = np.concatenate(windows)  # (N, lags + h)
+        x, y = w[:, :lags], w[:, lags:]
+        level = x.mean(axis=1, keepdims=True) if self.center else 0.0
+        return x - level, y - level
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        self._fit(self._history, None)  # refit on the saved history: nothing is unpickled
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        return positive_int("lags", self.lags) + self.h
+
+    def min_history_length(self) -> int:
+        return positive_int("lags", self.lags)
+
+
+def regressor_spec(regressor: Any) -> dict[str, Any] | None:
+    """``{"class": "sklearn....Name", "params": get_params(deep=False)}`` of a regressor."""
+    if regressor is None or isinstance(regressor, dict):
+        return regressor
+    cls = type(regressor)
+    path = f"{cls.__module__}.{cls.__qualname__}"
+    if not path.startswith(ALLOWED_PREFIX):
+        raise ValueError(
+            f"only scikit-learn estimators can be saved (got {path}); "
+            f"use one from the sklearn package"
+        )
+    return {"class": path, "params": regressor.get_params(deep=False)}
+
+
+def build_regressor(regressor: Any) -> Any:
+    """An unfitted estimator from ``None`` (Ridge), an estimator, or a saved spec."""
+    from sklearn.base import clone
+    from sklearn.linear_model import Ridge
+
+    if regressor is None:
+        return Ridge()
+    if isinstance(regressor, dict):
+        return _class_from_path(regressor["class"])(**regressor.get("params", {}))
+    if not (hasattr(regressor, "fit") and hasattr(regressor, "predict")):
+        raise ValueError(f"regressor must be a scikit-learn regressor, got {regressor!r}")
+    return clone(regressor, safe=False)  # a deep copy for non-sklearn objects
+
+
+def _class_from_path(path: str) -> type:
+    """Import ``path`` only if it names a scikit-learn estimator class (an allow-list)."""
+    from sklearn.base import BaseEstimator
+
+    module_name, _, name = path.rpartition(".")
+    if not path.startswith(ALLOWED_PREFIX) or not name.isidentifier():
+        raise ValueError(f"refusing to load regressor class {path!r}: not in the sklearn package")
+    try:
+        cls = getattr(importlib.import_module(module_name), name, None)
+    except ImportError:
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
+        raise ValueError(f"{path!r} is not a scikit-learn estimator class")
+    return cls

@@ -1,0 +1,254 @@
+"""Thin adapters of statsmodels' local models: ETS, ARIMA, AutoARIMA and Theta.
+
+Each series gets its own model (in parallel over series with ``n_jobs``). statsmodels is
+imported when a model is fitted, not when tsattn is imported.
+
+Persistence and ``predict(df=history)``: ETS, ARIMA and AutoARIMA keep each series'
+estimated parameter vector (and chosen order); forecasting from a history re-runs the
+statsmodels filter with those fixed parameters on that history (``ETSModel.smooth(params)``,
+``ARIMA.filter(params)``), and ``save`` writes the parameters as tensors, so a loaded model
+forecasts without re-estimating. Theta's two parameters have closed forms, so it stores
+none: it re-estimates them on whatever history it forecasts from (the training data, the
+saved history after ``load``, or ``df``), which is deterministic.
+
+>>> import numpy as np, pandas as pd
+>>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=48,
+...                    freq="D"), "y": 10 + np.sin(np.arange(48.0))})
+>>> ETS(trend="add").fit(df).predict(h=3).shape
+(3, 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tsattn.models.base import register_model
+from tsattn.models.baselines._local import LocalModel, LocalState, positive_int
+
+
+@register_model("ets")
+class ETS(LocalModel):
+    """Exponential smoothing state-space model (statsmodels ``ETSModel``), one per series.
+
+    Args:
+        error: ``"add"`` or ``"mul"``.
+        trend: None, ``"add"`` or ``"mul"``.
+        damped_trend: damp the trend (needs ``trend``).
+        seasonal: None, ``"add"`` or ``"mul"`` (needs ``season_length > 1``).
+        season_length: seasonal period in steps.
+        h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
+
+    >>> ETS(trend="add", damped_trend=True, seasonal="add", season_length=24)  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        error: str = "add",
+        trend: str | None = None,
+        damped_trend: bool = False,
+        seasonal: str | None = None,
+        season_length: int = 1,
+        h: int = 1,
+        n_jobs: int = 1,
+        **kwargs: Any,
+    ):
+        super().__init__(h, n_jobs, **kwargs)
+        self.error, self.trend, self.damped_trend = error, trend, damped_trend
+        self.seasonal, self.season_length = seasonal, season_length
+
+    def _model(self, y: np.ndarray):
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        m = positive_int("season_length", self.season_length)
+        if self.seasonal is not None and m < 2:
+            raise ValueError(f"seasonal={self.seasonal!r} needs season_length > 1, got {m}")
+        return ETSModel(
+            y,
+            error=self.error,
+            trend=self.trend,
+            damped_trend=self.damped_trend,
+            seasonal=self.seasonal,
+            seasonal_periods=m if self.seasonal is not None else None,
+        )
+
+    def _fit_one(self, y: np.ndarray) -> LocalState:
+        return {}, np.asarray(self._model(y).fit(disp=False).params, dtype=np.float64)
+
+    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+        return np.asarray(self._model(y).smooth(params).forecast(h))
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        return 2 * self.season_length + 2 if self.seasonal is not None else 4
+
+
+def _arima(y: np.ndarray, order, seasonal_order, trend: str | None):
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    return SMARIMA(y, order=tuple(order), seasonal_order=tuple(seasonal_order), trend=trend)
+
+
+def _fit_arima(y: np.ndarray, order, seasonal_order, trend: str | None):
+    return _arima(y, order, seasonal_order, trend).fit()
+
+
+@register_model("arima")
+class ARIMA(LocalModel):
+    """ARIMA / SARIMA with a fixed order (statsmodels ``tsa.arima.model.ARIMA``), per series.
+
+    Args:
+        order: ``(p, d, q)``.
+        seasonal_order: ``(P, D, Q, s)``; ``(0, 0, 0, 0)`` for none.
+        trend: statsmodels' trend: None (a constant when d = 0), ``"n"``, ``"c"``, ``"t"``,
+            ``"ct"``.
+        h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
+
+    >>> ARIMA(order=(1, 1, 1), seasonal_order=(1, 0, 0, 24))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        order: tuple[int, int, int] = (1, 0, 0),
+        seasonal_order: tuple[int, int, int, int] = (0, 0, 0, 0),
+        trend: str | None = None,
+        h: int = 1,
+        n_jobs: int = 1,
+        **kwargs: Any,
+    ):
+        super().__init__(h, n_jobs, **kwargs)
+        self.order, self.seasonal_order, self.trend = order, seasonal_order, trend
+
+    def _fit_one(self, y: np.ndarray) -> LocalState:
+        result = _fit_arima(y, self.order, self.seasonal_order, self.trend)
+        return {}, np.asarray(result.params, dtype=np.float64)
+
+    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+        model = _arima(y, self.order, self.seasonal_order, self.trend)
+        return np.asarray(model.filter(params).forecast(h))
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        p, d, q = self.order
+        big_p, big_d, big_q, s = self.seasonal_order
+        return p + d + q + (big_p + big_d + big_q) * s + 3
+
+
+@register_model("auto_arima")
+class AutoARIMA(LocalModel):
+    """Non-seasonal ARIMA with the order chosen per series, built on statsmodels.
+
+    ``d`` is the number of differences after which the KPSS test (level stationarity,
+    ``alpha``) no longer rejects, at most ``max_d``; then every ``(p, q)`` in
+    ``0..max_p x 0..max_q`` is fitted and the lowest AIC wins (a small grid: keep the bounds
+    small). The trend term is a constant for d = 0, a drift for d = 1, none for d = 2.
+
+    Args:
+        max_p, max_q, max_d: search bounds.
+        alpha: KPSS significance level.
+        h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
+    """
+
+    def __init__(
+        self,
+        max_p: int = 2,
+        max_q: int = 2,
+        max_d: int = 2,
+        alpha: float = 0.05,
+        h: int = 1,
+        n_jobs: int = 1,
+        **kwargs: Any,
+    ):
+        super().__init__(h, n_jobs, **kwargs)
+        self.max_p, self.max_q, self.max_d, self.alpha = max_p, max_q, max_d, alpha
+
+    def _fit_one(self, y: np.ndarray) -> LocalState:
+        d = n_diffs(y, self.max_d, self.alpha)
+        trend = ("c", "t", "n")[min(d, 2)]
+        best = None
+        for p in range(self.max_p + 1):
+            for q in range(self.max_q + 1):
+                result = _fit_arima(y, (p, d, q), (0, 0, 0, 0), trend)
+                if np.isfinite(result.aic) and (best is None or result.aic < best[0]):
+                    best = (result.aic, [p, d, q], np.asarray(result.params, dtype=np.float64))
+        if best is None:
+            raise ValueError("AutoARIMA found no ARIMA order with a finite AIC for a series")
+        return {"order": best[1], "trend": trend}, best[2]
+
+    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+        model = _arima(y, meta["order"], (0, 0, 0, 0), meta["trend"])
+        return np.asarray(model.filter(params).forecast(h))
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        return self.max_p + self.max_q + self.max_d + 4
+
+    def orders(self) -> dict[str, tuple[int, int, int]]:
+        """The chosen ``(p, d, q)`` of every fitted series."""
+        return {uid: tuple(meta["order"]) for uid, (meta, _) in self._states.items()}
+
+
+def n_diffs(y: np.ndarray, max_d: int, alpha: float = 0.05) -> int:
+    """Differences needed until the KPSS test no longer rejects level stationarity."""
+    from statsmodels.tsa.stattools import kpss
+
+    d = 0
+    while d < max_d and len(y) > 10:
+        if np.ptp(y) == 0 or kpss(y, regression="c", nlags="auto")[1] >= alpha:
+            break
+        y, d = np.diff(y), d + 1
+    return d
+
+
+@register_model("theta")
+class Theta(LocalModel):
+    """The theta method (statsmodels ``ThetaModel``), per series.
+
+    Args:
+        season_length: seasonal period; > 1 deseasonalizes (classical decomposition) when
+            the seasonality test (``use_test``) finds seasonality.
+        theta: weight of the trend line (2 is the classic theta method).
+        method: decomposition, ``"auto"`` (multiplicative for positive series), ``"add"``,
+            ``"mul"``.
+        use_test: test for seasonality before deseasonalizing.
+        h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
+    """
+
+    def __init__(
+        self,
+        season_length: int = 1,
+        theta: float = 2.0,
+        method: str = "auto",
+        use_test: bool = True,
+        h: int = 1,
+        n_jobs: int = 1,
+        **kwargs: Any,
+    ):
+        super().__init__(h, n_jobs, **kwargs)
+        self.season_length, self.theta = season_length, theta
+        self.method, self.use_test = method, use_test
+
+    def _fit_one(self, y: np.ndarray) -> LocalState:
+        self._forecast_one(y, {}, np.empty(0), 1)  # surfaces bad settings at fit time
+        return {}, np.empty(0)
+
+    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        m = positive_int("season_length", self.season_length)
+        model = ThetaModel(
+            y,
+            period=m,
+            deseasonalize=m > 1,
+            method=self.method,
+            use_test=self.use_test,
+        )
+        return np.asarray(model.fit().forecast(h, theta=self.theta))
+
+    def _predict(self, data, h: int) -> np.ndarray:
+        jobs = [(y, {}, np.empty(0), h) for y in data.values]  # any series: nothing stored
+        return np.stack(self._parallel(self._forecast_one, jobs))
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        return 2 * self.season_length + 1 if self.season_length > 1 else 4
+
+    def min_history_length(self) -> int:
+        return self.min_train_length()
