@@ -68,10 +68,10 @@ def create_attention(
     bias = options.pop("bias", True)
     spec = name_or_class_or_instance
     if isinstance(spec, MultiHeadAttention):
-        _check_instance_shape(spec.scorer, d_model, n_heads)
+        _check_instance(spec.scorer, d_model, n_heads, causal, options)
         return copy.deepcopy(spec)
     if isinstance(spec, AttentionScorer):
-        _check_instance_shape(spec, d_model, n_heads)
+        _check_instance(spec, d_model, n_heads, causal, options)
         return MultiHeadAttention(copy.deepcopy(spec), dropout=dropout, bias=bias)
     cls = ATTENTION.get(spec) if isinstance(spec, str) else spec
     if not (inspect.isclass(cls) and issubclass(cls, AttentionScorer)):
@@ -95,11 +95,23 @@ def _check_options(cls: type[AttentionScorer], options: dict) -> None:
         )
 
 
-def _check_instance_shape(scorer: AttentionScorer, d_model: int, n_heads: int) -> None:
+def _check_instance(
+    scorer: AttentionScorer, d_model: int, n_heads: int, causal: bool, options: dict
+) -> None:
     if (scorer.d_model, scorer.n_heads) != (d_model, n_heads):
         raise ValueError(
             f"attention instance was built for d_model={scorer.d_model}, "
             f"n_heads={scorer.n_heads}, but the layer needs d_model={d_model}, n_heads={n_heads}"
+        )
+    if scorer.causal != bool(causal):
+        raise ValueError(
+            f"attention instance was built with causal={scorer.causal}, but the layer needs "
+            f"causal={bool(causal)}: build the instance with causal={bool(causal)}"
+        )
+    if options:
+        raise ValueError(
+            f"options {sorted(options)} cannot change an attention instance; pass them when "
+            f"building it, or give a name or class instead"
         )
 
 

@@ -141,6 +141,10 @@ class MultiHeadAttention(nn.Module):
         bias: whether the value and output projections have a bias.
     """
 
+    #: Widest q/k, as a multiple of the value head width, for which the CPU fast path pads
+    #: the value heads to reach the fused kernel (set from measurements; see benchmarks).
+    max_value_pad: ClassVar[int] = 4
+
     def __init__(self, scorer: AttentionScorer, dropout: float = 0.0, bias: bool = True):
         super().__init__()
         if not 0.0 <= dropout < 1.0:
@@ -160,6 +164,7 @@ class MultiHeadAttention(nn.Module):
 
     def scores(self, x: Tensor) -> Tensor:
         """(B, T, D) -> (B, H, T, T) pre-softmax logits (scale and normaliser applied, no mask)."""
+        self.scorer._check_input(x)
         return self.scorer.scores(x)
 
     def forward(self, x: Tensor, score_bias: Tensor | None = None) -> Tensor:
@@ -173,7 +178,9 @@ class MultiHeadAttention(nn.Module):
             return self.attend(x, score_bias).output
         b, t, _ = x.shape
         qk = self.scorer.query_key(x)
-        v = self.scorer._split_heads(self.value(x), self.scorer.head_dim)  # (B, H, T, d)
+        width = self._value_width(x, qk.q.shape[-1])
+        weight, bias = self._padded_value(width)
+        v = self.scorer._split_heads(F.linear(x, weight, bias), width)  # (B, H, T, width)
         mask = self.scorer.allowed(t, x.device)
         is_causal = False
         if score_bias is not None:
@@ -192,8 +199,39 @@ class MultiHeadAttention(nn.Module):
             dropout_p=self.dropout if self.training else 0.0,
             is_causal=is_causal,
             scale=qk.scale,
-        )  # (B, H, T, d)
-        return self.out(y.transpose(1, 2).reshape(b, t, self.d_model))
+        )  # (B, H, T, width)
+        y = y.transpose(1, 2).reshape(b, t, self.n_heads * width)  # (B, T, H*width)
+        return F.linear(y, self._padded_out_weight(width), self.out.bias)
+
+    # PyTorch's fused CPU kernel needs q, k and v of one width; otherwise SDPA falls back to
+    # its unfused math path. When the scorer's q/k are wider than the value head (MLR's
+    # augmented vectors, bilinear MLR), v gets zero rows in its projection and W_O zero
+    # columns: exact, and no pad/slice copies of the activations.
+    def _value_width(self, x: Tensor, qk_width: int) -> int:
+        d = self.scorer.head_dim
+        if x.device.type == "cpu" and d < qk_width <= self.max_value_pad * d:
+            return qk_width
+        return d
+
+    def _padded_value(self, width: int) -> tuple[Tensor, Tensor | None]:
+        """Value weight (H*width, D) and bias, zero-padded per head from width d."""
+        weight, bias = self.value.weight, self.value.bias
+        h, d = self.n_heads, self.scorer.head_dim
+        if width == d:
+            return weight, bias
+        # (H*d, D) -> (H, d, D) -> (H, width, D) -> (H*width, D)
+        weight = F.pad(weight.view(h, d, -1), (0, 0, 0, width - d)).view(h * width, -1)
+        if bias is not None:
+            bias = F.pad(bias.view(h, d), (0, width - d)).view(h * width)
+        return weight, bias
+
+    def _padded_out_weight(self, width: int) -> Tensor:
+        """Output weight (D, H*width), zero columns where the value head was padded."""
+        h, d = self.n_heads, self.scorer.head_dim
+        if width == d:
+            return self.out.weight
+        # (D, H*d) -> (D, H, d) -> (D, H, width) -> (D, H*width)
+        return F.pad(self.out.weight.view(-1, h, d), (0, width - d)).view(-1, h * width)
 
     def attend(self, x: Tensor, score_bias: Tensor | None = None) -> AttentionOutput:
         """Reference path: explicit ``softmax(scores) @ V``, returning scores and weights."""

@@ -99,7 +99,7 @@ class MLRScorer(DenseQKScorer):
             raise ValueError(f"mlr normalize must be one of {NORMALIZERS}, got {normalize!r}")
         self.scale_mode, self.normalize = scale, normalize
         self.separable = normalize == "none"
-        self._onehot_cache: dict[tuple, list[Tensor]] = {}
+        self._augment_cache: dict[tuple, tuple[Tensor, Tensor, Tensor]] = {}
 
     # ----------------------------------------------------------------- validation
     def _check_ranks(self, ranks: list[int] | None) -> list[int]:
@@ -148,16 +148,33 @@ class MLRScorer(DenseQKScorer):
             return [default_scale(self.head_dim)] * self.n_levels
         return [1.0 / r for r in self.ranks]
 
-    def _onehots(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> list[Tensor]:
-        """Per level, the (T, n_blocks, 1) one-hot block membership, cached per shape."""
+    def _augment(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple:
+        """The constants that turn q, k (width d) into q~, k~ (width W = sum_l r_l * n_l).
+
+        Returns ``(src, q_mask, k_mask)``: ``src`` (W,) is the feature (within a head) that
+        augmented column c copies; ``k_mask`` (T, 1, W) is 1 where position i's level-l block
+        owns column c, ``q_mask`` the same times c_l (1 for the uniform scale, which SDPA
+        applies). Cached per (T, device, dtype).
+        """
         key = (seq_len, device, dtype)
-        if key not in self._onehot_cache:
+        if key not in self._augment_cache:
             ids = block_ids(seq_len, self.n_levels, self.block_sizes)
-            self._onehot_cache[key] = [
-                torch.nn.functional.one_hot(i, int(i.max()) + 1).to(device, dtype)[..., None]
-                for i in ids
-            ]
-        return self._onehot_cache[key]
+            uniform = self.scale_mode == "uniform"
+            src, k_cols, q_cols, offset = [], [], [], 0
+            for ids_l, r_l, c_l in zip(ids, self.ranks, self.level_scales(), strict=True):
+                n_blocks = int(ids_l.max()) + 1
+                src.append((offset + torch.arange(r_l)).repeat(n_blocks))  # column -> feature
+                # (T, n) one-hot of the block -> (T, n*r): 1 on the block's r columns
+                onehot = torch.nn.functional.one_hot(ids_l, n_blocks).repeat_interleave(r_l, 1)
+                k_cols.append(onehot.to(torch.float64))
+                q_cols.append(onehot.to(torch.float64) * (1.0 if uniform else c_l))
+                offset += r_l
+            self._augment_cache[key] = (
+                torch.cat(src).to(device),
+                torch.cat(q_cols, 1)[:, None, :].to(device, dtype),  # (T, 1, W)
+                torch.cat(k_cols, 1)[:, None, :].to(device, dtype),
+            )
+        return self._augment_cache[key]
 
     def _slices(self, x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
         """(B, T, D) -> per level q_l, k_l of shape (B, H, T, r_l)."""
@@ -166,26 +183,40 @@ class MLRScorer(DenseQKScorer):
 
     # ----------------------------------------------------------------- scoring
     def query_key(self, x: Tensor) -> QueryKey:
-        qs, ks = self._slices(x)
-        b, h, t, _ = qs[0].shape
-        onehots = self._onehots(t, x.device, qs[0].dtype)
-        uniform = self.scale_mode == "uniform"
-        q_parts, k_parts = [], []
-        for q_l, k_l, c_l, onehot in zip(qs, ks, self.level_scales(), onehots, strict=True):
-            n_blocks = onehot.shape[1]
-            if not uniform:
-                q_l = q_l * c_l
-            # (B, H, T, 1, r) * (T, n, 1) -> (B, H, T, n, r) -> (B, H, T, n*r)
-            q_parts.append((q_l.unsqueeze(-2) * onehot).reshape(b, h, t, n_blocks * q_l.shape[-1]))
-            k_parts.append((k_l.unsqueeze(-2) * onehot).reshape(b, h, t, n_blocks * k_l.shape[-1]))
-        scale = default_scale(self.head_dim) if uniform else 1.0
-        return QueryKey(torch.cat(q_parts, dim=-1), torch.cat(k_parts, dim=-1), scale)
+        """Augmented q~, k~ of shape (B, H, T, W) with ``q~_i . k~_j`` the MLR score.
+
+        Without QK-norm the column copy is folded into the projection weights (one wider
+        linear layer, then one multiply by the block mask); with QK-norm the normed q, k are
+        widened by indexing. Either way no per-level tensors or concatenations are built.
+        """
+        b, t, _ = x.shape
+        h, d = self.n_heads, self.head_dim
+        src, q_mask, k_mask = self._augment(t, x.device, x.dtype)
+        width = src.numel()
+        if self.qk_norm:
+            q, k = self.project(x)  # (B, H, T, d) each
+            # (B, H, T, d) -> (B, H, T, W) -> (B, T, H, W)
+            q, k = q[..., src].transpose(1, 2), k[..., src].transpose(1, 2)
+        else:
+            rows = (torch.arange(h, device=x.device)[:, None] * d + src).reshape(-1)  # (H*W,)
+            q = self._widened_linear(self.query, x, rows).view(b, t, h, width)  # (B, T, H, W)
+            k = self._widened_linear(self.key, x, rows).view(b, t, h, width)
+        # (B, T, H, W) * (T, 1, W) -> (B, T, H, W) -> (B, H, T, W)
+        q, k = (q * q_mask).transpose(1, 2), (k * k_mask).transpose(1, 2)
+        scale = default_scale(self.head_dim) if self.scale_mode == "uniform" else 1.0
+        return QueryKey(q, k, scale)
+
+    @staticmethod
+    def _widened_linear(linear: torch.nn.Linear, x: Tensor, rows: Tensor) -> Tensor:
+        """``linear(x)[..., rows]`` computed as one linear layer with the rows gathered."""
+        bias = None if linear.bias is None else linear.bias[rows]
+        return torch.nn.functional.linear(x, linear.weight[rows], bias)
 
     def scores(self, x: Tensor) -> Tensor:
         """Explicit level sum of block-masked low-rank terms, normaliser applied."""
         qs, ks = self._slices(x)
         t = x.shape[1]
-        same = self.same_block(t, x.device)  # (L, T, T)
+        same = self.same_block(t, x.device, qs[0].dtype)  # (L, T, T)
         total = 0.0
         for level, (q_l, k_l, c_l) in enumerate(zip(qs, ks, self.level_scales(), strict=True)):
             total = total + same[level] * (c_l * (q_l @ k_l.transpose(-2, -1)))
@@ -194,10 +225,12 @@ class MLRScorer(DenseQKScorer):
             total = total / shared
         return total
 
-    def same_block(self, seq_len: int, device: torch.device) -> Tensor:
-        """(L, T, T) float indicator that i and j share a level-l block."""
+    def same_block(
+        self, seq_len: int, device: torch.device, dtype: torch.dtype = torch.float32
+    ) -> Tensor:
+        """(L, T, T) indicator (0/1 in ``dtype``) that i and j share a level-l block."""
         ids = torch.stack(block_ids(seq_len, self.n_levels, self.block_sizes)).to(device)
-        return (ids[:, :, None] == ids[:, None, :]).float()
+        return (ids[:, :, None] == ids[:, None, :]).to(dtype)
 
     def score_flops(self, seq_len: int | None = None) -> int:
         t = seq_len or self.seq_len
