@@ -10,7 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 from tsattn.models.base import MODELS, Forecaster, SeriesData, register_model
+from tsattn.models.baselines import (
+    ARIMA,
+    ETS,
+    AutoARIMA,
+    GluonTSForecaster,
+    Naive,
+    SeasonalNaive,
+    SklearnForecaster,
+    Theta,
+)
+from tsattn.models.linear import (
+    DLinear,
+    DLinearConfig,
+    DLinearNetwork,
+    NLinear,
+    NLinearConfig,
+    NLinearNetwork,
+)
+from tsattn.models.neural import NeuralForecaster, create_network, split_options
+from tsattn.models.patchtst import PatchTST, PatchTSTConfig, PatchTSTNetwork
 from tsattn.models.persistence import load
+from tsattn.models.training import TrainResult, fit_network, predict_windows, train_network
+from tsattn.models.training_config import TrainingConfig
+from tsattn.models.transformer import Transformer, TransformerConfig, TransformerNetwork
 
 
 def list_models() -> list[str]:
@@ -24,11 +47,39 @@ def create_model(name: str, **params: Any) -> Forecaster:
 
 
 __all__ = [
+    "ARIMA",
+    "ETS",
     "MODELS",
+    "AutoARIMA",
+    "GluonTSForecaster",
+    "Naive",
+    "SeasonalNaive",
+    "SklearnForecaster",
+    "Theta",
+    "DLinear",
+    "DLinearConfig",
+    "DLinearNetwork",
     "Forecaster",
+    "NLinear",
+    "NLinearConfig",
+    "NLinearNetwork",
+    "NeuralForecaster",
+    "PatchTST",
+    "PatchTSTConfig",
+    "PatchTSTNetwork",
     "SeriesData",
+    "TrainResult",
+    "TrainingConfig",
+    "Transformer",
+    "TransformerConfig",
+    "TransformerNetwork",
     "create_model",
+    "create_network",
+    "fit_network",
     "list_models",
     "load",
+    "predict_windows",
     "register_model",
+    "split_options",
+    "train_network",
 ]

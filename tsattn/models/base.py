@@ -257,7 +257,13 @@ class Forecaster:
         h = values.shape[1]
         frames = []
         for uid, last, freq, row in zip(data.ids, data.last_ds, data.freqs, values):
-            dates = pd.date_range(start=last, periods=h + 1, freq=freq)[1:]
+            try:
+                dates = pd.date_range(start=last, periods=h + 1, freq=freq)[1:]
+            except pd.errors.OutOfBoundsDatetime:
+                raise ValueError(
+                    f"the {h} forecast dates of series {uid!r} after {last} go past the last "
+                    f"date pandas can represent ({pd.Timestamp.max}); forecast fewer steps"
+                ) from None
             frames.append(pd.DataFrame({"unique_id": uid, "ds": dates, self.name: row}))
         return pd.concat(frames, ignore_index=True)
 

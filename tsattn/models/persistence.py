@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import torch
+from pandas.tseries.frequencies import to_offset
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
@@ -58,8 +59,12 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
 def load(path: str | Path) -> Forecaster:
     """Load a forecaster written by ``Forecaster.save``.
 
+    The file is untrusted input: it is parsed as safetensors (JSON header and raw tensors,
+    never pickle), and the header is checked field by field before any model is built.
+
     Raises:
-        ValueError: the file is missing, not a tsattn model file, or from a newer format.
+        ValueError: the file is missing, not a tsattn model file, from a newer format, or
+            corrupt / forged (unknown model, unexpected parameters, missing tensors...).
     """
     path = Path(path)
     if not path.is_file():
@@ -72,13 +77,45 @@ def load(path: str | Path) -> Forecaster:
         raise ValueError(f"{path} is not a tsattn model file ({err})") from None
     if header.get("format") != FORMAT_NAME:
         raise ValueError(f"{path} is not a tsattn model file (no tsattn header)")
-    if int(header.get("version", 0)) > FORMAT_VERSION:
+    version = header.get("version", "0")
+    if not version.isdigit():
+        raise ValueError(f"{path} is a corrupt tsattn model file: bad version {version!r}")
+    if int(version) > FORMAT_VERSION:
         raise ValueError(f"{path} was written by a newer tsattn; upgrade to load it")
-    cls = MODELS.get(header["model"])
-    model = cls(**json.loads(header["params"]))
-    model._history = _history_from(json.loads(header["history"]), tensors)
-    model._set_state(json.loads(header["state"]), tensors)
+    missing = [key for key in ("model", "params", "state", "history") if key not in header]
+    if missing:
+        raise ValueError(f"{path} is a corrupt tsattn model file: no {', '.join(missing)}")
+    try:
+        cls = MODELS.get(header["model"])
+    except ValueError as err:  # an unknown name: the message lists the valid ones
+        raise ValueError(f"{path} is a corrupt tsattn model file: {err}") from None
+    params = _json_dict(header, "params", path)
+    unexpected = sorted(set(params) - set(cls.param_names()))
+    if unexpected:
+        raise ValueError(
+            f"{path} is a corrupt tsattn model file: unexpected parameter(s) {unexpected} "
+            f"for model {header['model']!r}"
+        )
+    try:
+        model = cls(**params)
+        model._history = _history_from(_json_dict(header, "history", path), tensors)
+        model._set_state(_json_dict(header, "state", path), tensors)
+    except (KeyError, TypeError, IndexError, AttributeError, RuntimeError, ValueError) as err:
+        detail = f"{type(err).__name__}: {err}"
+        raise ValueError(f"{path} is a corrupt tsattn model file ({detail})") from None
     return model
+
+
+def _json_dict(header: dict[str, str], key: str, path: Path) -> dict:
+    try:
+        value = json.loads(header[key])
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path} is a corrupt tsattn model file: {key} is not JSON ({err})"
+        ) from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path} is a corrupt tsattn model file: {key} is not a JSON object")
+    return value
 
 
 def _history_meta(data: SeriesData) -> dict:
@@ -90,6 +127,15 @@ def _history_meta(data: SeriesData) -> dict:
 
 
 def _history_from(meta: dict, tensors: dict[str, torch.Tensor]) -> SeriesData:
-    values = [tensors.pop(f"__history__.{i}").numpy() for i in range(len(meta["ids"]))]
-    last = [pd.Timestamp(t) for t in meta["last_ds"]]
-    return SeriesData(meta["ids"], values, last, meta["freqs"])
+    ids, last_ds, freqs = meta["ids"], meta["last_ds"], meta["freqs"]
+    if not all(isinstance(x, list) for x in (ids, last_ds, freqs)):
+        raise ValueError("history ids, last_ds and freqs must be lists")
+    if not ids or not len(ids) == len(last_ds) == len(freqs):
+        raise ValueError("history ids, last_ds and freqs must be non-empty and equally long")
+    values = [tensors.pop(f"__history__.{i}").numpy() for i in range(len(ids))]
+    if any(v.ndim != 1 or len(v) == 0 or not v.dtype.kind == "f" for v in values):
+        raise ValueError("history tensors must be non-empty 1-D float arrays")
+    last = [pd.Timestamp(t) for t in last_ds]
+    for freq in freqs:
+        to_offset(freq)  # ValueError for a forged frequency
+    return SeriesData([str(u) for u in ids], values, last, [str(f) for f in freqs])

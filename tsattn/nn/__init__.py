@@ -1,0 +1,35 @@
+"""Pandas-free torch building blocks of the forecasting networks.
+
+>>> from tsattn.nn import count_patches
+>>> count_patches(336, patch_len=16, stride=8), count_patches(512, patch_len=16, stride=8)
+(42, 64)
+"""
+
+from tsattn.nn.encoder import (
+    Encoder,
+    EncoderConfig,
+    EncoderLayer,
+    LayerOutput,
+    TokenBatchNorm,
+    make_norm,
+)
+from tsattn.nn.layers import Dropout, FlattenHead, LearnablePositionalEmbedding, MovingAverage
+from tsattn.nn.patching import Patching, count_patches
+from tsattn.nn.revin import RevIN, RevINStats
+
+__all__ = [
+    "Dropout",
+    "Encoder",
+    "EncoderConfig",
+    "EncoderLayer",
+    "FlattenHead",
+    "LayerOutput",
+    "LearnablePositionalEmbedding",
+    "MovingAverage",
+    "Patching",
+    "RevIN",
+    "RevINStats",
+    "TokenBatchNorm",
+    "count_patches",
+    "make_norm",
+]

@@ -1,0 +1,133 @@
+"""DLinear and NLinear (Zeng et al. 2023, "Are Transformers Effective for Time Series
+Forecasting?"): one linear map over time per decomposed component / after subtracting the last
+value. Channel-independent by default; ``individual=True`` gives each channel its own weights
+(and makes the forecaster fit all series jointly, as channels).
+
+>>> import torch
+>>> net = DLinearNetwork(DLinearConfig(input_size=48, horizon=12, n_channels=3))
+>>> net(torch.randn(4, 48, 3)).shape
+torch.Size([4, 12, 3])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from tsattn.models.base import register_model
+from tsattn.models.neural import NeuralForecaster, check_sizes
+from tsattn.nn import MovingAverage
+
+
+class TimeLinear(nn.Module):
+    """Linear map over time, (B, L, C) -> (B, H, C), shared by all channels or one per
+    channel (``n_channels`` > 1 and ``individual``)."""
+
+    def __init__(self, input_size: int, horizon: int, n_channels: int, individual: bool):
+        super().__init__()
+        self.individual = individual
+        if not individual:
+            self.shared = nn.Linear(input_size, horizon)
+            return
+        bound = 1 / math.sqrt(input_size)  # nn.Linear's default init
+        weight = torch.empty(n_channels, input_size, horizon).uniform_(-bound, bound)
+        self.weight = nn.Parameter(weight)  # (C, L, H)
+        self.bias = nn.Parameter(torch.empty(n_channels, horizon).uniform_(-bound, bound))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x.transpose(1, 2)  # (B, L, C) -> (B, C, L)
+        if self.individual:
+            y = torch.einsum("bcl,clh->bch", x, self.weight) + self.bias  # (B, C, H)
+        else:
+            y = self.shared(x)  # (B, C, H)
+        return y.transpose(1, 2)  # (B, H, C)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NLinearConfig:
+    """NLinear: ``input_size`` L, ``horizon`` H, ``n_channels`` C, ``individual`` weights."""
+
+    input_size: int
+    horizon: int
+    n_channels: int = 1
+    individual: bool = False
+
+    def __post_init__(self) -> None:
+        check_sizes(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DLinearConfig(NLinearConfig):
+    """DLinear: NLinear's fields plus the moving-average ``kernel_size`` of the trend."""
+
+    kernel_size: int = 25
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.kernel_size, bool) or self.kernel_size <= 0:
+            raise ValueError(f"kernel_size must be a positive integer, got {self.kernel_size!r}")
+
+
+class NLinearNetwork(nn.Module):
+    """Subtract the window's last value, map linearly over time, add it back."""
+
+    def __init__(self, config: NLinearConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.linear = TimeLinear(c.input_size, c.horizon, c.n_channels, c.individual)
+
+    def forward(self, x: Tensor) -> Tensor:
+        last = x[:, -1:, :]  # (B, 1, C)
+        return self.linear(x - last) + last  # (B, H, C)
+
+
+class DLinearNetwork(nn.Module):
+    """Split into a moving-average trend and the remainder; one linear map for each."""
+
+    def __init__(self, config: DLinearConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.trend = MovingAverage(c.kernel_size)
+        self.trend_linear = TimeLinear(c.input_size, c.horizon, c.n_channels, c.individual)
+        self.seasonal_linear = TimeLinear(c.input_size, c.horizon, c.n_channels, c.individual)
+
+    def forward(self, x: Tensor) -> Tensor:
+        trend = self.trend(x)  # (B, L, C)
+        return self.trend_linear(trend) + self.seasonal_linear(x - trend)  # (B, H, C)
+
+
+class _LinearForecaster(NeuralForecaster):
+    standardize = True
+
+    @property
+    def joint_channels(self) -> bool:
+        return bool(self.individual)
+
+
+@register_model("nlinear")
+class NLinear(_LinearForecaster):
+    """NLinear forecaster. Keyword arguments: the :class:`NLinearConfig` fields (except
+    input_size/horizon/n_channels), the :class:`~tsattn.models.TrainingConfig` fields and the
+    ``Forecaster`` arguments; series are standardized with their training statistics.
+
+    >>> model = NLinear(h=12, input_size=48, max_epochs=1, progress=False)
+    """
+
+    config_class = NLinearConfig
+    network_class = NLinearNetwork
+
+
+@register_model("dlinear")
+class DLinear(_LinearForecaster):
+    """DLinear forecaster (arguments as :class:`NLinear`, plus ``kernel_size``).
+
+    >>> model = DLinear(h=12, input_size=48, kernel_size=25, max_epochs=1, progress=False)
+    """
+
+    config_class = DLinearConfig
+    network_class = DLinearNetwork

@@ -1,0 +1,262 @@
+"""The base of every neural forecaster: options split by dataclass fields, lazy network,
+one training engine, original-scale forecasts, save/load.
+
+A subclass only names its network config dataclass and network class::
+
+    @register_model("nlinear")
+    class NLinear(NeuralForecaster):
+        config_class = NLinearConfig
+        network_class = NLinearNetwork
+
+Keyword arguments are routed by field name: the network config's fields (except
+``input_size``, ``horizon`` and ``n_channels``, which come from ``h``, ``input_size`` and the
+data) and :class:`TrainingConfig`'s fields; anything else is an error listing the accepted
+names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from tsattn.attention import ATTENTION, AttentionScorer, list_attention
+from tsattn.models.base import MODELS, Forecaster, SeriesData
+from tsattn.models.series_prep import SeriesScaler, aligned_matrix
+from tsattn.models.training import TrainResult, fit_network
+from tsattn.models.training_config import TrainingConfig
+from tsattn.models.windowing import series_windows, split_array_windows
+
+#: network config fields filled from the forecaster and the data, never passed by users
+DERIVED_FIELDS = ("input_size", "horizon", "n_channels")
+
+
+def check_sizes(config: Any) -> None:
+    """Validate a network config's input_size, horizon and n_channels."""
+    for name in DERIVED_FIELDS:
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def option_fields(cls: type[NeuralForecaster]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(network options, training options) accepted by ``cls``, with their defaults."""
+    network = {
+        f.name: f.default
+        for f in dataclasses.fields(cls.config_class)
+        if f.name not in DERIVED_FIELDS
+    }
+    training = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
+    return network, training
+
+
+def split_options(
+    model: str | type[NeuralForecaster], options: dict[str, Any]
+) -> tuple[dict[str, Any], TrainingConfig]:
+    """Split flat keyword options into (network options, :class:`TrainingConfig`).
+
+    Raises:
+        ValueError: an option neither config accepts (the message lists the accepted ones).
+    """
+    cls = MODELS.get(model) if isinstance(model, str) else model
+    network, training = option_fields(cls)
+    unknown = sorted(set(options) - set(network) - set(training))
+    if unknown:
+        raise ValueError(
+            f"unknown argument(s) {unknown} for {cls.__name__}; accepted: h, input_size, "
+            f"alias, id_col, time_col, target_col, freq, fill, "
+            f"{', '.join(sorted(network) + sorted(training))}"
+        )
+    network_options = {k: v for k, v in options.items() if k in network}
+    training_options = {k: v for k, v in options.items() if k in training}
+    return network_options, TrainingConfig(**training_options)
+
+
+def create_network(
+    model: str, input_size: int, horizon: int, n_channels: int, **options: Any
+) -> nn.Module:
+    """Build a registered model's network, e.g. for the benchmark runner::
+
+    create_network("patchtst", 336, 96, 7, attention="mlr")  # (B, 336, 7) -> (B, 96, 7)
+    """
+    cls = MODELS.get(model)
+    network_options, _ = split_options(cls, options)
+    config = cls.config_class(
+        input_size=input_size, horizon=horizon, n_channels=n_channels, **network_options
+    )
+    return cls.network_class(config)
+
+
+def attention_param(spec: Any, strict: bool) -> Any:
+    """An attention spec as a saveable parameter: a name stays, a registered scorer class
+    becomes its name; anything else is returned as is, or with ``strict`` is an error."""
+    if isinstance(spec, str):
+        return spec
+    for name in list_attention():
+        if ATTENTION.get(name) is spec:
+            return name
+    if strict:
+        kind = "class" if isinstance(spec, type) and issubclass(spec, AttentionScorer) else "object"
+        raise ValueError(
+            f"cannot save a model whose attention is the unregistered {kind} {spec!r}: save "
+            f"needs a registered name ({', '.join(list_attention())}) or registered class; "
+            f"register the scorer (tsattn.attention.ATTENTION.register) or pass its name"
+        )
+    return spec
+
+
+class NeuralForecaster(Forecaster):
+    """Base of the torch forecasters; see the module docstring for the arguments."""
+
+    config_class: ClassVar[type]
+    network_class: ClassVar[type[nn.Module]]
+    supports_longer_horizon = False
+    #: standardize each series with its training mean/std outside the network
+    standardize: ClassVar[bool] = True
+    #: fit all series jointly as the channels of one multivariate series
+    joint_channels: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        h: int,
+        input_size: int,
+        alias: str | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        freq: str | None = None,
+        fill: str | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(h, alias, id_col, time_col, target_col, freq, fill)
+        self.input_size = input_size
+        network_options, self.training_config = split_options(type(self), kwargs)
+        network_defaults, _ = option_fields(type(self))
+        resolved = {**network_defaults, **network_options}
+        resolved.update(dataclasses.asdict(self.training_config))
+        for name, value in resolved.items():
+            setattr(self, name, value)
+        self._option_names = list(resolved)
+        self.network_config(n_channels=1)  # validates the network options now
+        self.network_: nn.Module | None = None
+        self.train_result_: TrainResult | None = None
+        self._scaler: SeriesScaler | None = None
+        self._channel_ids: list[str] | None = None
+
+    # ------------------------------------------------------------------ configuration
+    @classmethod
+    def param_names(cls) -> list[str]:
+        """Forecaster arguments plus every network and training option."""
+        network, training = option_fields(cls)
+        return [*super().param_names(), *network, *training]
+
+    def network_config(self, n_channels: int) -> Any:
+        """The network's config for data with ``n_channels`` channels."""
+        network_names, _ = option_fields(type(self))
+        options = {name: getattr(self, name) for name in network_names}
+        return self.config_class(
+            input_size=self.input_size, horizon=self.h, n_channels=n_channels, **options
+        )
+
+    def build_network(self, n_channels: int) -> nn.Module:
+        """A freshly initialised network (seeded by ``seed``)."""
+        torch.manual_seed(self.training_config.seed)
+        return self.network_class(self.network_config(n_channels))
+
+    def get_params(self) -> dict[str, Any]:
+        """Forecaster arguments plus every network and training option."""
+        params = super().get_params()
+        params.update({name: getattr(self, name) for name in self._option_names})
+        if "attention" in params:
+            params["attention"] = attention_param(params["attention"], strict=False)
+        return params
+
+    def min_train_length(self, val_size: int = 0) -> int:
+        return self.input_size + self.h + val_size
+
+    def min_history_length(self) -> int:
+        return self.input_size
+
+    # ------------------------------------------------------------------ hooks
+    def _fit(self, data: SeriesData, val_size: int | None) -> None:
+        val_size = val_size or 0
+        if 0 < val_size < self.h:
+            raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")
+        train_parts = [v[: len(v) - val_size] for v in data.values]
+        self._scaler = SeriesScaler.fit(data.ids, train_parts, enabled=self.standardize)
+        series = self._scaler.transform(data.ids, data.values)
+        train, val = self._windows(data, series, val_size)
+        network = self.build_network(train.n_channels)
+        self.train_result_ = fit_network(network, train, val, self.training_config)
+        self.network_ = network
+        self._channel_ids = list(data.ids) if self.joint_channels else None
+
+    def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
+        if self.joint_channels:
+            array = aligned_matrix(data, series, self.name)  # (T, C)
+            return split_array_windows(array, self.input_size, self.h, val_size)
+        return series_windows(series, self.input_size, self.h, val_size)
+
+    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        assert self.network_ is not None and self._scaler is not None
+        series = self._scaler.transform(data.ids, data.values)
+        if self.joint_channels:
+            self._check_channels(data)
+            inputs = aligned_matrix(data, series, self.name)[-self.input_size :][None]  # (1,L,C)
+        else:
+            inputs = np.stack([s[-self.input_size :] for s in series])[:, :, None]  # (N, L, 1)
+        forecast = self._forward(inputs)  # (B, H, C)
+        per_series = forecast[0].T if self.joint_channels else forecast[:, :, 0]  # (N, H)
+        return self._scaler.inverse(data.ids, per_series[:, :h], data.values)
+
+    @torch.no_grad()
+    def _forward(self, inputs: np.ndarray) -> np.ndarray:
+        """(B, L, C) array -> (B, H, C) forecasts in batches, in eval mode."""
+        network = self.network_.eval()
+        device = next(network.parameters()).device
+        x = torch.as_tensor(inputs, dtype=torch.float32, device=device)
+        batches = x.split(self.training_config.batch_size)
+        return torch.cat([network(b).float().cpu() for b in batches]).numpy()
+
+    def _check_channels(self, data: SeriesData) -> None:
+        if list(data.ids) != self._channel_ids:
+            raise ValueError(
+                f"{self.name} forecasts the series it was fitted on, as channels, in the same "
+                f"order: {self._channel_ids}; got {list(data.ids)}"
+            )
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        attention_param(getattr(self, "attention", "softmax"), strict=True)
+        assert self.network_ is not None and self._scaler is not None
+        tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
+        tensors.update(self._scaler.tensors())
+        meta = {
+            "n_channels": len(self._channel_ids) if self._channel_ids else 1,
+            "channel_ids": self._channel_ids,
+            "scaler_ids": self._scaler.ids,
+            "train_result": self.train_result_.to_dict() if self.train_result_ else None,
+        }
+        return meta, tensors
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        network = self.network_class(self.network_config(meta["n_channels"]))
+        prefix = "network."
+        weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        network.load_state_dict(weights)
+        self.network_ = network.eval()
+        self._scaler = SeriesScaler.from_tensors(meta["scaler_ids"], tensors, self.standardize)
+        self._channel_ids = meta["channel_ids"]
+
+
+__all__ = [
+    "DERIVED_FIELDS",
+    "NeuralForecaster",
+    "attention_param",
+    "check_sizes",
+    "create_network",
+    "option_fields",
+    "split_options",
+]

@@ -1,0 +1,76 @@
+"""Reversible instance normalisation (RevIN, Kim et al. 2022), as used by PatchTST.
+
+Each window is normalised by its own statistics over time; the forecast is mapped back with
+the same statistics, so the network sees unit-scale inputs and predictions come out in the
+input's scale.
+
+>>> import torch
+>>> revin = RevIN(n_channels=3)
+>>> x = torch.randn(2, 48, 3) * 5 + 7
+>>> z, stats = revin.normalize(x)
+>>> torch.allclose(revin.denormalize(z, stats), x, atol=1e-4)
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class RevINStats:
+    """Per-window statistics, each (B, 1, C): the centre subtracted and the scale divided."""
+
+    center: Tensor
+    scale: Tensor
+
+
+class RevIN(nn.Module):
+    """Normalise (B, L, C) windows per window and channel; undo it on (B, H, C) outputs.
+
+    Args:
+        n_channels: C, the size of the affine parameters (1 shares them over channels).
+        affine: learn a per-channel scale and shift applied after normalising.
+        subtract_last: centre on the last value instead of the mean.
+        eps: added to the variance, times the window's mean square when that is below 1
+            (a constant window gives scale sqrt(eps) * min(1, |level|), not 0).
+    """
+
+    def __init__(
+        self, n_channels: int = 1, affine: bool = False, subtract_last: bool = False, eps=1e-5
+    ):
+        super().__init__()
+        self.affine, self.subtract_last, self.eps = affine, subtract_last, eps
+        if affine:
+            self.weight = nn.Parameter(torch.ones(n_channels))
+            self.bias = nn.Parameter(torch.zeros(n_channels))
+
+    def normalize(self, x: Tensor) -> tuple[Tensor, RevINStats]:
+        """(B, L, C) -> normalised (B, L, C) and the statistics to undo it."""
+        if self.subtract_last:
+            center = x[:, -1:, :].detach()  # (B, 1, C)
+        else:
+            center = x.mean(dim=1, keepdim=True).detach()  # (B, 1, C)
+        var = x.var(dim=1, keepdim=True, unbiased=False).detach()  # (B, 1, C)
+        # eps is absolute for windows of magnitude >= 1 (the reference RevIN) and relative to
+        # the window's mean square below that, so that a series at 1e-9 scale is normalised
+        # by its own spread instead of by sqrt(eps); the floor keeps an all-zero window finite
+        magnitude = x.detach().square().mean(dim=1, keepdim=True).clamp(max=1.0)  # (B, 1, C)
+        tiny = torch.finfo(var.dtype).tiny
+        scale = torch.sqrt((var + self.eps * magnitude).clamp(min=tiny))
+        z = (x - center) / scale
+        if self.affine:
+            z = z * self.weight + self.bias
+        return z, RevINStats(center, scale)
+
+    def denormalize(self, y: Tensor, stats: RevINStats) -> Tensor:
+        """(B, H, C) in normalised units -> the scale of the input window."""
+        if self.affine:
+            y = (y - self.bias) / (self.weight + self.eps * self.eps)
+        return y * stats.scale + stats.center
+
+    def extra_repr(self) -> str:
+        return f"affine={self.affine}, subtract_last={self.subtract_last}, eps={self.eps}"
