@@ -114,6 +114,22 @@ def test_fast_path_equals_reference(config):
         torch.testing.assert_close(attn(x), attn.attend(x).output, rtol=0, atol=1e-5)
 
 
+def test_both_paths_equal_softmax_of_the_reference_scores_times_values(config):
+    attn = build(*config).eval()
+    x = inputs()
+    with torch.no_grad():
+        scores = attn.scores(x)  # the scorer's reference definition, (B, H, T, T)
+        mask = attn.scorer.allowed(SEQ_LEN, x.device)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        v = attn.value(x).view(BATCH, SEQ_LEN, N_HEADS, -1).transpose(1, 2)  # (B, H, T, d)
+        y = (torch.softmax(scores, -1) @ v).transpose(1, 2).reshape(BATCH, SEQ_LEN, D_MODEL)
+        expected = attn.out(y)
+        torch.testing.assert_close(attn(x), expected, rtol=0, atol=1e-5)
+        torch.testing.assert_close(attn.attend(x).output, expected, rtol=0, atol=1e-5)
+        torch.testing.assert_close(attn.attend(x).scores, attn.scores(x), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("bias_shape", [(BATCH, N_HEADS, SEQ_LEN, SEQ_LEN), (SEQ_LEN, SEQ_LEN)])
 def test_fast_path_equals_reference_with_score_bias(config, bias_shape):
     attn = build(*config).eval()

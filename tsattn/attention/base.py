@@ -105,8 +105,23 @@ class AttentionScorer(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} has no separable query/key form")
 
     def scores(self, x: Tensor) -> Tensor:
-        """(B, T, D) -> (B, H, T, T) pre-softmax logits (scale applied, mask not)."""
+        """(B, T, D) -> (B, H, T, T) pre-softmax logits (scale applied, mask not).
+
+        The reference definition; scorers whose math has a more direct form than the dot
+        product of transformed vectors (MLR's level sum) override it.
+        """
         qk = self.query_key(x)
+        return qk.scale * (qk.q @ qk.k.transpose(-2, -1))
+
+    def logits(self, x: Tensor) -> Tensor:
+        """The same logits as :meth:`scores`, by the cheapest exact route.
+
+        Separable scorers use one matmul of their transformed q and k (for MLR, the
+        augmented vectors instead of one masked product per level).
+        """
+        if not self.separable:
+            return self.scores(x)
+        qk = self.query_key(x)  # (B, H, T, E) each
         return qk.scale * (qk.q @ qk.k.transpose(-2, -1))
 
     def allowed(self, seq_len: int, device: torch.device) -> Tensor | None:
@@ -234,10 +249,10 @@ class MultiHeadAttention(nn.Module):
         return F.pad(self.out.weight.view(-1, h, d), (0, width - d)).view(-1, h * width)
 
     def attend(self, x: Tensor, score_bias: Tensor | None = None) -> AttentionOutput:
-        """Reference path: explicit ``softmax(scores) @ V``, returning scores and weights."""
+        """Explicit path: ``softmax(logits) @ V``, returning the logits and weights."""
         self.scorer._check_input(x)
         b, t, _ = x.shape
-        scores = self.scorer.scores(x)  # (B, H, T, T)
+        scores = self.scorer.logits(x)  # (B, H, T, T)
         if score_bias is not None:
             scores = scores + score_bias
         mask = self.scorer.allowed(t, x.device)
