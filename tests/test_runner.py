@@ -61,6 +61,16 @@ def test_finished_cells_are_skipped_on_resume(tmp_path, capsys):
     assert "vs_rerun_%" in capsys.readouterr().out
 
 
+def test_only_the_requested_cells_are_returned(tmp_path):
+    run_benchmark("ETTh1", ["naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR)
+    run_benchmark(
+        "ETTh1", ["naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR, input_size=96
+    )
+    again = run_benchmark("ETTh1", ["naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR)
+    assert len(pd.read_csv(tmp_path / "results.csv")) == 2
+    assert again["input_size"].tolist() == [336]
+
+
 def test_score_windows_per_step_errors_of_seasonal_naive_on_a_pure_cycle():
     t = np.arange(200, dtype=np.float32)
     data = np.stack([np.sin(2 * np.pi * t / 24), np.cos(2 * np.pi * t / 24)], axis=1)

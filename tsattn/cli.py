@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -61,9 +62,14 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated specs, e.g. patchtst:mlr,patchtst:softmax,dlinear,seasonal_naive"
         " (options: patchtst:mlr:ranks=[2,1,1]:max_epochs=20)",
     )
-    p.add_argument("--horizons", type=_int_list, default=[96, 192, 336, 720])
-    p.add_argument("--input-size", type=int, default=336)
-    p.add_argument("--seeds", type=_int_list, default=[0])
+    p.add_argument(
+        "--horizons",
+        type=_int_list,
+        default=[96, 192, 336, 720],
+        help="comma-separated forecast horizons (default: 96,192,336,720)",
+    )
+    p.add_argument("--input-size", type=int, default=336, help="lookback (default: 336)")
+    p.add_argument("--seeds", type=_int_list, default=[0], help="comma-separated seeds")
     p.add_argument("--out", default="results", help="output directory (CSV, JSON, plot)")
     p.add_argument("--data-dir", help="directory with the dataset CSVs")
     p.add_argument("--quick", action="store_true", help="1 epoch on a sample of train windows")
@@ -77,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--h", type=int, required=True, help="forecast horizon")
     p.add_argument("--models", default="naive,seasonal_naive", help="comma-separated specs")
     p.add_argument("--input-size", type=int, help="lookback of neural models")
-    p.add_argument("--n-windows", type=int, default=3)
+    p.add_argument("--n-windows", type=int, default=3, help="backtest windows (default: 3)")
     p.add_argument("--step", type=int, help="steps between cutoffs (default: h)")
     p.add_argument("--refit", default="true", help="true, false, or refit every K windows")
     p.add_argument("--metrics", default="mae,mse,rmse,smape", help="comma-separated metrics")
@@ -95,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("predict", help="forecast with a saved model")
     p.add_argument("--model-path", required=True, help="a file written by `tsattn fit`")
     p.add_argument("--csv", help="history to forecast from (default: the training data)")
-    p.add_argument("--time-col", default="ds")
+    p.add_argument("--time-col", default="ds", help="time column of --csv (default: ds)")
     p.add_argument("--h", type=int, help="horizon (default: the model's)")
     p.add_argument("--out", help="write the forecast CSV here (default: print it)")
     return parser
@@ -109,17 +115,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         output = getattr(commands, args.command)(args)
-    except (ValueError, ImportError, FileNotFoundError, KeyError) as err:
+    except (ValueError, ImportError, OSError, KeyError) as err:
         if args.debug:
             raise
         print(f"tsattn: error: {err}", file=sys.stderr)
         return 2
+    try:
+        _print(output)
+    except BrokenPipeError:  # e.g. `tsattn models | head`: the reader left; exit quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
+
+
+def _print(output: object) -> None:
     if isinstance(output, pd.DataFrame):
         with pd.option_context("display.max_rows", 200, "display.width", 160):
-            print(output.to_string(index=False))
+            print(output.to_string(index=False), flush=True)
     elif output:
-        print(output)
-    return 0
+        print(output, flush=True)
 
 
 if __name__ == "__main__":

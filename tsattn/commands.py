@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+from pathlib import Path
 
 import pandas as pd
 
@@ -77,7 +78,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
         refit=_refit(args.refit),
     )
     if args.out:
-        frame.to_csv(args.out, index=False)
+        frame.to_csv(_output_path(args.out), index=False)
     if args.plot:
         plot_backtest(frame, history=df, path=args.plot)
     return evaluate(frame, metrics=[m.strip() for m in args.metrics.split(",") if m.strip()])
@@ -101,7 +102,7 @@ def predict(args: argparse.Namespace) -> pd.DataFrame | str:
     history = read_series(args.csv, time_col=args.time_col) if args.csv else None
     forecast = model.predict(df=history, h=args.h)
     if args.out:
-        forecast.to_csv(args.out, index=False)
+        forecast.to_csv(_output_path(args.out), index=False)
         return f"wrote {len(forecast)} rows to {args.out}"
     return forecast
 
@@ -119,6 +120,13 @@ def _read(args: argparse.Namespace) -> pd.DataFrame:
         freq=args.freq,
         fill=args.fill,
     )
+
+
+def _output_path(path: str) -> Path:
+    """``path`` with its parent directories created (as the plots and ``save`` do)."""
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def _model_defaults(args: argparse.Namespace) -> dict:

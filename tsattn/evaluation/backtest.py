@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -127,7 +127,15 @@ def backtest(
 
 
 def _as_models(models: Forecaster | Sequence[Forecaster]) -> list[Forecaster]:
-    models = [models] if isinstance(models, Forecaster) else list(models)
+    if isinstance(models, Forecaster):
+        models = [models]
+    elif isinstance(models, Iterable) and not isinstance(models, str | type):
+        models = list(models)
+    else:
+        hint = " (a class: create an instance, e.g. Naive())" if isinstance(models, type) else ""
+        raise ValueError(
+            f"models must be a tsattn Forecaster or a list of them, got {models!r}{hint}"
+        )
     if not models:
         raise ValueError("give at least one model")
     bad = [type(m).__name__ for m in models if not isinstance(m, Forecaster)]

@@ -80,10 +80,16 @@ def _timestamp_position(ds: pd.DatetimeIndex, start: Start, uid: str) -> int:
     try:
         stamp = pd.Timestamp(start)
     except (TypeError, ValueError):
+        stamp = pd.NaT
+    if stamp is pd.NaT:
+        raise ValueError(f"start must be an int, a float in (0, 1) or a timestamp, got {start!r}")
+    try:
+        position = int(ds.searchsorted(stamp, side="right")) - 1
+    except TypeError:  # tz-aware start and naive timestamps, or the other way round
         raise ValueError(
-            f"start must be an int, a float in (0, 1) or a timestamp, got {start!r}"
+            f"start={stamp} and the timestamps of series {uid!r} (time zone {ds.tz}) must both "
+            "have a time zone or both have none; convert start (Timestamp.tz_localize/tz_convert)"
         ) from None
-    position = int(ds.searchsorted(stamp, side="right")) - 1
     if position < 0:
         raise ValueError(f"start={stamp} is before the first timestamp {ds[0]} of series {uid!r}")
     return position

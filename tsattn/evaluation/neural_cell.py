@@ -34,7 +34,8 @@ def train_neural_cell(
     if settings.quick:
         from tsattn.evaluation.runner import QUICK_WINDOWS_PER_EPOCH
 
-        config = dataclasses.replace(config, windows_per_epoch=QUICK_WINDOWS_PER_EPOCH)
+        cap = min(config.windows_per_epoch or QUICK_WINDOWS_PER_EPOCH, QUICK_WINDOWS_PER_EPOCH)
+        config = dataclasses.replace(config, windows_per_epoch=cap)
     n_channels = split.train.shape[1] if model.joint_channels else 1
     network = model.build_network(n_channels)
     result = train_network(network, split.train, split.val, split.input_size, split.horizon, config)

@@ -71,7 +71,10 @@ def plot_backtest(
         for cutoff in pd.unique(part["cutoff"]):
             ax.axvline(cutoff, color="0.85", lw=0.6, zorder=0)
         ax.set_title(str(uid))
-        ax.legend(loc="upper left", fontsize="small", ncol=len(models) + 1)
+        ax.set_ylabel("y")
+        # outside the axes, so the legend never hides the forecasts
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    axes[-1, 0].set_xlabel("ds")
     fig.tight_layout()
     return _save(fig, path)
 

@@ -32,7 +32,18 @@ from tsattn.evaluation.specs import ModelSpec, build_model, parse_model_spec
 
 log = logging.getLogger(__name__)
 
-CELL_KEYS = ["dataset", "model", "horizon", "input_size", "seed", "legacy_drop_last", "quick"]
+CELL_KEYS = [
+    "dataset",
+    "model",
+    "horizon",
+    "input_size",
+    "seed",
+    "legacy_drop_last",
+    "quick",
+    "max_epochs",
+]
+#: cells that differ only in these are averaged over seeds in the printed table
+TABLE_KEYS = ["dataset", "horizon", "input_size", "quick", "legacy_drop_last", "max_epochs"]
 RESULT_FILES = ("results.csv", "results.json")
 #: train windows per epoch in quick mode (sampled without replacement each epoch)
 QUICK_WINDOWS_PER_EPOCH = 2048
@@ -82,26 +93,28 @@ def run_benchmark(
         max_epochs: cap on the epochs of every neural model (the reference is 100).
 
     Returns:
-        All cells of ``out_dir`` for this dataset (including earlier runs), one row per
-        cell, with ``mse``, ``mae``, window counts, timings and the published figures.
+        The requested cells (run now, or found in ``out_dir`` from an earlier run), one row
+        per cell, with ``mse``, ``mae``, window counts, timings and the published figures.
     """
     settings = RunSettings(input_size, quick, max_epochs, legacy_drop_last, device, progress)
     specs = [parse_model_spec(m) if isinstance(m, str) else m for m in models]
     out = Path(out_dir)
     table = _read_results(out)
     name = get_spec(dataset).name
+    requested = []
     for horizon in horizons:
         split = benchmark_split(name, input_size, horizon, data_dir=data_dir)
         for spec in specs:
             for seed in seeds:
                 key = _cell_key(name, spec, horizon, seed, settings)
+                requested.append(key)
                 if _has_cell(table, key):
                     log.info("skipping %s: already in %s", key, out)
                     continue
                 row = {**key, **_run_cell(name, spec, split, seed, settings)}
                 table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
                 _write_results(table, out)
-    mine = table[table["dataset"] == name].reset_index(drop=True)
+    mine = pd.concat([table[_matches(table, key)] for key in requested], ignore_index=True)
     print(format_table(mine))
     return mine
 
@@ -115,16 +128,19 @@ def _cell_key(dataset: str, spec: ModelSpec, horizon: int, seed: int, s: RunSett
         "seed": int(seed),
         "legacy_drop_last": s.legacy_drop_last or 0,
         "quick": bool(s.quick),
+        "max_epochs": s.max_epochs or 0,  # 0: each model's own (reference) epoch budget
     }
 
 
-def _has_cell(table: pd.DataFrame, key: dict) -> bool:
-    if table.empty:
-        return False
+def _matches(table: pd.DataFrame, key: dict) -> np.ndarray:
     match = np.ones(len(table), dtype=bool)
     for column, value in key.items():
         match &= (table[column] == value).to_numpy()
-    return bool(match.any())
+    return match
+
+
+def _has_cell(table: pd.DataFrame, key: dict) -> bool:
+    return bool(_matches(table, key).any())
 
 
 def _run_cell(
@@ -210,7 +226,16 @@ def _season_length(dataset: str) -> int:
 
 def _read_results(out: Path) -> pd.DataFrame:
     path = out / RESULT_FILES[0]
-    return pd.read_csv(path) if path.exists() else pd.DataFrame(columns=CELL_KEYS)
+    if not path.exists():
+        return pd.DataFrame(columns=CELL_KEYS)
+    table = pd.read_csv(path)
+    missing = [k for k in CELL_KEYS if k not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{path} lacks the columns {missing}: it was not written by this version of "
+            f"run_benchmark; use another out_dir"
+        )
+    return table
 
 
 def _write_results(table: pd.DataFrame, out: Path) -> None:
@@ -228,7 +253,8 @@ def format_table(results: pd.DataFrame) -> str:
     """Our MSE/MAE beside the published PatchTST/42 numbers (paper and full-test re-run)."""
     if results.empty:
         return "(no results)"
-    grouped = results.groupby(["dataset", "horizon", "model"], sort=False)
+    keys = [k for k in TABLE_KEYS if k in results.columns]
+    grouped = results.groupby([*keys, "model"], sort=False, dropna=False)
     table = grouped.agg(
         seeds=("seed", "nunique"),
         mse=("mse", "mean"),

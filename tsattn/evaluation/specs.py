@@ -15,6 +15,7 @@ ModelSpec(alias='patchtst:mlr', name='patchtst', params={'attention': 'mlr'})
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,4 +114,20 @@ def build_model(spec: ModelSpec | str, **defaults: Any):
         )
     params.update(own)
     params.setdefault("alias", spec.alias)
+    missing = [name for name in _required_params(cls) if name not in params]
+    if missing:
+        example = ":".join([spec.alias, *(f"{name}=..." for name in missing)])
+        raise ValueError(
+            f"model {spec.name!r} needs {missing}; give them in the spec ({example!r}) or as "
+            f"options (the CLI: --{missing[0].replace('_', '-')})"
+        )
     return cls(**params)
+
+
+def _required_params(cls: type) -> list[str]:
+    """Constructor arguments without a default (e.g. ``input_size`` of neural models)."""
+    return [
+        name
+        for name, p in inspect.signature(cls).parameters.items()
+        if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
