@@ -30,6 +30,7 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
     parts = []
     for uid, series in frame.groupby(id_col, sort=False):
         times = pd.DatetimeIndex(series[time_col])
+        _check_grid_size(uid, times, freq)
         grid = pd.date_range(times[0], times[-1], freq=freq)
         off_grid = ~times.isin(grid)
         if off_grid.any():
@@ -43,3 +44,23 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
             raise ValueError(f"series {uid!r} has no finite value to fill from")
         parts.append(pd.DataFrame({id_col: uid, time_col: grid, target_col: values.to_numpy()}))
     return pd.concat(parts, ignore_index=True)
+
+
+#: a filled series may have at most this many times its observations (or MIN_GRID rows)
+MAX_FILL_RATIO, MIN_GRID = 100, 1_000_000
+
+
+def _check_grid_size(uid: object, times: pd.DatetimeIndex, freq: str) -> None:
+    """Refuse to fill a series whose grid would be absurdly larger than its data (a wrong
+    or too fine ``freq``, or stray timestamps), before allocating that grid."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if not isinstance(offset, pd.offsets.Tick) or len(times) < 2:
+        return  # calendar frequencies: the grid is bounded by pandas' date range
+    n_grid = (times[-1] - times[0]) // pd.Timedelta(offset) + 1
+    limit = max(MAX_FILL_RATIO * len(times), MIN_GRID)
+    if n_grid > limit:
+        raise ValueError(
+            f"series {uid!r}: filling {len(times)} observations from {times[0]} to "
+            f"{times[-1]} at frequency {freq!r} would create {n_grid} rows (more than "
+            f"{limit}); check the timestamps or pass the right freq="
+        )

@@ -38,12 +38,24 @@ def check_columns(df: pd.DataFrame, required: dict[str, str]) -> None:
     """Raise if any of ``required`` (column -> the argument naming it) is missing."""
     if len(df) == 0:
         raise ValueError("the frame is empty (no rows); pass a frame with at least one series")
+    if isinstance(df.columns, pd.MultiIndex):
+        raise ValueError(
+            f"the frame has multi-level column names ({list(df.columns)[:3]}...); flatten "
+            "them first, e.g. df.columns = ['_'.join(map(str, c)) for c in df.columns]"
+        )
     missing = [f"{col!r} ({arg}=)" for col, arg in required.items() if col not in df.columns]
     if missing:
         available = ", ".join(repr(str(c)) for c in df.columns)
         raise ValueError(
             f"missing column(s) {', '.join(missing)}; available columns: {available}. "
             "Name the right ones with the arguments shown."
+        )
+    duplicated = set(df.columns[df.columns.duplicated()])
+    repeated = [col for col in required if col in duplicated]
+    if repeated:
+        raise ValueError(
+            f"column(s) {', '.join(repr(c) for c in repeated)} appear more than once in the "
+            "frame; rename or drop the duplicates so each name is one column"
         )
 
 
@@ -62,7 +74,20 @@ def parse_times(values: pd.Series, column: str) -> pd.Series:
 
 def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) -> pd.Series:
     """``values`` as float64; entries that are present but not numbers are an error."""
-    numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+    kind = values.dtype.kind
+    if kind in "cmM" or isinstance(values.dtype, pd.DatetimeTZDtype):
+        raise ValueError(
+            f"column {column!r} holds {values.dtype} values, not real numbers; convert it "
+            "(e.g. to float) or name the value column with target_col="
+        )
+    try:
+        numbers = pd.to_numeric(values, errors="coerce")
+    except (OverflowError, TypeError):  # e.g. an int too large for a float
+        numbers = values.map(_to_float)
+    if np.iscomplexobj(numbers.to_numpy()):
+        complex_values = numbers.map(lambda v: isinstance(v, complex) and v.imag != 0)
+        numbers = numbers.where(~complex_values, np.nan).map(_to_float)
+    numbers = numbers.astype("float64")
     bad = numbers.isna() & values.notna()
     if bad.any():
         where = "" if ids is None else f" in series {_names(ids[bad])}"
@@ -71,6 +96,59 @@ def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) 
             f"(first: {values[bad].iloc[0]!r}); convert or drop them"
         )
     return numbers
+
+
+def _to_float(value: object) -> float:
+    """One value as a float: NaN when it is not a real number, +-inf for a huge int."""
+    if isinstance(value, complex):
+        return value.real if value.imag == 0 else np.nan
+    try:
+        return float(value)
+    except OverflowError:
+        return np.inf if value > 0 else -np.inf
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def check_ids(ids: pd.Series, column: str) -> pd.Series:
+    """Series ids as a plain column: present, hashable and distinct as strings."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        ids = ids.astype(object)  # unused categories would otherwise become empty series
+    missing = ids.isna()
+    if missing.any():
+        raise ValueError(
+            f"column {column!r}: {int(missing.sum())} row(s) have no series id (NaN/None, "
+            f"first at row {int(np.flatnonzero(missing)[0])}); give every row an id"
+        )
+    try:
+        unique = ids.unique()
+    except TypeError as err:
+        raise ValueError(
+            f"column {column!r}: series ids must be hashable values such as strings or "
+            f"integers ({err})"
+        ) from None
+    seen: dict[str, object] = {}  # forecasts name series by str(id)
+    for uid in unique:
+        name = str(uid)
+        if name in seen:
+            raise ValueError(
+                f"column {column!r}: the ids {seen[name]!r} and {uid!r} are different values "
+                f"with the same name {name!r}, which forecasts could not tell apart; make the "
+                "ids one type (e.g. df[id_col].astype(str)) or rename one"
+            )
+        seen[name] = uid
+    return ids
+
+
+def check_freq(freq: object) -> None:
+    """Raise unless ``freq`` is a pandas frequency (an alias such as 'h' or an offset)."""
+    try:
+        pd.tseries.frequencies.to_offset(freq)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"freq={freq!r} is not a pandas frequency; use an alias such as 'h', 'D', "
+            "'W', 'MS' or '15min'"
+        ) from None
 
 
 def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
@@ -117,8 +195,10 @@ def validate_long_frame(
     """
     if fill is not None and fill not in FILL_POLICIES:
         raise ValueError(f"unknown fill {fill!r}; valid: {', '.join(FILL_POLICIES)} or None")
+    if freq is not None:
+        check_freq(freq)
     check_columns(df, {id_col: "id_col", time_col: "time_col", target_col: "target_col"})
-    ids = df[id_col].reset_index(drop=True)
+    ids = check_ids(df[id_col].reset_index(drop=True), id_col)
     frame = pd.DataFrame(
         {
             ID_COL: ids,

@@ -50,17 +50,20 @@ class RevIN(nn.Module):
 
     def normalize(self, x: Tensor) -> tuple[Tensor, RevINStats]:
         """(B, L, C) -> normalised (B, L, C) and the statistics to undo it."""
+        # statistics in float64: the variance of float32 values above ~1e19 would overflow
+        stats_x = x.detach() if x.device.type == "mps" else x.detach().double()  # (B, L, C)
         if self.subtract_last:
-            center = x[:, -1:, :].detach()  # (B, 1, C)
+            center = stats_x[:, -1:, :]  # (B, 1, C)
         else:
-            center = x.mean(dim=1, keepdim=True).detach()  # (B, 1, C)
-        var = x.var(dim=1, keepdim=True, unbiased=False).detach()  # (B, 1, C)
+            center = stats_x.mean(dim=1, keepdim=True)  # (B, 1, C)
+        var = stats_x.var(dim=1, keepdim=True, unbiased=False)  # (B, 1, C)
         # eps is absolute for windows of magnitude >= 1 (the reference RevIN) and relative to
         # the window's mean square below that, so that a series at 1e-9 scale is normalised
         # by its own spread instead of by sqrt(eps); the floor keeps an all-zero window finite
-        magnitude = x.detach().square().mean(dim=1, keepdim=True).clamp(max=1.0)  # (B, 1, C)
-        tiny = torch.finfo(var.dtype).tiny
-        scale = torch.sqrt((var + self.eps * magnitude).clamp(min=tiny))
+        magnitude = stats_x.square().mean(dim=1, keepdim=True).clamp(max=1.0)  # (B, 1, C)
+        scale = torch.sqrt(var + self.eps * magnitude)
+        tiny = torch.finfo(x.dtype).tiny
+        center, scale = center.to(x.dtype), scale.to(x.dtype).clamp(min=tiny)
         z = (x - center) / scale
         if self.affine:
             z = z * self.weight + self.bias
