@@ -109,7 +109,9 @@ class PatchTST(NeuralForecaster):
     attention_options, d_model, n_heads, n_layers, patch_len...), the
     :class:`~tsattn.models.TrainingConfig` fields (max_epochs, lr, batch_size, seed, device,
     progress...) and the ``Forecaster`` arguments (alias, id_col, time_col, target_col, freq,
-    fill). RevIN keeps forecasts in the original scale.
+    fill). Each series is standardized with its training mean/std (so series of different
+    scales weigh alike in the loss) and RevIN normalises each window; forecasts come back in
+    the original scale.
 
     >>> model = PatchTST(h=96, input_size=336, attention="mlr",
     ...                  attention_options={"ranks": [2, 1, 1]}, max_epochs=5, progress=False)
@@ -119,4 +121,3 @@ class PatchTST(NeuralForecaster):
 
     config_class = PatchTSTConfig
     network_class = PatchTSTNetwork
-    standardize = False  # RevIN normalises each window

@@ -82,8 +82,12 @@ class SeriesScaler:
 
 
 def _stats(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    mean = np.array([np.mean(s) for s in series], dtype=np.float64)
-    std = np.array([np.std(s) for s in series], dtype=np.float64)
+    """Per-series mean and std (1 for constant series), computed on ``s / max|s|`` so that
+    values near float64's limit do not overflow when squared."""
+    peaks = np.array([np.max(np.abs(s)) if len(s) else 0.0 for s in series], dtype=np.float64)
+    peaks = np.where(peaks > 0, peaks, 1.0)
+    mean = np.array([np.mean(s / p) * p for s, p in zip(series, peaks)], dtype=np.float64)
+    std = np.array([np.std(s / p) * p for s, p in zip(series, peaks)], dtype=np.float64)
     return mean, np.where(std > 0, std, 1.0)
 
 
