@@ -31,7 +31,8 @@ OPTIONS = {
                  "--fill", "--h", "--models", "--input-size", "--n-windows", "--step",
                  "--refit", "--metrics", "--out", "--plot"],
     "fit": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
-            "--fill", "--model", "--h", "--input-size", "--val-size", "--save"],
+            "--fill", "--model", "--h", "--input-size", "--val-size", "--save",
+            "--checkpoint-dir", "--resume"],
     "predict": ["--model-path", "--csv", "--time-col", "--h", "--out"],
 }  # fmt: skip
 

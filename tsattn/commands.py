@@ -87,9 +87,14 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
 def fit(args: argparse.Namespace) -> str:
     from tsattn.evaluation.specs import build_model
 
+    if args.resume and not args.checkpoint_dir:
+        raise ValueError("--resume needs --checkpoint-dir (where the checkpoint is)")
     df = _read(args)
-    model = build_model(args.model, **_model_defaults(args))
-    model.fit(df, val_size=args.val_size)
+    defaults = _model_defaults(args)
+    if args.checkpoint_dir:
+        defaults["checkpoint_dir"] = args.checkpoint_dir
+    model = build_model(args.model, **defaults)
+    model.fit(df, val_size=args.val_size, resume=args.resume)
     path = model.save(args.save)
     return f"saved {model.name} to {path}"
 

@@ -97,6 +97,8 @@ class Forecaster:
     registry_name: ClassVar[str] = ""
     #: True when predict can go beyond the h given at construction.
     supports_longer_horizon: ClassVar[bool] = True
+    #: True when ``fit(..., resume=True)`` can continue from a training checkpoint.
+    supports_resume: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -120,12 +122,24 @@ class Forecaster:
         """The forecast column's name."""
         return self.alias or type(self).__name__
 
-    def fit(self, df: pd.DataFrame, val_size: int | None = None) -> Forecaster:
+    def fit(
+        self, df: pd.DataFrame, val_size: int | None = None, resume: bool = False
+    ) -> Forecaster:
         """Fit on a long or wide frame; ``val_size`` steps per series are held out for
-        early stopping by models that use a validation split."""
+        early stopping by models that use a validation split. ``resume=True`` continues an
+        interrupted training from the checkpoint in ``checkpoint_dir`` (neural models)."""
+        if resume and not self.supports_resume:
+            raise ValueError(
+                f"{self.name} does not train in epochs: resume=True applies to neural models "
+                f"trained with checkpoint_dir"
+            )
+        if val_size is not None and (
+            isinstance(val_size, bool) or not isinstance(val_size, int | np.integer) or val_size < 0
+        ):
+            raise ValueError(f"val_size must be None or a non-negative integer, got {val_size!r}")
         data = self._series(df)
         self._check_lengths(data, val_size or 0)
-        self._fit(data, val_size)
+        self._fit(data, val_size, **({"resume": resume} if self.supports_resume else {}))
         self._history = data
         return self
 

@@ -118,6 +118,7 @@ class NeuralForecaster(Forecaster):
     standardize: ClassVar[bool] = True
     #: fit all series jointly as the channels of one multivariate series
     joint_channels: ClassVar[bool] = False
+    supports_resume: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -181,7 +182,9 @@ class NeuralForecaster(Forecaster):
         return self.input_size
 
     # ------------------------------------------------------------------ hooks
-    def _fit(self, data: SeriesData, val_size: int | None) -> None:
+    def _fit(self, data: SeriesData, val_size: int | None, resume: bool = False) -> None:
+        """Scale, window, build the network and train it (``resume``: from the checkpoint
+        in ``checkpoint_dir``; see :func:`~tsattn.models.training.fit_network`)."""
         val_size = val_size or 0
         if 0 < val_size < self.h:
             raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")
@@ -190,7 +193,7 @@ class NeuralForecaster(Forecaster):
         series = self._scaler.transform(data.ids, data.values)
         train, val = self._windows(data, series, val_size)
         network = self.build_network(train.n_channels)
-        self.train_result_ = fit_network(network, train, val, self.training_config)
+        self.train_result_ = fit_network(network, train, val, self.training_config, resume)
         self.network_ = network
         self._channel_ids = list(data.ids) if self.joint_channels else None
 

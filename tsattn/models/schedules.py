@@ -52,6 +52,15 @@ class LRSchedule:
         if self._onecycle is not None and self._onecycle.last_epoch < self._onecycle.total_steps:
             self._onecycle.step()
 
+    def state_dict(self) -> dict:
+        """What a checkpoint needs: the one-cycle scheduler's position (the other schedules
+        are set from the epoch alone)."""
+        return {"onecycle": self._onecycle.state_dict() if self._onecycle is not None else None}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self._onecycle is not None and state.get("onecycle") is not None:
+            self._onecycle.load_state_dict(state["onecycle"])
+
     @property
     def current(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])

@@ -20,6 +20,7 @@ benchmark runner (pre-split, standardized data).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from tsattn.models.checkpoint import restore_rng, start_checkpoints, write_checkpoint
+from tsattn.models.distributed import DistContext, all_reduce_sums, init_distributed, wrap_network
 from tsattn.models.schedules import SCHEDULES, LRSchedule
 from tsattn.models.training_config import TrainingConfig, resolve_device
-from tsattn.models.windowing import WindowSet, split_array_windows
+from tsattn.models.windowing import WindowSampler, WindowSet, split_array_windows
 
 logger = logging.getLogger(__name__)
 LOSSES = {"mse": nn.functional.mse_loss, "mae": nn.functional.l1_loss}
@@ -93,78 +96,194 @@ class BestWeights:
         if self.state is not None:
             network.load_state_dict(self.state)
 
+    def state_dict(self) -> dict:
+        return {
+            "best_loss": self.best_loss,
+            "best_epoch": self.best_epoch,
+            "bad_epochs": self.bad_epochs,
+            "weights": self.state,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.best_loss, self.best_epoch = state["best_loss"], state["best_epoch"]
+        self.bad_epochs, self.state = state["bad_epochs"], state["weights"]
+
+
+@dataclass
+class TrainRun:
+    """The mutable state of one :func:`fit_network` call: what a checkpoint saves.
+
+    ``network`` is the bare module (its weights are what is saved); ``model`` is what the
+    training steps call (``network`` wrapped in DDP and/or compiled); ``eval_model`` what the
+    validation calls (the bare network on a DDP run, so no rank waits on another).
+    ``epoch`` counts the epochs done, i.e. is the next epoch to run.
+    """
+
+    network: nn.Module
+    model: nn.Module
+    eval_model: nn.Module
+    optimizer: torch.optim.Optimizer
+    schedule: LRSchedule
+    sampler: WindowSampler
+    ctx: DistContext
+    config: TrainingConfig
+    best: BestWeights
+    result: TrainResult = field(default_factory=TrainResult)
+    epoch: int = 0
+    steps: int = 0
+    stopped: bool = False
+
+    def state_dict(self, rng: list[dict]) -> dict:
+        """Checkpoint contents (``rng``: every rank's RNG states, in rank order)."""
+        return {
+            "epoch": self.epoch,
+            "steps": self.steps,
+            "stopped": self.stopped,
+            "history": [vars(e) for e in self.result.history],
+            "network": self.network.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "best": self.best.state_dict(),
+            "sampler": self.sampler.generator.get_state(),
+            "rng": rng,
+            "world_size": self.ctx.world_size,
+            "config": dataclasses.asdict(self.config),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from a checkpoint: weights, optimiser, schedule, RNG, counters."""
+        try:
+            self.network.load_state_dict(state["network"])
+        except RuntimeError as err:
+            raise ValueError(f"the checkpoint is for a different network: {err}") from None
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.best.load_state_dict(state["best"])
+        self.sampler.generator.set_state(state["sampler"])
+        self.result.history = [EpochStats(**e) for e in state["history"]]
+        self.epoch, self.steps, self.stopped = state["epoch"], state["steps"], state["stopped"]
+        rng = state["rng"]
+        restore_rng(rng[self.ctx.rank if self.ctx.rank < len(rng) else 0], self.ctx.device)
+
 
 def fit_network(
-    network: nn.Module, train: WindowSet, val: WindowSet | None, config: TrainingConfig
+    network: nn.Module,
+    train: WindowSet,
+    val: WindowSet | None,
+    config: TrainingConfig,
+    resume: bool = False,
 ) -> TrainResult:
-    """Train ``network`` in place; with ``val``, restore the best validation weights."""
-    device = resolve_device(config.device)
-    torch.manual_seed(config.seed)
-    network.to(device)
-    train, val = train.to(device), (val.to(device) if val is not None else None)
-    model = torch.compile(network) if config.compile else network
-    optimizer = _make_optimizer(network, config)
-    n_windows = min(len(train), config.windows_per_epoch or len(train))
-    steps_per_epoch = -(-n_windows // config.batch_size)
-    total_steps = config.max_epochs * steps_per_epoch
-    total_steps = min(total_steps, config.max_steps or total_steps)
-    schedule = LRSchedule(optimizer, config.lr_schedule, config.lr, total_steps, config.pct_start)
-    generator = torch.Generator().manual_seed(config.seed)
-    best, result, steps = BestWeights(config.patience), TrainResult(), 0
-    bar = tqdm(range(config.max_epochs), desc="training", disable=not config.progress)
-    for epoch in bar:
-        start = time.perf_counter()
-        schedule.start_epoch(epoch)
-        order = torch.randperm(len(train), generator=generator)[:n_windows]
-        train_loss, steps = _train_epoch(model, optimizer, schedule, train, order, steps, config)
-        val_loss = evaluate_loss(model, val, config) if val is not None else None
-        stats = EpochStats(
-            epoch, train_loss, val_loss, schedule.current, time.perf_counter() - start, steps
-        )
-        result.history.append(stats)
-        _report(bar, stats)
-        stop = val_loss is not None and best.update(network, epoch, val_loss)
-        if stop or (config.max_steps is not None and steps >= config.max_steps):
-            break
+    """Train ``network`` in place; with ``val``, restore the best validation weights.
+
+    Under ``torchrun`` (``WORLD_SIZE > 1``) every rank calls this with the same data and
+    trains data-parallel: ``batch_size`` windows per rank and step (see
+    :class:`~tsattn.models.windowing.WindowSampler`), losses all-reduced, rank 0 logging and
+    writing checkpoints. With ``config.checkpoint_dir`` a checkpoint is written after every
+    epoch; ``resume=True`` continues from it (and starts afresh when there is none).
+    """
+    run = _start_run(network, len(train), config)
+    train, val = train.to(run.ctx.device), (val.to(run.ctx.device) if val is not None else None)
+    start_checkpoints(run, resume)
+    show = config.progress and run.ctx.is_main
+    bar = tqdm(total=config.max_epochs, initial=run.epoch, desc="training", disable=not show)
+    while run.epoch < config.max_epochs and not run.stopped:
+        stats = _run_epoch(run, train, val)
+        write_checkpoint(run)
+        bar.update(1)
+        if run.ctx.is_main:
+            _report(bar, stats)
     bar.close()
-    best.restore(network)
-    result.best_epoch = best.best_epoch if val is not None else len(result.history) - 1
+    run.best.restore(network)
+    run.result.best_epoch = run.best.best_epoch if val is not None else run.epoch - 1
     network.eval()
-    return result
+    return run.result
 
 
-def _train_epoch(model, optimizer, schedule, train, order, steps, config) -> tuple[float, int]:
-    """One pass over the windows ``order`` in batches; returns (mean loss, steps so far)."""
-    model.train()
-    loss_fn, total, count = LOSSES[config.loss], 0.0, 0
-    for batch in order.split(config.batch_size):
-        if config.max_steps is not None and steps >= config.max_steps:
+def _start_run(network: nn.Module, n_train: int, config: TrainingConfig) -> TrainRun:
+    """Device, DDP wrapping, sampler, optimiser and schedule of a fresh run."""
+    ctx = init_distributed(config.device)
+    torch.manual_seed(config.seed + ctx.rank)  # rank 0 = a single process; ranks differ
+    network.to(ctx.device)
+    model = wrap_network(network, ctx)
+    model = torch.compile(model) if config.compile else model
+    n_windows = min(n_train, config.windows_per_epoch or n_train)
+    sampler = WindowSampler(
+        n_train, n_windows, config.batch_size, ctx.rank, ctx.world_size, config.seed
+    )
+    total_steps = config.max_epochs * sampler.steps_per_epoch
+    total_steps = min(total_steps, config.max_steps or total_steps)
+    optimizer = _make_optimizer(network, config)
+    schedule = LRSchedule(optimizer, config.lr_schedule, config.lr, total_steps, config.pct_start)
+    eval_model = network if ctx.is_distributed else model
+    best = BestWeights(config.patience)
+    return TrainRun(network, model, eval_model, optimizer, schedule, sampler, ctx, config, best)
+
+
+def _run_epoch(run: TrainRun, train: WindowSet, val: WindowSet | None) -> EpochStats:
+    """Train epoch ``run.epoch``, validate, update early stopping; returns its stats."""
+    start = time.perf_counter()
+    run.schedule.start_epoch(run.epoch)
+    train_loss = _train_epoch(run, train)
+    val_loss = None if val is None else evaluate_loss(run.eval_model, val, run.config, run.ctx)
+    seconds = time.perf_counter() - start
+    stats = EpochStats(run.epoch, train_loss, val_loss, run.schedule.current, seconds, run.steps)
+    run.result.history.append(stats)
+    patience_out = val_loss is not None and run.best.update(run.network, run.epoch, val_loss)
+    max_steps = run.config.max_steps
+    run.stopped = patience_out or (max_steps is not None and run.steps >= max_steps)
+    run.epoch += 1
+    return stats
+
+
+def _train_epoch(run: TrainRun, train: WindowSet) -> float:
+    """One pass over this rank's batches; returns the mean loss over all ranks' windows."""
+    run.model.train()
+    max_steps = run.config.max_steps
+    total, count = torch.zeros((), device=run.ctx.device), 0  # summed on the device: no sync
+    for batch in run.sampler.epoch_batches():
+        if max_steps is not None and run.steps >= max_steps:
             break
-        inputs, targets = train.gather(batch)  # (B, L, C), (B, H, C)
-        with _autocast(targets.device, config.bf16):
-            forecast = model(inputs)  # (B, H, C)
-        loss = loss_fn(forecast.float(), targets)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
-        schedule.after_batch()
-        total, count, steps = total + loss.item() * len(batch), count + len(batch), steps + 1
-    return total / max(count, 1), steps
+        loss = _train_step(run, *train.gather(batch))  # (B, L, C), (B, H, C)
+        total, count = total + loss.detach() * len(batch), count + len(batch)
+        run.steps += 1
+    total, count = all_reduce_sums(run.ctx, [total.item(), float(count)])
+    return total / max(count, 1)
+
+
+def _train_step(run: TrainRun, inputs: Tensor, targets: Tensor) -> Tensor:
+    """Forward, loss, backward (gradients all-reduced under DDP), clip, step; the loss."""
+    with _autocast(targets.device, run.config.bf16):
+        forecast = run.model(inputs)  # (B, H, C)
+    loss = LOSSES[run.config.loss](forecast.float(), targets)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if run.config.grad_clip is not None:
+        nn.utils.clip_grad_norm_(run.model.parameters(), run.config.grad_clip)
+    run.optimizer.step()
+    run.schedule.after_batch()
+    return loss
 
 
 @torch.no_grad()
-def evaluate_loss(model: nn.Module, windows: WindowSet, config: TrainingConfig) -> float:
-    """Mean loss over every window, in eval mode."""
+def evaluate_loss(
+    model: nn.Module,
+    windows: WindowSet,
+    config: TrainingConfig,
+    ctx: DistContext | None = None,
+) -> float:
+    """Mean loss over every window, in eval mode. On a DDP run (``ctx``) each rank scores
+    windows ``rank::world_size`` and the sums are all-reduced, so all ranks agree."""
+    ctx = ctx or DistContext(windows.values.device)
     model.eval()
     loss_fn, total = LOSSES[config.loss], 0.0
-    for batch in torch.arange(len(windows)).split(config.batch_size):
+    index = torch.arange(len(windows))[ctx.rank :: ctx.world_size]
+    for batch in index.split(config.batch_size):
         inputs, targets = windows.gather(batch)
         with _autocast(targets.device, config.bf16):
             forecast = model(inputs)
         total += loss_fn(forecast.float(), targets, reduction="sum").item()
-    return total / max(len(windows) * windows.horizon * windows.n_channels, 1)
+    total, count = all_reduce_sums(ctx, [total, float(len(index))])
+    return total / max(count * windows.horizon * windows.n_channels, 1)
 
 
 def train_network(
@@ -174,14 +293,16 @@ def train_network(
     input_size: int,
     horizon: int,
     config: TrainingConfig | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Train on pre-split arrays: ``train`` (T_train, C) and optionally ``val`` (T_val, C),
     whose first ``input_size`` rows are the lookback of its first window (the literature
-    protocol). Every stride-1 window is used; training windows are shuffled."""
+    protocol). Every stride-1 window is used; training windows are shuffled. ``resume``:
+    as :func:`fit_network`."""
     config = config or TrainingConfig()
     train_set, _ = split_array_windows(train, input_size, horizon)
     val_set = WindowSet.from_array(val, input_size, horizon) if val is not None else None
-    return fit_network(network, train_set, val_set, config)
+    return fit_network(network, train_set, val_set, config, resume=resume)
 
 
 @torch.no_grad()

@@ -10,6 +10,7 @@ ValueError: unknown optimizer 'sgd'; valid: adam, adamw
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +45,9 @@ class TrainingConfig:
         bf16: bfloat16 autocast (for GPUs).
         compile: ``torch.compile`` the network for training (for GPUs).
         progress: show a tqdm progress bar over epochs.
+        checkpoint_dir: write a training checkpoint (``last.pt``: weights, optimiser,
+            schedule, early-stopping and RNG state, history) there atomically at the end of
+            every epoch, which ``fit(..., resume=True)`` continues from (None: no checkpoints).
     """
 
     optimizer: str = "adam"
@@ -63,6 +67,7 @@ class TrainingConfig:
     bf16: bool = False
     compile: bool = False
     progress: bool = True
+    checkpoint_dir: str | None = None
 
     def __post_init__(self) -> None:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
@@ -78,6 +83,8 @@ class TrainingConfig:
         if not 0.0 < self.pct_start < 1.0:
             raise ValueError(f"pct_start must be in (0, 1), got {self.pct_start!r}")
         resolve_device(self.device)
+        if self.checkpoint_dir is not None:
+            object.__setattr__(self, "checkpoint_dir", _check_directory(self.checkpoint_dir))
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -89,6 +96,17 @@ def resolve_device(device: str | torch.device) -> torch.device:
     except (RuntimeError, TypeError) as err:
         message = f"invalid device {device!r} ({err}); use 'auto', 'cpu' or 'cuda'"
         raise ValueError(message) from None
+
+
+def _check_directory(path: object) -> str:
+    """A directory option as a plain string (a Path is accepted; saved models hold str)."""
+    try:
+        text = os.fspath(path)
+    except TypeError:
+        raise ValueError(f"checkpoint_dir must be a path, got {path!r}") from None
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"checkpoint_dir must be a non-empty path, got {path!r}")
+    return text
 
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:

@@ -67,6 +67,52 @@ class WindowSet:
         return windows[:, : self.input_size], windows[:, self.input_size :]
 
 
+class WindowSampler:
+    """Shuffled training-window batches per epoch, sharded over the ranks of a DDP run.
+
+    Each epoch draws one permutation of the ``n_total`` windows from a generator seeded with
+    ``seed`` (the same on every rank), keeps its first ``n_windows`` and pads it (repeating
+    its start) to a multiple of ``world_size``. Global batch ``k`` is positions
+    ``[k * B * W, (k + 1) * B * W)`` of that order (``B = batch_size`` per rank, ``W`` ranks);
+    rank ``r`` takes positions ``r::W`` of it. So every rank runs the same number of steps,
+    the ranks' shards are disjoint (but for the padding), and the windows of step ``k`` are
+    those of step ``k`` of one process with batch ``B * W`` (when ``W`` divides ``n_windows``).
+
+    >>> [b.tolist() for b in WindowSampler(6, 6, batch_size=4).epoch_batches()]
+    [[2, 5, 3, 0], [1, 4]]
+    >>> [[b.tolist() for b in WindowSampler(6, 6, 2, r, world_size=2).epoch_batches()]
+    ...  for r in (0, 1)]
+    [[[2, 3], [1]], [[5, 0], [4]]]
+    """
+
+    def __init__(
+        self,
+        n_total: int,
+        n_windows: int,
+        batch_size: int,
+        rank: int = 0,
+        world_size: int = 1,
+        seed: int = 0,
+    ):
+        self.n_total, self.n_windows = n_total, min(n_windows, n_total)
+        self.batch_size, self.rank, self.world_size = batch_size, rank, world_size
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        per_rank = -(-self.n_windows // self.world_size)
+        return -(-per_rank // self.batch_size)
+
+    def epoch_batches(self) -> list[Tensor]:
+        """The next epoch's batches of window indices of this rank (each (<= B,))."""
+        order = torch.randperm(self.n_total, generator=self.generator)[: self.n_windows]
+        if self.world_size > 1:
+            pad = -len(order) % self.world_size
+            order = torch.cat([order, order[torch.arange(pad) % len(order)]])
+            order = order.view(-1, self.world_size)[:, self.rank]  # (N / W,) positions r::W
+        return list(order.split(self.batch_size))
+
+
 def series_windows(
     series: Sequence[np.ndarray], input_size: int, horizon: int, val_size: int = 0
 ) -> tuple[WindowSet, WindowSet | None]:
