@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The GPU half of the reproduction campaign (issue: "Reproduce the papers"), for one short call on
+# a CUDA machine: PatchTST/42 with softmax and MLR on ETTm1, ETTm2 and Weather (reference
+# hyperparameters of ../shared/REFERENCE.md: d_model 128, 16 heads, d_ff 256), every test window
+# scored, results appended to benchmarks/results/patchtst_gpu (finished cells are skipped, so the
+# script can be re-run to continue), then the vanilla-Transformer experiment of the paper
+# (ETTh1, lookback 96, d_model 512, 8 heads, 2 layers; softmax vs MLR with 2 and 4 levels).
+#
+#   MAX_EPOCHS=10 bash benchmarks/gpu_campaign.sh        # default cap: 10 epochs per cell
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q -e . || python -m pip install -q --no-deps -e .
+export TSATTN_DATA_DIR=${TSATTN_DATA_DIR:-../shared/data}
+MAX_EPOCHS=${MAX_EPOCHS:-10}
+HORIZONS=${HORIZONS:-96,192,336,720}
+OUT=${OUT:-benchmarks/results/patchtst_gpu}
+python -c "import torch; assert torch.cuda.is_available(), 'no CUDA device'; print(torch.cuda.get_device_name(0))"
+
+for dataset in ETTm1 ETTm2 weather; do
+  tsattn benchmark --dataset "$dataset" --device cuda --max-epochs "$MAX_EPOCHS" \
+    --models "patchtst:softmax:bf16=true,patchtst:mlr:ranks=[4,2,2]:bf16=true" \
+    --horizons "$HORIZONS" --out "$OUT" --no-progress
+done
+
+# head width 64: MLR 2 levels [32,32], 4 levels [16,16,16,16] (96 tokens: blocks of 96/48/24/12)
+PAPER="d_model=512:n_heads=8:d_ff=2048:n_layers=2:dropout=0.1:bf16=true"
+TRANSFORMER="transformer:softmax:$PAPER,transformer:mlr:ranks=[32,32]:$PAPER"
+TRANSFORMER="$TRANSFORMER,transformer:mlr:ranks=[16,16,16,16]:$PAPER"
+tsattn benchmark --dataset ETTh1 --device cuda --input-size 96 --max-epochs "$MAX_EPOCHS" \
+  --models "$TRANSFORMER" --horizons 96,192,336 --out benchmarks/results/transformer_gpu --no-progress

@@ -1,0 +1,116 @@
+"""Turn a `tsattn benchmark` results directory into a BENCHMARKS.md section and a plot.
+
+    python benchmarks/report_campaign.py benchmarks/results/patchtst_etth
+
+Per dataset and horizon: our MSE/MAE (mean +- std over seeds) for each model, the published
+PatchTST/42 figures (paper Table 3) and the full-test-set re-run of the official code, the
+difference to the re-run, the epochs cap and the training wall time; then a one-line verdict
+per dataset. Nothing is computed here that the runner did not measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _report import write_section  # noqa: E402
+
+from tsattn.evaluation.plots import plot_benchmark  # noqa: E402
+
+
+def summary(results: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, horizon, epochs cap, model), seeds aggregated."""
+    keys = ["dataset", "horizon", "max_epochs", "model"]
+    table = (
+        results.groupby(keys, sort=False)
+        .agg(
+            seeds=("seed", "nunique"),
+            mse=("mse", "mean"),
+            mse_std=("mse", "std"),
+            mae=("mae", "mean"),
+            mae_std=("mae", "std"),
+            paper_mse=("paper_patchtst42_mse", "first"),
+            paper_mae=("paper_patchtst42_mae", "first"),
+            rerun_mse=("rerun_patchtst_mse", "first"),
+            epochs=("epochs", "mean"),
+            train_min=("train_seconds", lambda s: s.mean() / 60),
+        )
+        .reset_index()
+    )
+    table["vs_rerun_pct"] = 100 * (table["mse"] / table["rerun_mse"] - 1)
+    return table.sort_values(["dataset", "max_epochs", "horizon"], kind="stable")
+
+
+def _cell(mean: float, std: float) -> str:
+    return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f} ± {std:.4f}"
+
+
+def markdown(table: pd.DataFrame) -> str:
+    lines = [
+        "| dataset | H | epochs cap | model | seeds | MSE | MAE | PatchTST/42 paper MSE / MAE "
+        "| re-run MSE | vs re-run | train min |",
+        "|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"| {row.dataset} | {row.horizon} | {row.max_epochs} | `{row.model}` | {row.seeds} "
+            f"| {_cell(row.mse, row.mse_std)} | {_cell(row.mae, row.mae_std)} "
+            f"| {row.paper_mse:.3f} / {row.paper_mae:.3f} | {row.rerun_mse:.3f} "
+            f"| {row.vs_rerun_pct:+.1f}% | {row.train_min:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def verdicts(table: pd.DataFrame) -> list[str]:
+    """Per dataset and epochs cap: which model has the lowest mean MSE at each horizon."""
+    out = []
+    for (dataset, cap), part in table.groupby(["dataset", "max_epochs"], sort=False):
+        best = part.loc[part.groupby("horizon")["mse"].idxmin()]
+        wins = ", ".join(f"H={r.horizon}: `{r.model}` ({r.mse:.4f})" for r in best.itertuples())
+        soft = part[part["model"] == "patchtst:softmax"]
+        gap = (
+            f"; softmax vs re-run: {', '.join(f'{v:+.1f}%' for v in soft['vs_rerun_pct'])}"
+            if len(soft)
+            else ""
+        )
+        out.append(f"- **{dataset}, epochs cap {cap}**: best {wins}{gap}.")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results_dir", type=Path)
+    parser.add_argument("--section", default="patchtst_etth")
+    parser.add_argument("--title", default="PatchTST/42 on ETTh1 and ETTh2 by attention")
+    parser.add_argument("--notes", default="", help="text placed under the table")
+    args = parser.parse_args(argv)
+    results = pd.read_csv(args.results_dir / "results.csv")
+    table = summary(results)
+    plot = args.results_dir / "mse_by_horizon.png"
+    labelled = results.assign(
+        model=results["model"] + " (cap " + results["max_epochs"].astype(str) + ")"
+    )
+    plot_benchmark(labelled, metric="mse", path=plot)
+    body = "\n".join(
+        [
+            markdown(table),
+            "",
+            *verdicts(table),
+            "",
+            f"Raw results: `{args.results_dir / 'results.csv'}`; plot: `{plot}`.",
+            "",
+            args.notes,
+        ]
+    )
+    print(body)
+    write_section(args.section, args.title, body)
+
+
+if __name__ == "__main__":
+    main()
