@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("results_dir", type=Path)
     parser.add_argument("--section", default="patchtst_etth")
     parser.add_argument("--title", default="PatchTST/42 on ETTh1 and ETTh2 by attention")
-    parser.add_argument("--notes", default="", help="text placed under the table")
+    parser.add_argument("--notes-file", type=Path, help="markdown placed under the table")
     args = parser.parse_args(argv)
     results = pd.read_csv(args.results_dir / "results.csv")
     table = summary(results)
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             "",
             f"Raw results: `{args.results_dir / 'results.csv'}`; plot: `{plot}`.",
             "",
-            args.notes,
+            args.notes_file.read_text() if args.notes_file else "",
         ]
     )
     print(body)
