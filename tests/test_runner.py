@@ -81,3 +81,23 @@ def test_score_windows_per_step_errors_of_seasonal_naive_on_a_pure_cycle():
 
 def test_format_table_handles_empty_results():
     assert format_table(pd.DataFrame()) == "(no results)"
+
+
+def test_patchtst_architecture_defaults_apply_to_patchtst_only():
+    from tsattn.evaluation.runner import RunSettings, _reference_defaults
+    from tsattn.evaluation.specs import build_model, parse_model_spec
+
+    settings = RunSettings(
+        input_size=96, quick=False, max_epochs=2, legacy_drop_last=None, device="cpu",
+        progress=False,
+    )
+    built = {}
+    for name in ("patchtst", "transformer"):
+        spec = parse_model_spec(name)
+        defaults = _reference_defaults("ETTh1", spec, settings)
+        built[name] = build_model(spec, h=24, input_size=96, **defaults)
+    # ETTh1's PatchTST reference: d_model 16, lr 1e-4; the Transformer keeps its paper size
+    assert built["patchtst"].d_model == 16
+    assert built["transformer"].d_model == 512
+    assert built["transformer"].lr == built["patchtst"].lr == 1e-4
+    assert built["transformer"].max_epochs == 2

@@ -83,7 +83,8 @@ def run_benchmark(
     """Benchmark ``models`` on ``dataset`` by the literature protocol.
 
     Neural models train on the standardized train split with early stopping on val (the
-    reference PatchTST hyperparameters of the dataset fill whatever a spec leaves unset) and
+    dataset's reference training protocol, and for PatchTST its reference architecture, fill
+    whatever a spec leaves unset; other models keep their own architecture defaults) and
     are scored on EVERY test window (MSE/MAE on standardized data, as in the papers);
     ``legacy_drop_last=<batch size>`` reproduces the PatchTST code's ``drop_last`` test
     loader. ``naive`` and ``seasonal_naive`` are scored on the same windows.
@@ -192,30 +193,26 @@ def _fit_predictor(
         return seasonal_naive_predictor(horizon, season), {}
     from tsattn.evaluation.neural_cell import train_neural_cell
 
-    defaults = _reference_defaults(dataset, s)
+    defaults = _reference_defaults(dataset, spec, s)
     model = build_model(spec, h=horizon, input_size=split.input_size, seed=seed, **defaults)
     return train_neural_cell(model, split, s)
 
 
-def _reference_defaults(dataset: str, s: RunSettings) -> dict[str, Any]:
+#: PatchTST's own architecture (from the dataset's reference hyperparameters); other
+#: models keep their defaults (e.g. the paper-size vanilla Transformer) unless a spec sets them
+PATCHTST_ARCHITECTURE_KEYS = (
+    "d_model", "n_heads", "d_ff", "dropout", "n_layers", "patch_len", "stride"
+)
+TRAINING_KEYS = ("batch_size", "lr", "lr_schedule", "pct_start", "patience", "max_epochs")
+
+
+def _reference_defaults(dataset: str, spec: ModelSpec, s: RunSettings) -> dict[str, Any]:
+    """The reference training protocol for every neural model, and PatchTST's reference
+    architecture for ``patchtst`` specs; the spec's own params still win."""
     ref = reference_hyperparameters(dataset)
-    defaults = {
-        "d_model": ref.d_model,
-        "n_heads": ref.n_heads,
-        "d_ff": ref.d_ff,
-        "dropout": ref.dropout,
-        "n_layers": ref.n_layers,
-        "patch_len": ref.patch_len,
-        "stride": ref.stride,
-        "batch_size": ref.batch_size,
-        "lr": ref.lr,
-        "lr_schedule": ref.lr_schedule,
-        "pct_start": ref.pct_start,
-        "patience": ref.patience,
-        "max_epochs": ref.max_epochs,
-        "device": s.device,
-        "progress": s.progress,
-    }
+    keys = TRAINING_KEYS + (PATCHTST_ARCHITECTURE_KEYS if spec.name == "patchtst" else ())
+    defaults: dict[str, Any] = {key: getattr(ref, key) for key in keys}
+    defaults.update(device=s.device, progress=s.progress)
     if s.max_epochs is not None:
         defaults["max_epochs"] = s.max_epochs
     if s.quick:
