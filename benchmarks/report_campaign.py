@@ -1,6 +1,12 @@
 """Turn a `tsattn benchmark` results directory into a BENCHMARKS.md section and a plot.
 
     python benchmarks/report_campaign.py benchmarks/results/patchtst_etth
+    python benchmarks/report_campaign.py benchmarks/results/transformer_etth1_cpu \
+        --baseline-prefix transformer:softmax --no-published --section transformer_etth1
+
+With ``--baseline-prefix``, each row also gets the relative MAE improvement over the model
+whose name starts with that prefix (same dataset, horizon, cap): 100 * (1 - MAE / MAE_base),
+the paper's metric for the vanilla-Transformer experiment.
 
 Per dataset and horizon: our MSE/MAE (mean +- std over seeds) for each model, the published
 PatchTST/42 figures (paper Table 3) and the full-test-set re-run of the official code, the
@@ -47,23 +53,50 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     return table.sort_values(["dataset", "max_epochs", "horizon"], kind="stable")
 
 
+def add_relative_mae(table: pd.DataFrame, baseline_prefix: str) -> pd.DataFrame:
+    """``mae_gain_pct``: 100 * (1 - MAE / MAE of the baseline) within each (dataset, H, cap)."""
+    keys = ["dataset", "horizon", "max_epochs"]
+    base = table[table["model"].str.startswith(baseline_prefix)]
+    base = base[keys + ["mae"]].rename(columns={"mae": "baseline_mae"})
+    table = table.merge(base, on=keys, how="left")
+    table["mae_gain_pct"] = 100 * (1 - table["mae"] / table["baseline_mae"])
+    return table
+
+
 def _cell(mean: float, std: float) -> str:
     return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f} ± {std:.4f}"
 
 
-def markdown(table: pd.DataFrame) -> str:
+def markdown(table: pd.DataFrame, published: bool = True) -> str:
+    """The results table; ``published=False`` drops the PatchTST/42 reference columns."""
+    relative = "mae_gain_pct" in table
+    header = ["dataset", "H", "epochs cap", "model", "seeds", "MSE", "MAE"]
+    if relative:
+        header.append("MAE gain vs baseline")
+    if published:
+        header += ["PatchTST/42 paper MSE / MAE", "re-run MSE", "vs re-run"]
+    header.append("train min")
+    right = {"H", "epochs cap", "seeds", "MSE", "MAE", "MAE gain vs baseline", "vs re-run"}
+    right |= {"re-run MSE", "train min"}
     lines = [
-        "| dataset | H | epochs cap | model | seeds | MSE | MAE | PatchTST/42 paper MSE / MAE "
-        "| re-run MSE | vs re-run | train min |",
-        "|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if h in right else "---" for h in header) + "|",
     ]
     for row in table.itertuples():
-        lines.append(
-            f"| {row.dataset} | {row.horizon} | {row.max_epochs} | `{row.model}` | {row.seeds} "
-            f"| {_cell(row.mse, row.mse_std)} | {_cell(row.mae, row.mae_std)} "
-            f"| {row.paper_mse:.3f} / {row.paper_mae:.3f} | {row.rerun_mse:.3f} "
-            f"| {row.vs_rerun_pct:+.1f}% | {row.train_min:.1f} |"
-        )
+        cells = [
+            row.dataset, row.horizon, row.max_epochs, f"`{row.model}`", row.seeds,
+            _cell(row.mse, row.mse_std), _cell(row.mae, row.mae_std),
+        ]  # fmt: skip
+        if relative:
+            cells.append(f"{row.mae_gain_pct:+.2f}%")
+        if published:
+            cells += [
+                f"{row.paper_mse:.3f} / {row.paper_mae:.3f}",
+                f"{row.rerun_mse:.3f}",
+                f"{row.vs_rerun_pct:+.1f}%",
+            ]
+        cells.append(f"{row.train_min:.1f}")
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -89,9 +122,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--section", default="patchtst_etth")
     parser.add_argument("--title", default="PatchTST/42 on ETTh1 and ETTh2 by attention")
     parser.add_argument("--notes-file", type=Path, help="markdown placed under the table")
+    parser.add_argument("--baseline-prefix", help="add relative MAE gain over this model")
+    parser.add_argument(
+        "--no-published", action="store_true", help="omit the PatchTST/42 reference columns"
+    )
     args = parser.parse_args(argv)
     results = pd.read_csv(args.results_dir / "results.csv")
     table = summary(results)
+    if args.baseline_prefix:
+        table = add_relative_mae(table, args.baseline_prefix)
     plot = args.results_dir / "mse_by_horizon.png"
     labelled = results.assign(
         model=results["model"] + " (cap " + results["max_epochs"].astype(str) + ")"
@@ -99,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     plot_benchmark(labelled, metric="mse", path=plot)
     body = "\n".join(
         [
-            markdown(table),
+            markdown(table, published=not args.no_published),
             "",
             *verdicts(table),
             "",
