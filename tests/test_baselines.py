@@ -9,6 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from joblib import parallel_config
+from sklearn.cluster import KMeans
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import tsattn
 from tests.conformance import check_forecaster, synthetic_long_frame
@@ -94,9 +99,8 @@ def test_sklearn_forecaster_is_direct_and_loads_only_sklearn_classes(tmp_path):
         model.predict(h=3)
     spec = model.get_params()["regressor"]
     assert spec["class"].startswith("sklearn.linear_model")
-    bad = SklearnForecaster({"class": "os.system", "params": {}}, lags=3, h=2)
-    with pytest.raises(ValueError, match="refusing"):
-        bad.fit(frame(np.arange(30)))
+    with pytest.raises(ValueError, match="refusing"):  # refused at construction, unimported
+        SklearnForecaster({"class": "os.system", "params": {}}, lags=3, h=2)
 
 
 def test_sklearn_forecaster_refuses_to_save_non_sklearn_regressors(tmp_path):
@@ -111,6 +115,69 @@ def test_sklearn_forecaster_refuses_to_save_non_sklearn_regressors(tmp_path):
     model = SklearnForecaster(Mean(), lags=3, h=1)
     with pytest.raises(ValueError, match="only scikit-learn"):
         model.fit(frame(np.arange(30))).save(tmp_path / "m.safetensors")
+
+
+class _NoPredict:
+    def fit(self, x, y):
+        return self
+
+
+BAD_REGRESSORS = [
+    ("ridge", ["not the string 'ridge'"]),
+    ("sklearn.linear_model.Ridge", ["not the string 'sklearn.linear_model.Ridge'"]),
+    (Ridge, ["not the class Ridge", "pass Ridge()"]),
+    (object(), ["is not a regressor", "no fit or predict method"]),
+    (_NoPredict(), ["_NoPredict", "no predict method"]),
+    (StandardScaler(), ["StandardScaler()", "no predict method"]),
+    (LogisticRegression(), ["LogisticRegression()", "classifier, not a regressor"]),
+    (KMeans(), ["KMeans()", "clusterer, not a regressor"]),
+    (42, ["regressor 42", "no fit or predict method"]),
+    ({"klass": "sklearn.linear_model.Ridge"}, ["'klass'", "must be {'class'"]),
+    ({"class": "sklearn.linear_model.Ridge", "params": [1]}, ["'params': [1]"]),
+    ({"class": "sklearn.linear_model.Ridge", "params": {"evil": 1}}, ["Ridge", "'evil'"]),
+    ({"class": "os.system"}, ["refusing to load regressor class 'os.system'"]),
+]
+
+
+BAD_REGRESSOR_IDS = [
+    "name",
+    "class-path",
+    "class",
+    "object",
+    "no-predict",
+    "transformer",
+    "classifier",
+    "clusterer",
+    "int",
+    "spec-key",
+    "spec-params",
+    "spec-bad-param",
+    "spec-not-sklearn",
+]
+
+
+@pytest.mark.parametrize(("regressor", "patterns"), BAD_REGRESSORS, ids=BAD_REGRESSOR_IDS)
+def test_sklearn_forecaster_refuses_bad_regressors_at_construction(regressor, patterns):
+    with pytest.raises(ValueError) as err:
+        SklearnForecaster(regressor, lags=3, h=2)
+    message = str(err.value)
+    for pattern in patterns:
+        assert pattern in message, message
+    if not isinstance(regressor, dict):
+        assert "accepted: None (Ridge())" in message  # says what is accepted
+
+
+def test_sklearn_forecaster_accepts_regressors_and_specs():
+    for regressor in (
+        None,
+        Ridge(alpha=0.5),
+        make_pipeline(StandardScaler(), Ridge()),
+        RandomForestRegressor(n_estimators=2, random_state=0),
+        {"class": "sklearn.linear_model.Ridge"},
+        {"class": "sklearn.linear_model.Ridge", "params": {"alpha": 2.0}},
+    ):
+        model = SklearnForecaster(regressor, lags=3, h=2).fit(frame(np.arange(30)))
+        assert len(model.predict()) == 2
 
 
 def test_gluonts_without_lightning_names_the_extra(monkeypatch):

@@ -171,6 +171,47 @@ def test_non_numeric_wide_column_is_named():
         read_series(frame, time_col="date")
 
 
+@pytest.mark.parametrize(
+    "ds, first, count",
+    [
+        (np.arange(6), "first: 0", 6),  # int64: was read as nanoseconds since 1970
+        (np.arange(6) * 86400.0, "first: 0.0", 6),
+        (pd.array([1, 2, 3, 4, 5, None], dtype="Int64"), "first: 1", 5),
+        (pd.Series(list(DAYS[:5]) + [7], dtype=object), "first: 7", 1),
+        (pd.Series(list(DAYS[:5]) + [1.5], dtype=object), "first: 1.5", 1),
+    ],
+    ids=["int", "float", "nullable-int", "object-int", "object-float"],
+)
+def test_numbers_in_the_time_column_are_refused(ds, first, count):
+    frame = long(("a",)).assign(ds=ds)
+    with pytest.raises(ValueError) as err:
+        read_series(frame)
+    message = str(err.value)
+    assert "column 'ds' holds numbers, not timestamps" in message
+    assert f"({count} value(s), {first})" in message
+    assert "pd.to_datetime(df['ds'], unit='s')" in message
+    with pytest.raises(ValueError, match="holds numbers"):  # fit/predict validate the same way
+        validate_long_frame(frame)
+
+
+def test_numbers_in_a_wide_time_column_and_in_a_csv_are_refused(tmp_path):
+    frame = wide().assign(date=[20240101 + i for i in range(6)])
+    with pytest.raises(ValueError, match="column 'date' holds numbers.*first: 20240101"):
+        read_series(frame, time_col="date")
+    path = tmp_path / "series.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="column 'date' holds numbers"):
+        read_series(path, time_col="date")
+    parsed = frame.assign(date=pd.to_datetime(frame["date"].astype(str), format="%Y%m%d"))
+    assert read_series(parsed, time_col="date")[TIME_COL].tolist() == list(DAYS) * 2
+
+
+def test_missing_times_in_an_object_column_are_still_missing_not_numbers():
+    frame = long(("a",)).assign(ds=pd.Series(list(DAYS[:5]) + [np.nan], dtype=object))
+    with pytest.raises(ValueError, match="missing or not dates"):
+        read_series(frame)
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown fill 'mean'"):
         read_series(long(), fill="mean")

@@ -15,6 +15,7 @@ Every problem is a ``ValueError`` naming the column or series and the fix. Used 
 
 from __future__ import annotations
 
+import numbers
 from typing import NamedTuple
 
 import numpy as np
@@ -60,7 +61,9 @@ def check_columns(df: pd.DataFrame, required: dict[str, str]) -> None:
 
 
 def parse_times(values: pd.Series, column: str) -> pd.Series:
-    """``values`` parsed as datetimes; unparseable or missing entries are an error."""
+    """``values`` parsed as datetimes; unparseable or missing entries are an error, and so
+    are numbers (pandas would silently read them as nanoseconds since 1970)."""
+    _check_not_numbers(values, column)
     parsed = pd.to_datetime(values, errors="coerce")
     bad = parsed.isna()
     if bad.any():
@@ -70,6 +73,33 @@ def parse_times(values: pd.Series, column: str) -> pd.Series:
             f"(first: {first!r}); fix them or name the time column with time_col="
         )
     return parsed
+
+
+def _check_not_numbers(values: pd.Series, column: str) -> None:
+    """Raise if the time column holds numbers (ints, floats; NaN counts as missing)."""
+    if values.dtype.kind in "iuf":
+        found = values.notna()
+    elif values.dtype == object:
+        found = values.map(_is_number).astype(bool)
+    else:
+        return
+    if found.any():
+        first = values[found].iloc[0]
+        first = first.item() if isinstance(first, np.generic) else first  # 1, not np.int64(1)
+        raise ValueError(
+            f"column {column!r} holds numbers, not timestamps ({int(found.sum())} value(s), "
+            f"first: {first!r}); parse them first, e.g. df[{column!r}] = "
+            f"pd.to_datetime(df[{column!r}], unit='s') for seconds since 1970, or "
+            f"pd.to_datetime(df[{column!r}].astype(str), format='%Y%m%d') for 20240131, "
+            "or name the time column with time_col="
+        )
+
+
+def _is_number(value: object) -> bool:
+    """A real or complex number that is not a bool and not NaN."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Number):
+        return False
+    return not (isinstance(value, float | np.floating) and np.isnan(value))
 
 
 def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) -> pd.Series:

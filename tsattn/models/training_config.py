@@ -10,9 +10,13 @@ ValueError: unknown optimizer 'sgd'; valid: adam, adamw
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from tsattn.models.schedules import SCHEDULES
@@ -48,6 +52,9 @@ class TrainingConfig:
         checkpoint_dir: write a training checkpoint (``last.pt``: weights, optimiser,
             schedule, early-stopping and RNG state, history) there atomically at the end of
             every epoch, which ``fit(..., resume=True)`` continues from (None: no checkpoints).
+
+    Every field is checked on construction; a bad value is a ``ValueError`` naming the field
+    and the value. Numpy scalars are stored as plain ``int`` / ``float`` / ``bool``.
     """
 
     optimizer: str = "adam"
@@ -73,18 +80,40 @@ class TrainingConfig:
         _check_choice("optimizer", self.optimizer, OPTIMIZERS)
         _check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
         _check_choice("loss", self.loss, LOSS_NAMES)
-        for name in ("batch_size", "max_epochs"):
-            _check_positive(name, getattr(self, name))
-        for name in ("max_steps", "patience", "windows_per_epoch"):
-            if getattr(self, name) is not None:
-                _check_positive(name, getattr(self, name))
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr!r}")
-        if not 0.0 < self.pct_start < 1.0:
-            raise ValueError(f"pct_start must be in (0, 1), got {self.pct_start!r}")
+        self._check_integers()
+        self._check_reals()
+        for name in ("bf16", "compile", "progress"):
+            self._set(name, _check_bool(name, getattr(self, name)))
         resolve_device(self.device)
         if self.checkpoint_dir is not None:
-            object.__setattr__(self, "checkpoint_dir", _check_directory(self.checkpoint_dir))
+            self._set("checkpoint_dir", _check_directory(self.checkpoint_dir))
+
+    def _check_integers(self) -> None:
+        """Counts are positive ints (None allowed where it means "no limit"), seed >= 0."""
+        for name in ("batch_size", "max_epochs"):
+            self._set(name, _check_positive(name, getattr(self, name)))
+        for name in ("max_steps", "patience", "windows_per_epoch"):
+            if getattr(self, name) is not None:
+                self._set(name, _check_positive(name, getattr(self, name)))
+        self._set("seed", _check_seed(self.seed))
+
+    def _check_reals(self) -> None:
+        """lr > 0, weight_decay >= 0, grad_clip None or > 0, pct_start in (0, 1); finite."""
+        self._set("lr", _check_real("lr", self.lr, "> 0", lambda v: v > 0))
+        decay = _check_real("weight_decay", self.weight_decay, ">= 0", lambda v: v >= 0)
+        self._set("weight_decay", decay)
+        if self.grad_clip is not None:
+            clip = _check_real("grad_clip", self.grad_clip, "> 0 (or None)", lambda v: v > 0)
+            self._set("grad_clip", clip)
+        self._set(
+            "pct_start",
+            _check_real("pct_start", self.pct_start, "in (0, 1)", lambda v: 0.0 < v < 1.0),
+        )
+
+    def _set(self, name: str, value: object) -> None:
+        """Store a checked, normalised value (e.g. numpy scalars as int/float) on the frozen
+        instance, so saved parameters stay plain JSON."""
+        object.__setattr__(self, name, value)
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -114,6 +143,39 @@ def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(choices)}")
 
 
-def _check_positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+def _check_positive(name: str, value: object) -> int:
+    """``value`` as an int, or a ``ValueError`` naming ``name`` unless it is a positive int
+    (a bool or a float such as 2.0 is refused; a numpy integer is accepted)."""
+    if not _is_int(value) or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_seed(value: object) -> int:
+    if not _is_int(value) or value < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def _check_real(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> float:
+    """``value`` as a float, or a ``ValueError`` naming ``name`` unless it is a finite real
+    number (not a bool or a string) for which ``ok`` holds; ``rule`` words that condition."""
+    number = math.nan
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        try:
+            number = float(value)
+        except OverflowError:  # an int too large for a float
+            number = math.inf
+    if not (math.isfinite(number) and ok(number)):
+        raise ValueError(f"{name} must be a finite number {rule}, got {value!r}")
+    return number
+
+
+def _check_bool(name: str, value: object) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)

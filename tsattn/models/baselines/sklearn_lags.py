@@ -30,6 +30,14 @@ from tsattn.models.base import Forecaster, SeriesData, register_model
 from tsattn.models.baselines._local import positive_int
 
 ALLOWED_PREFIX = "sklearn."
+#: what ``regressor=`` accepts, for error messages
+ACCEPTED = (
+    "accepted: None (Ridge()), an unfitted scikit-learn regressor instance such as Ridge() "
+    "or RandomForestRegressor() (or any object with fit and predict methods), or a "
+    "{'class': 'sklearn.<module>.<Name>', 'params': {...}} spec"
+)
+#: scikit-learn estimator types that have fit/predict but do not regress
+NOT_REGRESSORS = ("classifier", "clusterer", "outlier_detector")
 
 
 @register_model("sklearn")
@@ -38,7 +46,9 @@ class SklearnForecaster(Forecaster):
 
     Args:
         regressor: an unfitted scikit-learn regressor (default ``Ridge()``), or the
-            ``{"class": ..., "params": ...}`` spec that ``get_params`` returns for it.
+            ``{"class": ..., "params": ...}`` spec that ``get_params`` returns for it. Any
+            other object with ``fit`` and ``predict`` methods works too (but cannot be
+            saved). Anything else (a name, a class, a classifier) is a ``ValueError`` here.
         lags: number of past values used as features.
         h: horizon; ``predict`` can ask for fewer steps, not more.
         center: subtract each window's input mean from its inputs and targets.
@@ -56,6 +66,7 @@ class SklearnForecaster(Forecaster):
         **kwargs: Any,
     ):
         super().__init__(h, **kwargs)
+        check_regressor(regressor)
         self.regressor, self.lags, self.center = regressor, lags, center
         self._regressors: list[Any] = []
 
@@ -114,6 +125,59 @@ def regressor_spec(regressor: Any) -> dict[str, Any] | None:
     return {"class": path, "params": regressor.get_params(deep=False)}
 
 
+def check_regressor(regressor: Any) -> None:
+    """Raise a ``ValueError`` naming ``regressor`` unless ``regressor=`` accepts it.
+
+    >>> check_regressor("ridge")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: regressor must be a regressor object, not the string 'ridge'; ...
+    """
+    if regressor is None:
+        return
+    if isinstance(regressor, dict):
+        try:
+            build_regressor(regressor)  # imports only sklearn classes; checks the params
+        except TypeError as err:  # e.g. a parameter the class does not take
+            raise ValueError(f"regressor spec {regressor!r}: {err}") from None
+        return
+    if isinstance(regressor, str):
+        raise ValueError(
+            f"regressor must be a regressor object, not the string {regressor!r}; {ACCEPTED}"
+        )
+    if isinstance(regressor, type):
+        name = regressor.__name__
+        raise ValueError(
+            f"regressor must be an instance, not the class {name}: pass {name}() "
+            f"(with its parameters); {ACCEPTED}"
+        )
+    missing = [m for m in ("fit", "predict") if not callable(getattr(regressor, m, None))]
+    if missing:
+        raise ValueError(
+            f"regressor {regressor!r} (type {type(regressor).__name__}) is not a regressor: it "
+            f"has no {' or '.join(missing)} method; {ACCEPTED}"
+        )
+    kind = _estimator_type(regressor)
+    if kind in NOT_REGRESSORS:
+        raise ValueError(
+            f"regressor {regressor!r} is a scikit-learn {kind.replace('_', ' ')}, not a "
+            f"regressor; {ACCEPTED}"
+        )
+
+
+def _estimator_type(estimator: Any) -> str | None:
+    """scikit-learn's estimator type ("regressor", "classifier"...) or None if unknown."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(estimator, BaseEstimator):
+        return None
+    try:
+        from sklearn.utils import get_tags  # scikit-learn >= 1.6
+    except ImportError:  # pragma: no cover - older scikit-learn
+        return getattr(estimator, "_estimator_type", None)
+    return get_tags(estimator).estimator_type
+
+
 def build_regressor(regressor: Any) -> Any:
     """An unfitted estimator from ``None`` (Ridge), an estimator, or a saved spec."""
     from sklearn.base import clone
@@ -122,10 +186,23 @@ def build_regressor(regressor: Any) -> Any:
     if regressor is None:
         return Ridge()
     if isinstance(regressor, dict):
-        return _class_from_path(regressor["class"])(**regressor.get("params", {}))
+        path, params = _spec_parts(regressor)
+        return _class_from_path(path)(**params)
     if not (hasattr(regressor, "fit") and hasattr(regressor, "predict")):
         raise ValueError(f"regressor must be a scikit-learn regressor, got {regressor!r}")
     return clone(regressor, safe=False)  # a deep copy for non-sklearn objects
+
+
+def _spec_parts(spec: dict) -> tuple[str, dict[str, Any]]:
+    """(class path, params) of a ``{"class": ..., "params": ...}`` spec, or a ValueError."""
+    unknown = sorted(map(str, set(spec) - {"class", "params"}))
+    path, params = spec.get("class"), spec.get("params", {})
+    if unknown or not isinstance(path, str) or not isinstance(params, dict):
+        raise ValueError(
+            f"regressor spec {spec!r} must be {{'class': 'sklearn.<module>.<Name>', "
+            f"'params': {{...}}}} (params optional); {ACCEPTED}"
+        )
+    return path, params
 
 
 def _class_from_path(path: str) -> type:
