@@ -101,3 +101,26 @@ def test_patchtst_architecture_defaults_apply_to_patchtst_only():
     assert built["transformer"].d_model == 512
     assert built["transformer"].lr == built["patchtst"].lr == 1e-4
     assert built["transformer"].max_epochs == 2
+
+
+def test_processes_sharing_an_out_dir_keep_each_others_rows(tmp_path, monkeypatch):
+    """A second run finishing into the same out_dir while the first is mid-cell (as a
+    concurrent process would) must not lose its row when the first one writes."""
+    from tsattn.evaluation import runner
+
+    original = runner._run_cell
+    interrupted = []
+
+    def run_cell_with_a_concurrent_run(dataset, spec, split, seed, settings):
+        if not interrupted:
+            interrupted.append(spec.alias)
+            run_benchmark(
+                "ETTh1", ["seasonal_naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR
+            )
+        return original(dataset, spec, split, seed, settings)
+
+    monkeypatch.setattr(runner, "_run_cell", run_cell_with_a_concurrent_run)
+    run_benchmark("ETTh1", ["naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR)
+    saved = pd.read_csv(tmp_path / "results.csv")
+    assert interrupted == ["naive"]
+    assert sorted(saved["model"]) == ["naive", "seasonal_naive"]

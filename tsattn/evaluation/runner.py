@@ -2,7 +2,8 @@
 
 One *cell* is (dataset, model, horizon, input size, seed). Each finished cell is appended to
 ``<out_dir>/results.csv`` and ``results.json`` at once (atomically), so a long campaign can
-be stopped and resumed: cells already present are skipped.
+be stopped and resumed: cells already present are skipped. Several processes may share one
+``out_dir`` (appends are locked and re-read the files first, so no row is lost).
 
 >>> results = run_benchmark("ETTh1", ["patchtst:mlr", "dlinear"], horizons=[96])  # doctest: +SKIP
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 
 from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
 from tsattn.evaluation.reference import published, reference_hyperparameters
@@ -45,6 +47,7 @@ CELL_KEYS = [
 #: cells that differ only in these are averaged over seeds in the printed table
 TABLE_KEYS = ["dataset", "horizon", "input_size", "quick", "legacy_drop_last", "max_epochs"]
 RESULT_FILES = ("results.csv", "results.json")
+LOCK_FILE = ".results.lock"
 #: quick mode: a few minutes on a laptop CPU instead of the reference 100 epochs at lr 1e-4:
 #: 3 epochs of 4096 sampled train windows at a constant lr 1e-3 (a smoke run; not the
 #: reference protocol's training budget, though every test window is still scored)
@@ -104,7 +107,6 @@ def run_benchmark(
     settings = RunSettings(input_size, quick, max_epochs, legacy_drop_last, device, progress)
     specs = [parse_model_spec(m) if isinstance(m, str) else m for m in models]
     out = Path(out_dir)
-    table = _read_results(out)
     name = get_spec(dataset).name
     requested = []
     for horizon in horizons:
@@ -113,12 +115,12 @@ def run_benchmark(
             for seed in seeds:
                 key = _cell_key(name, spec, horizon, seed, settings)
                 requested.append(key)
-                if _has_cell(table, key):
+                if _has_cell(_read_results(out), key):  # re-read: another process may share out
                     log.info("skipping %s: already in %s", key, out)
                     continue
                 row = {**key, **_run_cell(name, spec, split, seed, settings)}
-                table = pd.concat([table, pd.DataFrame([row])], ignore_index=True)
-                _write_results(table, out)
+                _append_result(out, row)
+    table = _read_results(out)
     mine = pd.concat([table[_matches(table, key)] for key in requested], ignore_index=True)
     print(format_table(mine))
     return mine
@@ -238,6 +240,16 @@ def _read_results(out: Path) -> pd.DataFrame:
             f"run_benchmark; use another out_dir"
         )
     return table
+
+
+def _append_result(out: Path, row: dict[str, Any]) -> None:
+    """Add one cell's row to the result files under a lock, re-reading them first, so that
+    several processes (one per GPU, or a second campaign) can share one ``out_dir`` without
+    overwriting each other's rows."""
+    out.mkdir(parents=True, exist_ok=True)
+    with FileLock(out / LOCK_FILE):
+        table = pd.concat([_read_results(out), pd.DataFrame([row])], ignore_index=True)
+        _write_results(table, out)
 
 
 def _write_results(table: pd.DataFrame, out: Path) -> None:
