@@ -22,12 +22,8 @@ for dataset in ETTm1 ETTm2 weather; do
     --horizons "$HORIZONS" --out "$OUT" --no-progress
 done
 
-# head width 64: MLR 2 levels [32,32], 4 levels [16,16,16,16] (96 tokens: blocks of 96/48/24/12)
-PAPER="d_model=512:n_heads=8:d_ff=2048:n_layers=2:dropout=0.1:bf16=true"
-TRANSFORMER="transformer:softmax:$PAPER,transformer:mlr:ranks=[32,32]:$PAPER"
-TRANSFORMER="$TRANSFORMER,transformer:mlr:ranks=[16,16,16,16]:$PAPER"
-tsattn benchmark --dataset ETTh1 --device cuda --input-size 96 --max-epochs "$MAX_EPOCHS" \
-  --models "$TRANSFORMER" --horizons 96,192,336 --out benchmarks/results/transformer_gpu --no-progress
+# the paper's Transformer size: d_model 512, head width 64, MLR [32,32] and [16,16,16,16]
+SIZE=paper DEVICE=cuda MAX_EPOCHS="$MAX_EPOCHS" bash benchmarks/transformer_mlr.sh
 
 # The ETTh grid that the CPU campaign could not finish in its time: every attention variant,
 # every horizon, 3 seeds (resumable like the rest; it is the longest part, so it runs last).
