@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_section  # noqa: E402
 
 from tsattn.evaluation.plots import plot_benchmark  # noqa: E402
+from tsattn.evaluation.runner import QUICK_MAX_EPOCHS  # noqa: E402
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     results = pd.read_csv(args.results_dir / "results.csv")
+    quick = results["quick"].astype(bool) & (results["max_epochs"] == 0)
+    results.loc[quick, "max_epochs"] = QUICK_MAX_EPOCHS  # quick mode's own cap, not "0"
     table = summary(results)
     if args.baseline_prefix:
         table = add_relative_mae(table, args.baseline_prefix)
