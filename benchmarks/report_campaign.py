@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_section  # noqa: E402
 
 from tsattn.evaluation.plots import plot_benchmark  # noqa: E402
-from tsattn.evaluation.runner import QUICK_MAX_EPOCHS  # noqa: E402
+from tsattn.evaluation.runner import QUICK_MAX_EPOCHS, SEED_SUMMARY  # noqa: E402
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
@@ -37,14 +37,7 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
     table = (
         results.groupby(keys, sort=False)
         .agg(
-            seeds=("seed", "nunique"),
-            mse=("mse", "mean"),
-            mse_std=("mse", "std"),
-            mae=("mae", "mean"),
-            mae_std=("mae", "std"),
-            paper_mse=("paper_patchtst42_mse", "first"),
-            paper_mae=("paper_patchtst42_mae", "first"),
-            rerun_mse=("rerun_patchtst_mse", "first"),
+            **SEED_SUMMARY,
             epochs=("epochs", "mean"),
             train_min=("train_seconds", lambda s: s.mean() / 60),
         )

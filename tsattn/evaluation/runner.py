@@ -263,21 +263,27 @@ def _write_results(table: pd.DataFrame, out: Path) -> None:
         os.replace(tmp, out / name)
 
 
+#: how the cells of one (dataset, horizon, model) are summarised over seeds, with the published
+#: figures beside them (``DataFrame.groupby(...).agg(**SEED_SUMMARY)``)
+SEED_SUMMARY = {
+    "seeds": ("seed", "nunique"),
+    "mse": ("mse", "mean"),
+    "mse_std": ("mse", "std"),
+    "mae": ("mae", "mean"),
+    "mae_std": ("mae", "std"),
+    "paper_mse": ("paper_patchtst42_mse", "first"),
+    "paper_mae": ("paper_patchtst42_mae", "first"),
+    "rerun_mse": ("rerun_patchtst_mse", "first"),
+}
+
+
 def format_table(results: pd.DataFrame) -> str:
     """Our MSE/MAE beside the published PatchTST/42 numbers (paper and full-test re-run)."""
     if results.empty:
         return "(no results)"
     keys = [k for k in TABLE_KEYS if k in results.columns]
     grouped = results.groupby([*keys, "model"], sort=False, dropna=False)
-    table = grouped.agg(
-        seeds=("seed", "nunique"),
-        mse=("mse", "mean"),
-        mse_std=("mse", "std"),
-        mae=("mae", "mean"),
-        paper_mse=("paper_patchtst42_mse", "first"),
-        paper_mae=("paper_patchtst42_mae", "first"),
-        rerun_mse=("rerun_patchtst_mse", "first"),
-    ).reset_index()
+    table = grouped.agg(**SEED_SUMMARY).reset_index()
     table["vs_rerun_%"] = 100 * (table["mse"] / table["rerun_mse"] - 1)
     table = table.sort_values(["dataset", "horizon"], kind="stable")
     with pd.option_context("display.width", 160, "display.max_rows", 500):
