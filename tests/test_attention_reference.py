@@ -291,7 +291,7 @@ def test_sliding_with_wide_window_is_softmax(causal, window):
 
 
 @pytest.mark.parametrize("causal", [False, True])
-@pytest.mark.parametrize("window", [1, 5])
+@pytest.mark.parametrize("window", [0, 1, 5])
 def test_sliding_masks_exactly_the_far_pairs(causal, window):
     attn = build64("sliding", 16, 4, 20, causal=causal, window=window)
     x = x64(2, 20, 16)

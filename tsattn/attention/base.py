@@ -61,6 +61,12 @@ def _check_positive_int(name: str, value: object) -> int:
     return value
 
 
+def _check_non_negative_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return value
+
+
 class AttentionScorer(nn.Module):
     """Base class of every scoring function.
 

@@ -1,6 +1,8 @@
 """Sliding-window attention: standard scores, pairs farther apart than ``window`` masked.
 
 Non-causal: j attends when |i - j| <= window. Causal: i - window <= j <= i.
+``window=0`` leaves each position attending to itself only: no mixing between positions, the
+"attention off" ablation (the layer reduces to its value and output projections).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tsattn.attention.base import _check_positive_int
+from tsattn.attention.base import _check_non_negative_int
 from tsattn.attention.softmax import SoftmaxScorer
 
 
@@ -16,14 +18,15 @@ class SlidingWindowScorer(SoftmaxScorer):
     """Standard attention restricted to a local window (the locality baseline).
 
     Args:
-        window: the largest allowed distance |i - j| (default 8 positions).
+        window: the largest allowed distance |i - j| (default 8 positions; 0 = each position
+            attends to itself only, an ablation without mixing across positions).
     """
 
     custom_mask = True
 
     def __init__(self, d_model, n_heads, seq_len, causal=False, qk_norm=False, window: int = 8):
         super().__init__(d_model, n_heads, seq_len, causal=causal, qk_norm=qk_norm)
-        self.window = _check_positive_int("window", window)
+        self.window = _check_non_negative_int("window", window)
 
     def allowed(self, seq_len: int, device: torch.device) -> Tensor:
         pos = torch.arange(seq_len, device=device)
