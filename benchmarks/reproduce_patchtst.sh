@@ -10,7 +10,8 @@
 # MLR configurations (head width d = 16/4 = 4): 2 levels ranks [2,2] (global half, local
 # half: 2 blocks of 21 patches), 3 levels ranks [2,1,1] (the default: half the width global,
 # a quarter each for halves and quarters of the 42 patches). Sliding window: 8 patches each
-# side (~ +-64 time steps). Results accumulate in $OUT (finished cells are skipped on rerun).
+# side (~ +-64 time steps). The no-mixing ablation (each patch attends to itself only) is
+# MODELS=patchtst:sliding:window=0. Results accumulate in $OUT (finished cells are skipped on rerun).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATASETS=${DATASETS:-ETTh1,ETTh2}

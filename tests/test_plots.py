@@ -80,6 +80,17 @@ def test_plot_benchmark_writes_metric_by_horizon(benchmark_results, tmp_path):
     assert mlr.get_ydata() == pytest.approx([0.40, 0.42])  # seeds averaged
 
 
+def test_plot_benchmark_styles_a_model_alike_in_every_panel_with_one_legend(benchmark_results):
+    softmax_only = benchmark_results[benchmark_results["model"] == "patchtst:softmax"]
+    fig = plot_benchmark(pd.concat([benchmark_results, softmax_only.assign(dataset="ETTh2")]))
+    first, second = ({line.get_label(): line for line in ax.get_lines()} for ax in fig.axes)
+    assert list(second) == ["patchtst:softmax"]
+    assert second["patchtst:softmax"].get_color() == first["patchtst:softmax"].get_color()
+    assert len({line.get_color() for line in first.values()}) == len(first)
+    (legend,) = fig.legends
+    assert sorted(t.get_text() for t in legend.get_texts()) == sorted(first)
+
+
 def test_plot_benchmark_writes_svg_by_extension(benchmark_results, tmp_path):
     plot_benchmark(benchmark_results, path=tmp_path / "benchmark.svg")
     assert b"<svg" in (tmp_path / "benchmark.svg").read_bytes()[:1000]

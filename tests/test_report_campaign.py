@@ -57,3 +57,13 @@ def test_markdown_can_omit_the_published_columns(report):
     assert "+9.80%" in without  # 100 * (1 - 0.46 / 0.51)
     header, rule, *rows = without.splitlines()
     assert len(rows) == 2 and header.count("|") == rule.count("|")
+
+
+def test_plot_keeps_each_datasets_largest_epochs_cap(report):
+    short = _results().assign(max_epochs=3)
+    other = _results().assign(dataset="ETTh2", max_epochs=3)
+    kept = report.largest_cap(pd.concat([_results(), short, other]))
+    assert kept.groupby("dataset")["max_epochs"].unique().map(list).to_dict() == {
+        "ETTh1": [10],
+        "ETTh2": [3],
+    }

@@ -79,6 +79,37 @@ def plot_backtest(
     return _save(fig, path)
 
 
+def _model_styles(models: list[str]) -> dict[str, dict]:
+    """One (colour, marker, line style) per model, the same in every panel, distinct for up to
+    10 x 4 models (colours cycle fastest)."""
+    colours = [f"C{i}" for i in range(10)]
+    markers, lines = ["o", "s", "^", "D"], ["-", "--", ":", "-."]
+    return {
+        model: dict(
+            color=colours[i % 10], marker=markers[i // 10 % 4], linestyle=lines[i // 10 % 4]
+        )
+        for i, model in enumerate(models)
+    }
+
+
+def _shared_legend(fig: Figure, axes) -> None:
+    """One legend for all panels, under them, listing every model once."""
+    labels: dict[str, object] = {}
+    for ax in axes:
+        for line in ax.get_lines():
+            labels.setdefault(line.get_label(), line)
+    fig.tight_layout()
+    fig.legend(
+        list(labels.values()),
+        list(labels),
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=min(3, len(labels)),
+        fontsize="small",
+        frameon=False,
+    )
+
+
 def plot_benchmark(
     results: pd.DataFrame, metric: str = "mse", path: str | Path | None = None
 ) -> Figure:
@@ -92,17 +123,17 @@ def plot_benchmark(
     if missing:
         raise ValueError(f"plot_benchmark needs columns {missing}; got {list(results.columns)}")
     datasets = list(pd.unique(results["dataset"]))
+    styles = _model_styles(sorted(pd.unique(results["model"])))
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
     for ax, name in zip(axes[0], datasets):
         part = results[results["dataset"] == name]
         table = part.groupby(["horizon", "model"])[metric].mean().unstack("model")
         for model in table.columns:
-            ax.plot(table.index, table[model], marker="o", label=model)
+            ax.plot(table.index, table[model], label=model, **styles[model])
         ax.set_xticks(list(table.index))
         ax.set_xlabel("horizon")
         ax.set_ylabel(metric.upper())
         ax.set_title(name)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
+    _shared_legend(fig, axes[0])
     return _save(fig, path)
