@@ -25,7 +25,8 @@ done
 # the paper's Transformer size: d_model 512, head width 64, MLR [32,32] and [16,16,16,16]
 SIZE=paper DEVICE=cuda MAX_EPOCHS="$MAX_EPOCHS" bash benchmarks/transformer_mlr.sh
 
-# The ETTh grid that the CPU campaign could not finish in its time: every attention variant,
-# every horizon, 3 seeds (resumable like the rest; it is the longest part, so it runs last).
+# The ETTh grid with 3 seeds in every cell (the CPU campaign has 3 seeds only in its headline
+# cells): every attention variant, every horizon (resumable like the rest; it is the longest
+# part, so it runs last).
 OUT=benchmarks/results/patchtst_etth_gpu MAX_EPOCHS="$MAX_EPOCHS" SEEDS=0,1,2 \
   bash benchmarks/reproduce_patchtst.sh
