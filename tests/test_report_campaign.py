@@ -67,3 +67,11 @@ def test_plot_keeps_each_datasets_largest_epochs_cap(report):
         "ETTh1": [10],
         "ETTh2": [3],
     }
+
+
+def test_best_model_is_judged_on_the_seeds_every_model_ran(report):
+    results = _results()  # softmax MAE 0.50 / 0.52, mlr 0.45 / 0.47 at seeds 0 / 1
+    lucky_softmax = dict(results.iloc[0], seed=2, mse=0.10)  # a seed MLR never ran
+    best = report.best_on_shared_seeds(pd.concat([results, pd.DataFrame([lucky_softmax])]))
+    assert best.iloc[0]["model"] == "transformer:mlr"
+    assert best.iloc[0]["seeds"] == [0, 1]
