@@ -107,10 +107,12 @@ def best_on_shared_seeds(results: pd.DataFrame) -> pd.DataFrame:
     for keys, part in results.groupby(["dataset", "max_epochs", "horizon"], sort=False):
         seeds_per_model = part.groupby("model")["seed"].agg(set)
         shared = set.intersection(*seeds_per_model)
+        if not shared:  # no seed common to all models (a partial campaign): no fair winner
+            continue
         mse = part[part["seed"].isin(shared)].groupby("model", sort=False)["mse"].mean()
         rows.append(dict(zip(["dataset", "max_epochs", "horizon"], keys, strict=True),
                          model=mse.idxmin(), mse=mse.min(), seeds=sorted(shared)))  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["dataset", "max_epochs", "horizon", "model", "mse", "seeds"])
 
 
 def verdicts(table: pd.DataFrame, results: pd.DataFrame) -> list[str]:

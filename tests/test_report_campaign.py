@@ -75,3 +75,9 @@ def test_best_model_is_judged_on_the_seeds_every_model_ran(report):
     best = report.best_on_shared_seeds(pd.concat([results, pd.DataFrame([lucky_softmax])]))
     assert best.iloc[0]["model"] == "transformer:mlr"
     assert best.iloc[0]["seeds"] == [0, 1]
+
+
+def test_no_winner_is_named_where_the_models_share_no_seed(report):
+    results = _results()
+    disjoint = results[(results["model"] == "transformer:softmax") == (results["seed"] == 0)]
+    assert report.best_on_shared_seeds(disjoint).empty
