@@ -17,15 +17,19 @@ named in ``by``; none when ``by`` is None), then ``metric``, then one column per
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from tsattn.evaluation.metrics import Metric, get_metric, mase_scale
+from tsattn.evaluation.metrics import Metric, get_metric, mase_scale, positive_int
 
 #: columns of a backtest frame that are never model forecasts
 RESERVED = ("unique_id", "ds", "cutoff", "y", "step")
+
+#: scale-dependent metrics pooled over series whose mean |y| differ more than this warn
+SCALE_RATIO = 10.0
 
 
 def evaluate(
@@ -40,18 +44,23 @@ def evaluate(
 
     Args:
         frame: long frame with ``unique_id``, ``ds``, ``y`` (actuals), optionally ``cutoff``,
-            and one column per model.
-        metrics: metric names (see :func:`~tsattn.evaluation.metrics.list_metrics`) or
-            functions ``f(y, yhat) -> float``.
+            and one column per model. ``y`` and the model columns must be numeric and finite,
+            the ``by`` columns complete: anything else is a ``ValueError``, never a NaN score
+            or a silently dropped row.
+        metrics: a list of metric names (see :func:`~tsattn.evaluation.metrics.list_metrics`)
+            or functions ``f(y, yhat) -> float``; a lone string is an error (``["mae"]``).
         by: column(s) to group by, e.g. ``"unique_id"`` or ``"cutoff"``; ``"step"`` (the
             horizon step 1..h after each cutoff) is computed when the frame lacks it.
-        season_length: seasonal period of the MASE scale (default 1).
+            Scale-dependent metrics (``mae``, ``mse``, ``rmse``) pooled over series whose
+            mean ``|y|`` differ more than tenfold raise a ``UserWarning``: score them
+            ``by="unique_id"`` or use a scale-free metric (``mase``, ``smape``).
+        season_length: seasonal period of the MASE scale, a positive integer (default 1).
         train_df: the series the models were trained on (long or wide, as
             :func:`tsattn.read_series` accepts), needed by ``"mase"``. The scale of each
             (series, cutoff) uses the training values at or before that cutoff, so the full
             series given to ``backtest`` gives each window its expanding-window scale.
-        models: the model columns to score (default: every column but the reserved ones and
-            those of ``by``).
+        models: a list of the model columns to score (default: every numeric column but the
+            reserved ones and those of ``by``).
 
     Returns:
         DataFrame with columns ``[*by, "metric", *models]``, one row per group and metric.
@@ -59,15 +68,18 @@ def evaluate(
     >>> evaluate(frame, metrics=["mae"], by="unique_id")  # doctest: +SKIP
       unique_id metric  Naive  PatchTST
     """
+    named = _metric_table(metrics)
+    season_length = 1 if season_length is None else positive_int("season_length", season_length)
     by = [by] if isinstance(by, str) else list(by or [])
     if "step" in by and "step" not in frame.columns:
         frame = with_step(frame)
     _require(frame, ["y", *by])
-    models = _model_columns(frame, by) if models is None else list(models)
-    _require(frame, models)
-    named = {_metric_name(m): get_metric(m) for m in metrics}
+    _require_complete(frame, by, "a by= column")
+    models = _model_columns(frame, by) if models is None else _chosen_models(frame, models, by)
+    frame = frame.assign(**{c: _finite_values(frame, c) for c in ["y", *models]})
     if any(getattr(fn, "needs_scale", False) for fn in named.values()):
-        frame = frame.assign(_scale=_scale_column(frame, train_df, season_length or 1))
+        frame = frame.assign(_scale=_scale_column(frame, train_df, season_length))
+    _warn_if_scales_pooled(frame, named, by)
     groups = frame.groupby(by, sort=True) if by else [((), frame)]
     rows = []
     for key, group in groups:
@@ -91,6 +103,7 @@ def metrics_by_step(
 def with_step(frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``step``: the position 1..h of each row after its ``cutoff`` (per series)."""
     _require(frame, ["unique_id", "ds", "cutoff"])
+    _require_complete(frame, ["unique_id", "ds", "cutoff"], "needed for the horizon step")
     ordered = frame.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     step = ordered.groupby(["unique_id", "cutoff"], sort=False).cumcount() + 1
     return frame.assign(step=step.reindex(frame.index))
@@ -112,6 +125,8 @@ def _scale_column(
     train = read_series(train_df)
     history = {str(u): g for u, g in train.groupby("unique_id", sort=False)}
     keys = ["unique_id", "cutoff"] if "cutoff" in frame.columns else ["unique_id"]
+    _require(frame, keys)
+    _require_complete(frame, keys, "needed for the MASE scale")
     scale = np.empty(len(frame))
     for key, rows in frame.groupby(keys, sort=False).indices.items():
         key = key if isinstance(key, tuple) else (key,)
@@ -126,11 +141,117 @@ def _scale_column(
 
 
 def _model_columns(frame: pd.DataFrame, by: list[str]) -> list[str]:
-    skip = set(RESERVED) | set(by)
-    models = [c for c in frame.columns if c not in skip and pd.api.types.is_numeric_dtype(frame[c])]
+    """Every numeric column that is neither reserved nor grouped by."""
+    models = _candidates(frame, by)
     if not models:
         raise ValueError(f"no model columns to score: the frame has only {list(frame.columns)}")
     return models
+
+
+def _chosen_models(frame: pd.DataFrame, models: Sequence[str], by: list[str]) -> list[str]:
+    """``models`` as given, checked: a list of existing forecast columns."""
+    if isinstance(models, str):
+        raise ValueError(
+            f"models must be a list of column names, e.g. models=[{models!r}]; got the "
+            f"string {models!r}"
+        )
+    models = list(models)
+    if not models:
+        raise ValueError("models is empty; pass the forecast columns to score or leave it None")
+    _require(frame, models)
+    for column in models:
+        if column in RESERVED or column in by:
+            raise ValueError(
+                f"models=[{column!r}, ...]: {column!r} is a reserved or by= column, not a "
+                f"forecast; the forecast columns of this frame are {_candidates(frame, by)}"
+            )
+    return models
+
+
+def _candidates(frame: pd.DataFrame, by: list[str]) -> list[str]:
+    """The columns that may be forecasts: real-valued, neither reserved nor grouped by."""
+    skip = set(RESERVED) | set(by)
+    return [c for c in frame.columns if c not in skip and _is_number_column(frame[c])]
+
+
+def _is_number_column(column: pd.Series) -> bool:
+    """Real numbers: ints or floats (nullable too), not bool, complex, datetime or text."""
+    types = pd.api.types
+    return (
+        types.is_numeric_dtype(column)
+        and not types.is_bool_dtype(column)
+        and not types.is_complex_dtype(column)
+    )
+
+
+def _finite_values(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """``frame[column]`` as float64, or a ``ValueError`` naming the column and the first bad row."""
+    role = "actuals" if column == "y" else "forecast"
+    if not _is_number_column(frame[column]):
+        raise ValueError(
+            f"{role} column {column!r} must hold real numbers, got dtype {frame[column].dtype}; "
+            f"convert it (e.g. pd.to_numeric(frame[{column!r}])) or score other columns"
+        )
+    values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = _describe_row(frame.loc[bad].iloc[0])
+        raise ValueError(
+            f"{role} column {column!r} has {int(bad.sum())} NaN or infinite value(s) (first "
+            f"at {where}); metrics of them are meaningless: drop or fill those rows first, "
+            f"e.g. frame[np.isfinite(frame[{column!r}])]"
+        )
+    return values
+
+
+def _describe_row(row: pd.Series) -> str:
+    keys = [k for k in ("unique_id", "ds", "cutoff") if k in row.index]
+    return ", ".join(f"{k}={row[k]}" for k in keys) or f"row {row.name!r}"
+
+
+def _require_complete(frame: pd.DataFrame, columns: list[str], role: str) -> None:
+    """A ``ValueError`` when a key column has missing values (groupby would drop those rows)."""
+    for column in columns:
+        missing = int(frame[column].isna().sum())
+        if missing:
+            raise ValueError(
+                f"column {column!r} ({role}) has {missing} missing value(s); their rows would "
+                f"be silently dropped: fill them or drop those rows first, e.g. "
+                f"frame.dropna(subset=[{column!r}])"
+            )
+
+
+def _warn_if_scales_pooled(frame: pd.DataFrame, named: dict[str, Metric], by: list[str]) -> None:
+    """Warn when scale-dependent metrics average series of very different scales."""
+    pooled = [n for n, fn in named.items() if getattr(fn, "scale_dependent", False)]
+    if not pooled or "unique_id" in by or "unique_id" not in frame.columns:
+        return
+    level = frame["y"].abs().groupby(frame["unique_id"], sort=False).mean()
+    if len(level) < 2 or level.max() <= SCALE_RATIO * level.min():
+        return
+    warnings.warn(
+        f"{', '.join(pooled)} pool {len(level)} series whose scales differ more than "
+        f"{SCALE_RATIO:g}x (mean |y| from {level.min():.3g} for {level.idxmin()!r} to "
+        f"{level.max():.3g} for {level.idxmax()!r}), so the largest series dominate: pass "
+        "by='unique_id' for per-series scores, or use a scale-free metric such as 'mase' "
+        "(with train_df=) or 'smape'",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+def _metric_table(metrics: Sequence[str | Metric]) -> dict[str, Metric]:
+    """``{name: function}`` of a list of metric names or functions."""
+    if isinstance(metrics, str) or callable(metrics):
+        shown = metrics if isinstance(metrics, str) else _metric_name(metrics)
+        raise ValueError(
+            f"metrics must be a list of metric names or functions, e.g. metrics=[{shown!r}]; "
+            f"got the single {'string' if isinstance(metrics, str) else 'function'} {shown!r}"
+        )
+    named = {_metric_name(m): get_metric(m) for m in metrics}
+    if not named:
+        raise ValueError("metrics is empty; pass e.g. metrics=['mae'] (see list_metrics())")
+    return named
 
 
 def _metric_name(metric: str | Metric) -> str:

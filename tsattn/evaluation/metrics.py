@@ -1,8 +1,10 @@
 """Point-forecast metrics as plain functions of numpy arrays, and a registry by name.
 
 Every metric takes the actual values ``y`` and the forecasts ``yhat`` (any shape, equal
-shapes) and returns a float. Percentage metrics follow the M4 convention and are in percent:
-``mape`` in [0, inf), ``smape`` in [0, 200].
+shapes, finite numbers: NaN or inf is a ``ValueError``) and returns a float. Percentage
+metrics follow the M4 convention and are in percent: ``mape`` in [0, inf), ``smape`` in
+[0, 200]. ``mae``, ``mse`` and ``rmse`` are in the units of ``y`` (flagged
+``scale_dependent``): pooled over series of different scales, the largest series dominate.
 
 >>> import numpy as np
 >>> y, yhat = np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])
@@ -31,15 +33,35 @@ METRICS: Registry[Metric] = Registry("metric")
 
 
 def _pair(y: object, yhat: object) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` and ``yhat`` as float arrays of one shape, non-empty and finite."""
     y, yhat = np.asarray(y, dtype=np.float64), np.asarray(yhat, dtype=np.float64)
     if y.shape != yhat.shape:
         raise ValueError(f"y and yhat must have the same shape, got {y.shape} and {yhat.shape}")
     if y.size == 0:
         raise ValueError("cannot compute a metric on empty arrays")
+    require_finite("y", y)
+    require_finite("yhat", yhat)
     return y, yhat
 
 
+def require_finite(name: str, values: np.ndarray) -> None:
+    """A ``ValueError`` naming ``name`` unless every value is finite (no NaN, no inf)."""
+    bad = int(np.count_nonzero(~np.isfinite(values)))
+    if bad:
+        raise ValueError(
+            f"{name} has {bad} NaN or infinite value(s); a metric of them is meaningless: "
+            "drop or fill those values first"
+        )
+
+
+def _scale_dependent(metric: Metric) -> Metric:
+    """Flag ``metric`` as in the units of ``y`` (``evaluate`` warns when it pools scales)."""
+    metric.scale_dependent = True  # type: ignore[attr-defined]
+    return metric
+
+
 @METRICS.register("mae")
+@_scale_dependent
 def mae(y: object, yhat: object) -> float:
     """Mean absolute error: ``mean(|y - yhat|)``.
 
@@ -51,6 +73,7 @@ def mae(y: object, yhat: object) -> float:
 
 
 @METRICS.register("mse")
+@_scale_dependent
 def mse(y: object, yhat: object) -> float:
     """Mean squared error: ``mean((y - yhat)**2)``.
 
@@ -62,6 +85,7 @@ def mse(y: object, yhat: object) -> float:
 
 
 @METRICS.register("rmse")
+@_scale_dependent
 def rmse(y: object, yhat: object) -> float:
     """Root mean squared error: ``sqrt(mse)``.
 
@@ -109,6 +133,7 @@ def mase_scale(y_train: object, season_length: int = 1) -> float:
     """
     y_train = np.asarray(y_train, dtype=np.float64).ravel()
     m = positive_int("season_length", season_length)
+    require_finite("the MASE training series", y_train)
     if y_train.size <= m:
         raise ValueError(
             f"MASE needs more than season_length={m} training values, got {y_train.size}"
@@ -144,7 +169,8 @@ def mase(
             raise ValueError("MASE needs the training series (y_train=) or scale=")
         scale = mase_scale(y_train, season_length)
     scale = np.broadcast_to(np.asarray(scale, dtype=np.float64), y.shape)
-    if np.any(scale <= 0) or not np.all(np.isfinite(scale)):
+    require_finite("the MASE scale", scale)
+    if np.any(scale <= 0):
         raise ValueError(
             "MASE is undefined: the training series has a zero seasonal-naive error (scale 0)"
         )
