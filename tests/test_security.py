@@ -27,6 +27,7 @@ import tsattn
 from tsattn.models import DLinear
 from tsattn.models.baselines import Naive, SeasonalNaive, SklearnForecaster
 from tsattn.models.baselines.sklearn_lags import build_regressor
+from tsattn.models.persistence import tensor_digest
 
 TINY = dict(max_epochs=1, batch_size=32, progress=False, device="cpu")
 
@@ -76,14 +77,17 @@ def header_of(path: Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
 
 
 def forge(path: Path, out: Path, tensors=None, **header: str | None) -> Path:
-    """A copy of a saved model with header fields replaced (None: removed)."""
+    """A copy of a saved model with header fields replaced (None: removed) and, like a
+    deliberate forger would, the tensor digest recomputed for the tensors it holds."""
     meta, saved_tensors = header_of(path)
+    tensors = saved_tensors if tensors is None else tensors
+    meta["digest"] = tensor_digest(tensors)
     for key, value in header.items():
         if value is None:
             meta.pop(key, None)
         else:
             meta[key] = value
-    save_file(saved_tensors if tensors is None else tensors, out, metadata=meta)
+    save_file(tensors, out, metadata=meta)
     return out
 
 

@@ -31,7 +31,12 @@ import pandas as pd
 from tsattn.registry import Registry
 
 MODELS: Registry[type[Forecaster]] = Registry("model")
-FORMAT_NAME, FORMAT_VERSION = "tsattn-forecaster", 1
+#: format 2 added the tensor digest and stores fitted scikit-learn regressors (never refits)
+FORMAT_NAME, FORMAT_VERSION = "tsattn-forecaster", 2
+#: the longest horizon any forecaster accepts (a guard against h=10**12 exhausting memory)
+MAX_HORIZON = 1_000_000
+#: inputs beyond this magnitude overflow the models' arithmetic (float32 tops out at 3.4e38)
+HUGE_VALUE = 1e30
 
 
 def register_model(name: str) -> Callable[[type[Forecaster]], type[Forecaster]]:
@@ -111,9 +116,11 @@ class Forecaster:
         fill: str | None = None,
     ):
         self.h = _check_horizon(h)
-        self.alias = alias
-        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
-        self.freq, self.fill = freq, fill
+        self.alias = _optional_name("alias", alias)
+        self.id_col = _check_name("id_col", id_col)
+        self.time_col = _check_name("time_col", time_col)
+        self.target_col = _check_name("target_col", target_col)
+        self.freq, self.fill = _optional_name("freq", freq), _optional_name("fill", fill)
         self._history: SeriesData | None = None
 
     # ------------------------------------------------------------------ public API
@@ -156,6 +163,7 @@ class Forecaster:
         if df is not None:
             self._check_predict_lengths(data)
         values = np.asarray(self._predict(data, h), dtype=np.float64)  # (n_series, h)
+        self._check_finite(data, values)
         return self._forecast_frame(data, values)
 
     @classmethod
@@ -267,6 +275,24 @@ class Forecaster:
             )
         return h
 
+    def _check_finite(self, data: SeriesData, values: np.ndarray) -> None:
+        """Forecasts are finite numbers, or a ``ValueError`` that says why they are not."""
+        bad = ~np.isfinite(values).all(axis=1)  # (n_series,)
+        if not bad.any():
+            return
+        uid = data.ids[int(np.argmax(bad))]
+        if input_range_problem(data):
+            why = input_range_problem(data)
+        else:
+            why = (
+                "the fitted state is not finite (training diverged, or the model file is "
+                "corrupt); refit with a lower learning rate or save the model again"
+            )
+        raise ValueError(
+            f"{self.name} produced non-finite forecasts for {int(bad.sum())} series (first: "
+            f"{str(uid)[:80]!r}): {why}"
+        )
+
     def _forecast_frame(self, data: SeriesData, values: np.ndarray) -> pd.DataFrame:
         h = values.shape[1]
         frames = []
@@ -286,10 +312,43 @@ class Forecaster:
         return f"{type(self).__name__}({shown})"
 
 
+def input_range_problem(data: SeriesData) -> str:
+    """Why the series' magnitude overflows the models' arithmetic, or "" when it does not."""
+    peak = max(float(np.abs(v).max()) for v in data.values)
+    if peak <= HUGE_VALUE:
+        return ""
+    return (
+        f"the inputs reach |y| = {peak:.3g}, beyond what the arithmetic can carry; rescale "
+        f"the series (e.g. divide by a power of ten) before fitting"
+    )
+
+
 def _check_horizon(h: object) -> int:
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h <= 0:
-        raise ValueError(f"the horizon h must be a positive integer, got {h!r}")
+        raise ValueError(f"the horizon h must be a positive integer, got {_short(h)}")
+    if h > MAX_HORIZON:
+        raise ValueError(
+            f"the horizon h={h} is more steps than any forecast needs (at most {MAX_HORIZON:,}); "
+            f"forecast fewer steps"
+        )
     return int(h)
+
+
+def _check_name(what: str, value: object) -> str:
+    """A column name or option given as a non-empty string."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{what} must be a non-empty string, got {_short(value)}")
+    return value
+
+
+def _optional_name(what: str, value: object) -> str | None:
+    return None if value is None else _check_name(what, value)
+
+
+def _short(obj: object, limit: int = 80) -> str:
+    """``repr(obj)`` cut to ``limit`` characters for error messages."""
+    text = repr(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def to_json(obj: Any) -> str:

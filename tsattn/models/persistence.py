@@ -1,18 +1,21 @@
 """Save and load forecasters as one safetensors file.
 
 The file holds the fitted tensors plus a JSON header (class name, constructor params, fitted
-metadata, training history). Loading parses JSON and raw tensors only: no pickle, so a
-file can never execute code.
+metadata, training history, and a sha256 digest of every tensor's bytes). Loading parses
+JSON and raw tensors only: no pickle, so a file can never execute code; a flipped byte in
+the tensor data fails the digest; every header field is checked before a model is built.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import torch
 from pandas.tseries.frequencies import to_offset
@@ -20,6 +23,22 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from tsattn.models.base import FORMAT_NAME, FORMAT_VERSION, MODELS, SeriesData, to_json
+
+#: errors that rebuilding a model from a forged header or tensors can raise; each becomes a
+#: ``ValueError`` naming the file
+_REBUILD_ERRORS = (
+    ArithmeticError,
+    AttributeError,
+    LookupError,
+    MemoryError,
+    OSError,
+    RecursionError,
+    RuntimeError,
+    TypeError,
+    ValueError,
+)
+#: the oldest format whose files carry a tensor digest
+_FIRST_DIGEST_VERSION = 2
 
 if TYPE_CHECKING:
     from tsattn.models.base import Forecaster
@@ -43,6 +62,7 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     for i, values in enumerate(model._history.values):
         tensors[f"__history__.{i}"] = torch.from_numpy(values.copy())
+    header["digest"] = tensor_digest(tensors)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
@@ -66,55 +86,87 @@ def load(path: str | Path) -> Forecaster:
         ValueError: the file is missing, not a tsattn model file, from a newer format, or
             corrupt / forged (unknown model, unexpected parameters, missing tensors...).
     """
+    if not isinstance(path, str | os.PathLike):
+        raise ValueError(f"load expects a file path (str or Path), got {type(path).__name__}")
     path = Path(path)
+    header, tensors = _read_file(path)
+    cls = _check_header(header, tensors, path)
+    try:
+        params = _json_dict(header, "params")
+        unexpected = sorted(map(str, set(params) - set(cls.param_names())))
+        if unexpected:
+            raise ValueError(f"unexpected parameter(s) {unexpected} for model {header['model']!r}")
+        model = cls(**params)
+        model._history = _history_from(_json_dict(header, "history"), tensors)
+        model._set_state(_json_dict(header, "state"), tensors)
+    except _REBUILD_ERRORS as err:
+        detail = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+        raise ValueError(f"{path} is a corrupt tsattn model file ({_cut(detail)})") from None
+    return model
+
+
+def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name]
+        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
+        flat = tensor.reshape(-1).clone(memory_format=torch.contiguous_format)  # stride 1
+        digest.update(flat.view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _read_file(path: Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """Header and tensors of a safetensors file (a regular file only: never a FIFO)."""
     if not path.is_file():
         raise ValueError(f"no saved model at {path}")
     try:
         with safe_open(path, framework="pt") as fh:
             header = fh.metadata() or {}
             tensors = {key: fh.get_tensor(key) for key in fh.keys()}  # noqa: SIM118
-    except (SafetensorError, ValueError, OSError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not a tsattn model file ({err})") from None
+    except (SafetensorError, ValueError, OSError, UnicodeDecodeError, MemoryError) as err:
+        raise ValueError(f"{path} is not a tsattn model file ({_cut(str(err))})") from None
+    return header, tensors
+
+
+def _check_header(header: dict[str, str], tensors: dict[str, torch.Tensor], path: Path) -> type:
+    """The model class a header names, after checking format, version, fields and digest."""
     if header.get("format") != FORMAT_NAME:
         raise ValueError(f"{path} is not a tsattn model file (no tsattn header)")
     version = header.get("version", "0")
-    if not version.isdigit():
-        raise ValueError(f"{path} is a corrupt tsattn model file: bad version {version!r}")
+    if not version.isdigit() or len(version) > 6:
+        raise ValueError(f"{path} is a corrupt tsattn model file: bad version {_cut(version)!r}")
     if int(version) > FORMAT_VERSION:
         raise ValueError(f"{path} was written by a newer tsattn; upgrade to load it")
     missing = [key for key in ("model", "params", "state", "history") if key not in header]
+    if int(version) >= _FIRST_DIGEST_VERSION and "digest" not in header:
+        missing.append("digest")
     if missing:
         raise ValueError(f"{path} is a corrupt tsattn model file: no {', '.join(missing)}")
-    try:
-        cls = MODELS.get(header["model"])
-    except ValueError as err:  # an unknown name: the message lists the valid ones
-        raise ValueError(f"{path} is a corrupt tsattn model file: {err}") from None
-    params = _json_dict(header, "params", path)
-    unexpected = sorted(set(params) - set(cls.param_names()))
-    if unexpected:
+    if "digest" in header and header["digest"] != tensor_digest(tensors):
         raise ValueError(
-            f"{path} is a corrupt tsattn model file: unexpected parameter(s) {unexpected} "
-            f"for model {header['model']!r}"
+            f"{path} is a corrupt tsattn model file: its tensor data does not match the stored "
+            f"digest (the file was damaged or edited); save the model again"
         )
     try:
-        model = cls(**params)
-        model._history = _history_from(_json_dict(header, "history", path), tensors)
-        model._set_state(_json_dict(header, "state", path), tensors)
-    except (KeyError, TypeError, IndexError, AttributeError, RuntimeError, ValueError) as err:
-        detail = f"{type(err).__name__}: {err}"
-        raise ValueError(f"{path} is a corrupt tsattn model file ({detail})") from None
-    return model
+        return MODELS.get(header["model"])
+    except ValueError as err:  # an unknown name: the message lists the valid ones
+        raise ValueError(f"{path} is a corrupt tsattn model file: {_cut(str(err))}") from None
 
 
-def _json_dict(header: dict[str, str], key: str, path: Path) -> dict:
+def _cut(text: str, limit: int = 300) -> str:
+    """``text`` cut to ``limit`` characters, so forged fields never flood a message."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _json_dict(header: dict[str, str], key: str) -> dict:
+    """Header field ``key`` parsed as a JSON object (``ValueError`` naming the field)."""
     try:
         value = json.loads(header[key])
-    except json.JSONDecodeError as err:
-        raise ValueError(
-            f"{path} is a corrupt tsattn model file: {key} is not JSON ({err})"
-        ) from None
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"{key} is not JSON ({type(err).__name__})") from None
     if not isinstance(value, dict):
-        raise ValueError(f"{path} is a corrupt tsattn model file: {key} is not a JSON object")
+        raise ValueError(f"{key} is not a JSON object")
     return value
 
 
@@ -127,15 +179,35 @@ def _history_meta(data: SeriesData) -> dict:
 
 
 def _history_from(meta: dict, tensors: dict[str, torch.Tensor]) -> SeriesData:
-    ids, last_ds, freqs = meta["ids"], meta["last_ds"], meta["freqs"]
+    """The saved training history, each field checked (``ValueError`` naming it)."""
+    ids, last_ds, freqs = (meta.get(key) for key in ("ids", "last_ds", "freqs"))
     if not all(isinstance(x, list) for x in (ids, last_ds, freqs)):
         raise ValueError("history ids, last_ds and freqs must be lists")
     if not ids or not len(ids) == len(last_ds) == len(freqs):
         raise ValueError("history ids, last_ds and freqs must be non-empty and equally long")
-    values = [tensors.pop(f"__history__.{i}").numpy() for i in range(len(ids))]
-    if any(v.ndim != 1 or len(v) == 0 or not v.dtype.kind == "f" for v in values):
+    if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in ids):
+        raise ValueError("history ids must be strings or integers")
+    if not all(isinstance(x, str) for x in last_ds + freqs):
+        raise ValueError("history last_ds and freqs must be strings")
+    keys = [f"__history__.{i}" for i in range(len(ids))]
+    absent = [key for key in keys if key not in tensors]
+    if absent:
+        raise ValueError(f"history tensor {absent[0]} is missing")
+    values = [tensors.pop(key).numpy() for key in keys]
+    if any(v.ndim != 1 or len(v) == 0 or v.dtype.kind != "f" for v in values):
         raise ValueError("history tensors must be non-empty 1-D float arrays")
-    last = [pd.Timestamp(t) for t in last_ds]
-    for freq in freqs:
-        to_offset(freq)  # ValueError for a forged frequency
-    return SeriesData([str(u) for u in ids], values, last, [str(f) for f in freqs])
+    if not all(np.isfinite(v).all() for v in values):
+        raise ValueError("history tensors hold NaN or infinite values")
+    last = [pd.Timestamp(t) for t in last_ds]  # ValueError (OutOfBounds too) if forged
+    for stamp, freq in zip(last, freqs):
+        _check_step(stamp, freq)
+    return SeriesData([str(u) for u in ids], values, last, freqs)
+
+
+def _check_step(stamp: pd.Timestamp, freq: str) -> None:
+    """``freq`` must be a pandas frequency that moves forward from ``stamp``."""
+    if pd.isna(stamp):
+        raise ValueError("history last_ds holds a missing date")
+    offset = to_offset(freq)  # ValueError for a forged frequency
+    if not stamp + offset > stamp:
+        raise ValueError(f"history frequency {_cut(freq, 40)!r} does not move time forward")

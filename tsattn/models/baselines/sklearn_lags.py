@@ -5,10 +5,10 @@ clone of the regressor per horizon step predicts that step (the direct strategy,
 is fixed at construction). With ``center=True`` every window is shifted by the mean of its
 inputs, so series of different levels share one model.
 
-Saving never pickles the regressor: its class path and ``get_params(deep=False)`` go into
-the JSON header, only classes from the ``sklearn.`` namespace are imported by name on load,
-and the loaded model is refitted on the saved training history (deterministic for
-deterministic regressors, e.g. ``Ridge``; set ``random_state`` on randomised ones).
+Saving never pickles the regressor: the fitted regressors are stored as a skops archive
+restricted to trusted types (see :mod:`tsattn.models.baselines.sklearn_io`), and loading
+rebuilds them as they were, without refitting, importing anything outside scikit-learn or
+touching any other path.
 
 >>> import numpy as np, pandas as pd
 >>> from sklearn.linear_model import LinearRegression
@@ -22,14 +22,27 @@ deterministic regressors, e.g. ``Ridge``; set ``random_state`` on randomised one
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 
 import numpy as np
+import torch
 
-from tsattn.models.base import Forecaster, SeriesData, register_model
+from tsattn.models.base import Forecaster, SeriesData, input_range_problem, register_model
 from tsattn.models.baselines._local import positive_int
+from tsattn.models.baselines.sklearn_io import (
+    check_safe_params,
+    dump_regressors,
+    estimator_from_spec,
+    estimator_type,
+    is_json_value,
+    load_regressors,
+    short_repr,
+)
 
 ALLOWED_PREFIX = "sklearn."
+#: the safetensors key of the skops archive of the fitted regressors
+SKOPS_TENSOR = "__sklearn__.regressors"
 #: what ``regressor=`` accepts, for error messages
 ACCEPTED = (
     "accepted: None (Ridge()), an unfitted scikit-learn regressor instance such as Ridge() "
@@ -81,6 +94,8 @@ class SklearnForecaster(Forecaster):
 
         base = build_regressor(self.regressor)
         x, y = self._training_windows(data)  # (N, lags), (N, h)
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            raise ValueError(f"{self.name} cannot fit: {input_range_problem(data)}")
         self._regressors = [clone(base, safe=False).fit(x, y[:, k]) for k in range(self.h)]
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
@@ -101,8 +116,29 @@ class SklearnForecaster(Forecaster):
         level = x.mean(axis=1, keepdims=True) if self.center else 0.0
         return x - level, y - level
 
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        check_savable(self.regressor)
+        archive = dump_regressors(self._regressors)
+        return {"regressors": "skops"}, {
+            SKOPS_TENSOR: torch.frombuffer(bytearray(archive), dtype=torch.uint8)
+        }
+
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
-        self._fit(self._history, None)  # refit on the saved history: nothing is unpickled
+        archive = tensors.get(SKOPS_TENSOR)
+        if meta.get("regressors") != "skops" or archive is None or archive.dtype != torch.uint8:
+            raise ValueError(
+                "no stored regressors (files from tsattn before format 2 refitted on load, "
+                "which is no longer done: fit the model again and save it)"
+            )
+        lags = positive_int("lags", self.lags)
+        regressors = load_regressors(archive.numpy().tobytes(), count=self.h, n_features=lags)
+        expected = json.dumps(regressor_spec(build_regressor(self.regressor)), sort_keys=True)
+        if any(json.dumps(regressor_spec(reg), sort_keys=True) != expected for reg in regressors):
+            raise ValueError(
+                "the stored regressors do not match the regressor class and parameters in the "
+                "file's header"
+            )
+        self._regressors = regressors
 
     def min_train_length(self, val_size: int = 0) -> int:
         return positive_int("lags", self.lags) + self.h
@@ -125,6 +161,18 @@ def regressor_spec(regressor: Any) -> dict[str, Any] | None:
     return {"class": path, "params": regressor.get_params(deep=False)}
 
 
+def check_savable(regressor: Any) -> None:
+    """Only a regressor whose parameters are JSON values can be written to a model file."""
+    spec = regressor_spec(regressor)
+    params = spec["params"] if spec else {}
+    nested = sorted(name for name, value in params.items() if not is_json_value(value))
+    if nested:
+        raise ValueError(
+            f"cannot save a SklearnForecaster with {spec['class']}: parameter(s) {nested} are "
+            f"not JSON values (numbers, strings, lists); pass a single regressor such as Ridge()"
+        )
+
+
 def check_regressor(regressor: Any) -> None:
     """Raise a ``ValueError`` naming ``regressor`` unless ``regressor=`` accepts it.
 
@@ -136,11 +184,7 @@ def check_regressor(regressor: Any) -> None:
     if regressor is None:
         return
     if isinstance(regressor, dict):
-        try:
-            build_regressor(regressor)  # imports only sklearn classes; checks the params
-        except TypeError as err:  # e.g. a parameter the class does not take
-            raise ValueError(f"regressor spec {regressor!r}: {err}") from None
-        return
+        regressor = build_regressor(regressor)  # only sklearn classes, JSON params, validated
     if isinstance(regressor, str):
         raise ValueError(
             f"regressor must be a regressor object, not the string {regressor!r}; {ACCEPTED}"
@@ -157,25 +201,13 @@ def check_regressor(regressor: Any) -> None:
             f"regressor {regressor!r} (type {type(regressor).__name__}) is not a regressor: it "
             f"has no {' or '.join(missing)} method; {ACCEPTED}"
         )
-    kind = _estimator_type(regressor)
+    kind = estimator_type(regressor)
     if kind in NOT_REGRESSORS:
         raise ValueError(
-            f"regressor {regressor!r} is a scikit-learn {kind.replace('_', ' ')}, not a "
-            f"regressor; {ACCEPTED}"
+            f"regressor {short_repr(regressor)} is a scikit-learn "
+            f"{kind.replace('_', ' ')}, not a regressor; {ACCEPTED}"
         )
-
-
-def _estimator_type(estimator: Any) -> str | None:
-    """scikit-learn's estimator type ("regressor", "classifier"...) or None if unknown."""
-    from sklearn.base import BaseEstimator
-
-    if not isinstance(estimator, BaseEstimator):
-        return None
-    try:
-        from sklearn.utils import get_tags  # scikit-learn >= 1.6
-    except ImportError:  # pragma: no cover - older scikit-learn
-        return getattr(estimator, "_estimator_type", None)
-    return get_tags(estimator).estimator_type
+    check_safe_params(regressor)
 
 
 def build_regressor(regressor: Any) -> Any:
@@ -187,7 +219,7 @@ def build_regressor(regressor: Any) -> Any:
         return Ridge()
     if isinstance(regressor, dict):
         path, params = _spec_parts(regressor)
-        return _class_from_path(path)(**params)
+        return estimator_from_spec(_class_from_path(path), params)
     if not (hasattr(regressor, "fit") and hasattr(regressor, "predict")):
         raise ValueError(f"regressor must be a scikit-learn regressor, got {regressor!r}")
     return clone(regressor, safe=False)  # a deep copy for non-sklearn objects
@@ -199,7 +231,7 @@ def _spec_parts(spec: dict) -> tuple[str, dict[str, Any]]:
     path, params = spec.get("class"), spec.get("params", {})
     if unknown or not isinstance(path, str) or not isinstance(params, dict):
         raise ValueError(
-            f"regressor spec {spec!r} must be {{'class': 'sklearn.<module>.<Name>', "
+            f"regressor spec {short_repr(spec)} must be {{'class': 'sklearn.<module>.<Name>', "
             f"'params': {{...}}}} (params optional); {ACCEPTED}"
         )
     return path, params
@@ -211,11 +243,13 @@ def _class_from_path(path: str) -> type:
 
     module_name, _, name = path.rpartition(".")
     if not path.startswith(ALLOWED_PREFIX) or not name.isidentifier():
-        raise ValueError(f"refusing to load regressor class {path!r}: not in the sklearn package")
+        raise ValueError(
+            f"refusing to load regressor class {short_repr(path)}: not in the sklearn package"
+        )
     try:
         cls = getattr(importlib.import_module(module_name), name, None)
     except ImportError:
         cls = None
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
-        raise ValueError(f"{path!r} is not a scikit-learn estimator class")
+        raise ValueError(f"{short_repr(path)} is not a scikit-learn estimator class")
     return cls

@@ -1,0 +1,190 @@
+"""Fitted scikit-learn regressors in and out of a model file, without running code on load.
+
+A saved :class:`~tsattn.models.baselines.SklearnForecaster` holds its fitted regressors as a
+`skops.io <https://skops.readthedocs.io>`_ archive (stored as a uint8 tensor in the
+safetensors file). skops rebuilds objects from an explicit description and refuses every type
+that is not trusted: scikit-learn estimators, numpy arrays and builtins by default, plus the
+short fixed list :data:`TRUSTED_TYPES` below (the internal state of trees, neighbours, MLPs,
+Gaussian processes). Nothing is unpickled, nothing is refitted, no path is read.
+
+Saving checks the same list, so a regressor that could not be loaded back is refused at save
+time, with the types that are not trusted named. Both directions also refuse estimator
+parameters that could touch the file system or run code: a cache directory (``memory=``) and
+callables.
+
+Parameters written as a ``{"class": ..., "params": ...}`` spec (what ``get_params`` shows) are
+JSON scalars or lists only, and are checked against the estimator's documented parameter
+constraints before anything else happens.
+
+>>> import numpy as np
+>>> from sklearn.linear_model import Ridge
+>>> fitted = [Ridge().fit(np.eye(3), np.arange(3.0))]
+>>> restored = load_regressors(dump_regressors(fitted), count=1, n_features=3)
+>>> type(restored[0]).__name__
+'Ridge'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+#: Types beyond skops' defaults that fitted scikit-learn regressors hold. A fixed allow-list:
+#: extend it deliberately, never from what a file asks for.
+TRUSTED_TYPES: tuple[str, ...] = (
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",
+    "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+    "sklearn.metrics._dist_metrics.ChebyshevDistance64",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "sklearn.gaussian_process.kernels.ConstantKernel",
+    "sklearn.gaussian_process.kernels.DotProduct",
+    "sklearn.gaussian_process.kernels.ExpSineSquared",
+    "sklearn.gaussian_process.kernels.Matern",
+    "sklearn.gaussian_process.kernels.Product",
+    "sklearn.gaussian_process.kernels.RBF",
+    "sklearn.gaussian_process.kernels.RationalQuadratic",
+    "sklearn.gaussian_process.kernels.Sum",
+    "sklearn.gaussian_process.kernels.WhiteKernel",
+    "sklearn._loss.loss.HalfTweedieLossIdentity",
+)
+#: JSON scalar types a regressor spec's parameter may hold (lists of them too)
+JSON_SCALARS = (bool, int, float, str, type(None))
+#: the deepest list nesting a spec parameter may have
+MAX_LIST_DEPTH = 3
+
+
+def dump_regressors(regressors: list[Any]) -> bytes:
+    """The skops archive of fitted regressors, or a ``ValueError`` if it could not be loaded
+    back under :data:`TRUSTED_TYPES` or holds an unsafe parameter."""
+    import skops.io as sio
+
+    for regressor in regressors:
+        check_safe_params(regressor)
+    try:
+        data = sio.dumps(regressors)
+    except Exception as err:  # skops' own errors for types it cannot describe
+        raise ValueError(_cannot_save(regressors[0], f"skops cannot store it ({err})")) from None
+    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    if untrusted:
+        raise ValueError(_cannot_save(regressors[0], f"it holds untrusted types {untrusted}"))
+    return data
+
+
+def load_regressors(data: bytes, count: int, n_features: int) -> list[Any]:
+    """``count`` fitted regressors from a skops archive, each checked; else ``ValueError``.
+
+    Only skops' default trusted types and :data:`TRUSTED_TYPES` are rebuilt; nothing is
+    executed, fitted or read from any other path.
+    """
+    import skops.io as sio
+
+    try:
+        regressors = sio.loads(data, trusted=list(TRUSTED_TYPES))
+    except Exception as err:  # malformed archive or an untrusted type: never trust it
+        reason = short_repr(err)
+        raise ValueError(f"the stored regressors cannot be loaded safely ({reason})") from None
+    if not isinstance(regressors, list) or len(regressors) != count:
+        raise ValueError(f"the stored regressors are not a list of {count} fitted estimators")
+    for regressor in regressors:
+        check_fitted_regressor(regressor, n_features)
+    return regressors
+
+
+def check_fitted_regressor(regressor: Any, n_features: int) -> None:
+    """A loaded object must be a safe, fitted scikit-learn regressor on ``n_features`` lags."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(regressor, BaseEstimator) or estimator_type(regressor) != "regressor":
+        raise ValueError(f"the stored object {type(regressor).__name__} is not a regressor")
+    check_safe_params(regressor)
+    seen = getattr(regressor, "n_features_in_", n_features)
+    if seen != n_features:
+        raise ValueError(
+            f"the stored {type(regressor).__name__} was fitted on {seen!r} features, "
+            f"not the model's {n_features} lags"
+        )
+
+
+def check_safe_params(estimator: Any) -> None:
+    """Refuse parameters that touch the file system or run code: ``memory`` caches (read
+    back with pickle), path objects and callables other than nested estimators."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(estimator, BaseEstimator):
+        return
+    for name, value in estimator.get_params(deep=True).items():
+        if name.split("__")[-1] == "memory" and value is not None:
+            raise ValueError(
+                f"{type(estimator).__name__} parameter {name}={short_repr(value)}: a cache "
+                f"directory is not allowed (it is read back with pickle); use memory=None"
+            )
+        if isinstance(value, os.PathLike):
+            raise ValueError(f"{type(estimator).__name__} parameter {name} is a path")
+        if callable(value) and not isinstance(value, BaseEstimator | type):
+            raise ValueError(
+                f"{type(estimator).__name__} parameter {name}={short_repr(value)}: callables "
+                f"cannot be saved or loaded; use a built-in option name"
+            )
+
+
+def estimator_from_spec(cls: type, params: Mapping[str, Any]) -> Any:
+    """An unfitted ``cls(**params)``, its params JSON values checked against the estimator's
+    documented parameter constraints (``ValueError`` otherwise)."""
+    for name, value in params.items():
+        if not isinstance(name, str) or not is_json_value(value, MAX_LIST_DEPTH):
+            raise ValueError(
+                f"regressor parameter {name!r}={short_repr(value)}: only JSON numbers, strings, "
+                f"booleans, null and lists of them are allowed"
+            )
+    try:
+        estimator = cls(**params)
+        validate = getattr(estimator, "_validate_params", None)
+        if validate is not None:
+            validate()  # scikit-learn's documented types and ranges
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"regressor {cls.__name__} parameters: {short_repr(err)}") from None
+    check_safe_params(estimator)
+    return estimator
+
+
+def estimator_type(estimator: Any) -> str | None:
+    """scikit-learn's estimator type ("regressor", "classifier"...) or None if unknown."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(estimator, BaseEstimator):
+        return None
+    try:
+        from sklearn.utils import get_tags  # scikit-learn >= 1.6
+    except ImportError:  # pragma: no cover - older scikit-learn
+        return getattr(estimator, "_estimator_type", None)
+    return get_tags(estimator).estimator_type
+
+
+def is_json_value(value: Any, depth: int = MAX_LIST_DEPTH) -> bool:
+    """True for a JSON scalar or a list (tuple) of them, nested at most ``depth`` deep."""
+    if isinstance(value, JSON_SCALARS):
+        return True
+    if isinstance(value, list | tuple) and depth > 0:
+        return all(is_json_value(item, depth - 1) for item in value)
+    return False
+
+
+def _cannot_save(regressor: Any, why: str) -> str:
+    return (
+        f"cannot save a SklearnForecaster with {type(regressor).__name__}: {why}. Model files "
+        f"only hold scikit-learn regressors that load without running code (linear models, "
+        f"trees and forests, gradient boosting, neighbours, MLP, Gaussian processes, SVR)"
+    )
+
+
+def short_repr(obj: Any, limit: int = 120) -> str:
+    """``repr(obj)`` (an exception's message) cut to ``limit`` characters."""
+    text = repr(obj) if not isinstance(obj, BaseException) else str(obj)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
