@@ -217,7 +217,7 @@ def test_bad_arguments():
         read_series(long(), fill="mean")
     with pytest.raises(ValueError, match="with id_col use target_col"):
         read_series(long(), id_col=ID_COL, value_cols=["y"])
-    with pytest.raises(TypeError, match="CSV path or a DataFrame"):
+    with pytest.raises(ValueError, match="must be a pandas DataFrame or a file path"):
         read_series([1, 2, 3])
 
 

@@ -5,13 +5,17 @@
 - ``"zero"``: missing values become 0.
 
 NaN and inf values already present are filled the same way. Timestamps that are not on the
-grid (e.g. 10:07 in an hourly series) are an error, never silently dropped.
+grid (e.g. 10:07 in an hourly series) are an error, never silently dropped, and so is a grid
+that would be mostly made up (more than :data:`MAX_FILL_RATIO` times the observations: a
+monthly series filled at a daily ``freq``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from tsattn.datasets.frequency import suggest_freq
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
 
@@ -36,7 +40,7 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
         if off_grid.any():
             raise ValueError(
                 f"series {uid!r}: timestamp {times[off_grid][0]} is not on the {freq!r} grid "
-                f"starting at {times[0]}; fix the timestamps or pass the right freq="
+                f"starting at {times[0]}; fix the timestamps{_other_freq(times, freq)}"
             )
         values = series[target_col].replace([np.inf, -np.inf], np.nan).set_axis(times)
         values = _fill(values.reindex(grid), policy)
@@ -46,21 +50,37 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-#: a filled series may have at most this many times its observations (or MIN_GRID rows)
-MAX_FILL_RATIO, MIN_GRID = 100, 1_000_000
+#: a filled series may have at most this many times its observations: more, and most of
+#: its values would be invented (a wrong, too fine ``freq``, or stray timestamps)
+MAX_FILL_RATIO = 2
 
 
 def _check_grid_size(uid: object, times: pd.DatetimeIndex, freq: str) -> None:
-    """Refuse to fill a series whose grid would be absurdly larger than its data (a wrong
-    or too fine ``freq``, or stray timestamps), before allocating that grid."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if not isinstance(offset, pd.offsets.Tick) or len(times) < 2:
-        return  # calendar frequencies: the grid is bounded by pandas' date range
-    n_grid = (times[-1] - times[0]) // pd.Timedelta(offset) + 1
-    limit = max(MAX_FILL_RATIO * len(times), MIN_GRID)
+    """Refuse to fill a series whose grid would be far larger than its data, before
+    allocating that grid."""
+    if len(times) < 2:
+        return
+    n_grid = _grid_length(times[0], times[-1], freq)
+    limit = MAX_FILL_RATIO * len(times)
     if n_grid > limit:
         raise ValueError(
             f"series {uid!r}: filling {len(times)} observations from {times[0]} to "
-            f"{times[-1]} at frequency {freq!r} would create {n_grid} rows (more than "
-            f"{limit}); check the timestamps or pass the right freq="
+            f"{times[-1]} at frequency {freq!r} would create {n_grid} rows, more than "
+            f"{MAX_FILL_RATIO} times the observations, so most values would be made up; "
+            f"check the timestamps{_other_freq(times, freq)}"
         )
+
+
+def _other_freq(times: pd.DatetimeIndex, freq: str) -> str:
+    """' or pass ...' naming the frequency the timestamps suggest, if it is not ``freq``."""
+    hint = suggest_freq(times)
+    return "" if hint == f"freq={freq!r}" else f" or pass the right {hint}"
+
+
+def _grid_length(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
+    """Timestamps from ``start`` to ``end`` at ``freq``, counted without building them
+    when the step is fixed."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick):
+        return (end - start) // pd.Timedelta(offset) + 1
+    return len(pd.date_range(start, end, freq=offset))  # calendar steps: pandas bounds this

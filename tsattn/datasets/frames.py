@@ -16,7 +16,9 @@ has a time column (or a DatetimeIndex) and one column per series.
 
 from __future__ import annotations
 
+import gzip
 import os
+import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -29,6 +31,7 @@ from tsattn.datasets.validation import (
     TIME_COL,
     check_columns,
     check_duplicates,
+    check_input,
     parse_numbers,
     parse_times,
     validate_long_frame,
@@ -47,6 +50,7 @@ def read_series(
     target_col: str | None = None,
     freq: str | None = None,
     fill: str | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Read a CSV path or a frame, wide or long, into the validated canonical long frame.
 
@@ -57,7 +61,10 @@ def read_series(
     Unsorted or duplicate timestamps, gaps, NaN/inf and non-numeric values, missing
     columns and an unknown frequency are each a ``ValueError`` saying what to fix; ``fill``
     ("ffill", "interpolate", "zero") fills gaps and NaN/inf instead, and ``freq`` sets the
-    frequency instead of inferring it.
+    frequency instead of inferring it. ``dayfirst`` reads ``12/01/2024`` as 12 January
+    (True) or 1 December (False); strings that could be either are otherwise refused.
+    A non-id column that repeats values like an id (the frame looks long) is an error
+    naming ``id_col=``.
 
     >>> read_series("sales.csv", time_col="date", value_cols=["store_1"])  # doctest: +SKIP
     """
@@ -67,28 +74,36 @@ def read_series(
     if id_col is None:
         if value_cols is None and target_col is not None:
             value_cols = [target_col]
-        frame = to_long(frame, time_col=time_col, value_cols=value_cols)
+        frame = to_long(frame, time_col=time_col, value_cols=value_cols, dayfirst=dayfirst)
         id_col, time_col, target_col = ID_COL, TIME_COL, TARGET_COL
     elif value_cols is not None:
         raise ValueError("value_cols selects columns of a wide frame; with id_col use target_col")
-    return validate_long_frame(frame, id_col, time_col, target_col or TARGET_COL, freq, fill).frame
+    target_col = target_col or TARGET_COL
+    return validate_long_frame(frame, id_col, time_col, target_col, freq, fill, dayfirst).frame
 
 
 def to_long(
-    wide: pd.DataFrame, time_col: str = TIME_COL, value_cols: Sequence[str] | None = None
+    wide: pd.DataFrame,
+    time_col: str = TIME_COL,
+    value_cols: Sequence[str] | None = None,
+    dayfirst: bool | None = None,
 ) -> pd.DataFrame:
     """Melt a wide frame into ``unique_id, ds, y`` (series-major; not yet validated).
+
+    A value column that looks like the series id of a long frame is an error naming
+    ``id_col=`` (see :func:`check_not_long`).
 
     >>> w = pd.DataFrame({"ds": pd.date_range("2024", periods=2, freq="D"), "x": [1, 2]})
     >>> to_long(w)["unique_id"].tolist()
     ['x', 'x']
     """
-    wide = _time_index_to_column(wide, time_col)
+    wide = _time_index_to_column(check_input(wide, "wide"), time_col)
     columns = [c for c in wide.columns if c != time_col] if value_cols is None else value_cols
     check_columns(wide, {time_col: "time_col", **{c: "value_cols" for c in columns}})
     if not columns:
         raise ValueError(f"no value columns besides {time_col!r}; pass value_cols=")
-    times = parse_times(wide[time_col], time_col).to_numpy()
+    check_not_long(wide, time_col, columns)
+    times = parse_times(wide[time_col], time_col, dayfirst).to_numpy()
     values = np.column_stack([parse_numbers(wide[c], str(c)).to_numpy() for c in columns])
     return pd.DataFrame(
         {
@@ -109,7 +124,10 @@ def to_wide(
 
     Timestamps missing from a series become NaN.
     """
-    check_columns(long, {id_col: "id_col", time_col: "time_col", target_col: "target_col"})
+    check_columns(
+        check_input(long, "long"),
+        {id_col: "id_col", time_col: "time_col", target_col: "target_col"},
+    )
     check_duplicates(long, id_col, time_col)
     wide = long.pivot(index=time_col, columns=id_col, values=target_col)
     wide = wide.reindex(columns=long[id_col].unique()).sort_index()
@@ -130,18 +148,51 @@ def to_gluonts(
     """
     from gluonts.dataset.pandas import PandasDataset
 
+    check_input(long, "long")
     frame, freq = validate_long_frame(long, id_col, time_col, target_col, freq)
     return PandasDataset.from_long_dataframe(
         frame, item_id=ID_COL, timestamp=TIME_COL, target=TARGET_COL, freq=freq
     )
 
 
+def check_not_long(wide: pd.DataFrame, time_col: str, columns: Sequence[str]) -> None:
+    """Raise if a value column of a "wide" frame looks like a series id: the frame is long.
+
+    Candidates: a non-numeric column whose values repeat, or (when timestamps repeat, as
+    they do in a long frame) a column that makes (time, column) unique. The candidate with
+    the fewest distinct values is named.
+    """
+    repeated_times = wide[time_col].duplicated().any()
+    candidates = []
+    for column in columns:
+        values = wide[column]
+        n_distinct = values.nunique(dropna=False)
+        if n_distinct == len(values):
+            continue  # ids repeat in a long frame
+        non_numeric = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+        unique_pairs = repeated_times and not wide.duplicated([time_col, column]).any()
+        if non_numeric.any() or unique_pairs:
+            candidates.append((n_distinct, column))
+    if candidates:
+        n_distinct, column = min(candidates, key=lambda c: c[0])
+        raise ValueError(
+            f"column {column!r} looks like a series id column ({n_distinct} distinct "
+            f"value(s) repeated over {len(wide)} rows), so the frame looks long, not wide; "
+            f"pass id_col={column!r} (and target_col= naming the value column)"
+        )
+
+
 def _as_frame(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(data, pd.DataFrame):
+    if isinstance(check_input(data, "data", path=True), pd.DataFrame):
         return data
-    if isinstance(data, (str, os.PathLike)):
+    try:
         return pd.read_csv(data)
-    raise TypeError(f"expected a CSV path or a DataFrame, got {type(data).__name__}")
+    except (
+        OSError, EOFError, UnicodeDecodeError, zlib.error, gzip.BadGzipFile,
+        pd.errors.ParserError, pd.errors.EmptyDataError,
+    ) as err:  # fmt: skip
+        detail = str(err)[:200]
+        raise ValueError(f"cannot read {str(data)[:200]!r} as a CSV file ({detail})") from None
 
 
 def _time_index_to_column(frame: pd.DataFrame, time_col: str) -> pd.DataFrame:

@@ -15,13 +15,22 @@ Every problem is a ``ValueError`` naming the column or series and the fix. Used 
 
 from __future__ import annotations
 
-import numbers
+import os
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from tsattn.datasets.fill import FILL_POLICIES, fill_gaps
+from tsattn.datasets.frequency import check_freq, infer_frequency, suggest_freq
+from tsattn.datasets.timestamps import parse_times
+from tsattn.datasets.values import _names, parse_numbers
+
+__all__ = [
+    "ID_COL", "TARGET_COL", "TIME_COL", "ValidatedFrame", "check_columns", "check_duplicates",
+    "check_freq", "check_ids", "check_input", "infer_frequency", "parse_numbers",
+    "parse_times", "validate_long_frame",
+]  # fmt: skip
 
 ID_COL = "unique_id"
 TIME_COL = "ds"
@@ -33,6 +42,56 @@ class ValidatedFrame(NamedTuple):
 
     frame: pd.DataFrame
     freq: str
+
+
+def check_input(
+    value: object, argument: str = "df", *, frame: bool = True, path: bool = False
+) -> object:
+    """Return ``value`` if it is a DataFrame (``frame``) or a path (``path``); anything else
+    (None, a number, an array, a Series...) is one ``ValueError`` with a conversion hint.
+
+    >>> check_input(None, "df")
+    Traceback (most recent call last):
+    ValueError: df must be a pandas DataFrame, got None
+    """
+    if frame and isinstance(value, pd.DataFrame):
+        return value
+    if path and isinstance(value, str | os.PathLike) and not isinstance(value, pd.DataFrame):
+        return value
+    wanted = " or ".join(
+        w for w, ok in (("a pandas DataFrame", frame), ("a file path", path)) if ok
+    )
+    hint = _conversion_hint(value, argument) if frame else ""
+    raise ValueError(
+        f"{argument} must be {wanted}, got {_describe(value)}" + (f"; {hint}" if hint else "")
+    )
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "None"
+    if isinstance(value, pd.Series):
+        return "a pandas Series"
+    if isinstance(value, np.ndarray):
+        return f"a numpy array of shape {value.shape}"
+    return f"a {type(value).__name__}"
+
+
+def _conversion_hint(value: object, argument: str) -> str:
+    """How to turn ``value`` into the frame ``argument`` wants, when there is a way."""
+    if isinstance(value, pd.Series):
+        return (
+            f"convert it, e.g. {argument}.rename('y').to_frame() (with a DatetimeIndex) or "
+            f"{argument}.rename('y').reset_index()"
+        )
+    if isinstance(value, np.ndarray):
+        return (
+            "wrap it with its dates, e.g. pd.DataFrame({'ds': dates, 'y': values}) for one "
+            "series, or pd.DataFrame(values, index=dates) with one column per series"
+        )
+    if isinstance(value, dict):
+        return f"convert it with pd.DataFrame({argument})"
+    return ""
 
 
 def check_columns(df: pd.DataFrame, required: dict[str, str]) -> None:
@@ -60,90 +119,11 @@ def check_columns(df: pd.DataFrame, required: dict[str, str]) -> None:
         )
 
 
-def parse_times(values: pd.Series, column: str) -> pd.Series:
-    """``values`` parsed as datetimes; unparseable or missing entries are an error, and so
-    are numbers (pandas would silently read them as nanoseconds since 1970)."""
-    _check_not_numbers(values, column)
-    parsed = pd.to_datetime(values, errors="coerce")
-    bad = parsed.isna()
-    if bad.any():
-        first = values[bad].iloc[0]
-        raise ValueError(
-            f"column {column!r}: {int(bad.sum())} value(s) are missing or not dates "
-            f"(first: {first!r}); fix them or name the time column with time_col="
-        )
-    return parsed
-
-
-def _check_not_numbers(values: pd.Series, column: str) -> None:
-    """Raise if the time column holds numbers (ints, floats; NaN counts as missing)."""
-    if values.dtype.kind in "iuf":
-        found = values.notna()
-    elif values.dtype == object:
-        found = values.map(_is_number).astype(bool)
-    else:
-        return
-    if found.any():
-        first = values[found].iloc[0]
-        first = first.item() if isinstance(first, np.generic) else first  # 1, not np.int64(1)
-        raise ValueError(
-            f"column {column!r} holds numbers, not timestamps ({int(found.sum())} value(s), "
-            f"first: {first!r}); parse them first, e.g. df[{column!r}] = "
-            f"pd.to_datetime(df[{column!r}], unit='s') for seconds since 1970, or "
-            f"pd.to_datetime(df[{column!r}].astype(str), format='%Y%m%d') for 20240131, "
-            "or name the time column with time_col="
-        )
-
-
-def _is_number(value: object) -> bool:
-    """A real or complex number that is not a bool and not NaN."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Number):
-        return False
-    return not (isinstance(value, float | np.floating) and np.isnan(value))
-
-
-def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) -> pd.Series:
-    """``values`` as float64; entries that are present but not numbers are an error."""
-    kind = values.dtype.kind
-    if kind in "cmM" or isinstance(values.dtype, pd.DatetimeTZDtype):
-        raise ValueError(
-            f"column {column!r} holds {values.dtype} values, not real numbers; convert it "
-            "(e.g. to float) or name the value column with target_col="
-        )
-    try:
-        numbers = pd.to_numeric(values, errors="coerce")
-    except (OverflowError, TypeError):  # e.g. an int too large for a float
-        numbers = values.map(_to_float)
-    if np.iscomplexobj(numbers.to_numpy()):
-        complex_values = numbers.map(lambda v: isinstance(v, complex) and v.imag != 0)
-        numbers = numbers.where(~complex_values, np.nan).map(_to_float)
-    numbers = numbers.astype("float64")
-    bad = numbers.isna() & values.notna()
-    if bad.any():
-        where = "" if ids is None else f" in series {_names(ids[bad])}"
-        raise ValueError(
-            f"column {column!r}: {int(bad.sum())} non-numeric value(s){where} "
-            f"(first: {values[bad].iloc[0]!r}); convert or drop them"
-        )
-    return numbers
-
-
-def _to_float(value: object) -> float:
-    """One value as a float: NaN when it is not a real number, +-inf for a huge int."""
-    if isinstance(value, complex):
-        return value.real if value.imag == 0 else np.nan
-    try:
-        return float(value)
-    except OverflowError:
-        return np.inf if value > 0 else -np.inf
-    except (TypeError, ValueError):
-        return np.nan
-
-
 def check_ids(ids: pd.Series, column: str) -> pd.Series:
     """Series ids as a plain column: present, hashable and distinct as strings."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
         ids = ids.astype(object)  # unused categories would otherwise become empty series
+    _check_scalar_ids(ids, column)
     missing = ids.isna()
     if missing.any():
         raise ValueError(
@@ -170,41 +150,19 @@ def check_ids(ids: pd.Series, column: str) -> pd.Series:
     return ids
 
 
-def check_freq(freq: object) -> None:
-    """Raise unless ``freq`` is a pandas frequency (an alias such as 'h' or an offset)."""
-    try:
-        pd.tseries.frequencies.to_offset(freq)
-    except (TypeError, ValueError):
+def _check_scalar_ids(ids: pd.Series, column: str) -> None:
+    """Refuse ids that are containers (tuples, lists...): pandas groups them unreliably."""
+    if ids.dtype != object:
+        return
+    bad = ~ids.map(pd.api.types.is_scalar).astype(bool)
+    if bad.any():
+        first = ids[bad].iloc[0]
         raise ValueError(
-            f"freq={freq!r} is not a pandas frequency; use an alias such as 'h', 'D', "
-            "'W', 'MS' or '15min'"
-        ) from None
-
-
-def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
-    """The pandas frequency alias of sorted ``timestamps``.
-
-    Uses ``pandas.infer_freq``; when the timestamps are irregular (gaps), the most common
-    step (the smallest of equally common ones) is returned, so that gaps can be reported
-    against it. Fewer than two distinct timestamps is an error suggesting ``freq=``.
-
-    >>> infer_frequency(pd.date_range("2024-01-01", periods=5, freq="h"))
-    'h'
-    """
-    index = pd.DatetimeIndex(timestamps)
-    if len(index) >= 3:
-        freq = pd.infer_freq(index)
-        if freq is not None:
-            return freq
-    steps = pd.Series(index[1:] - index[:-1])
-    counts = steps[steps > pd.Timedelta(0)].value_counts()
-    if counts.empty:
-        raise ValueError(
-            f"cannot infer the frequency from {len(index)} distinct timestamp(s); "
-            "pass freq= (e.g. freq='h' or 'D')"
+            f"column {column!r}: series ids must be single values such as strings or "
+            f"integers, not {type(first).__name__} (first: {first!r} at row "
+            f"{int(np.flatnonzero(bad)[0])}); join the parts into one id, e.g. "
+            f"df[{column!r}] = df[{column!r}].map(lambda t: '_'.join(map(str, t)))"
         )
-    modal = counts[counts == counts.max()].index.min()  # ties: the smallest step
-    return pd.tseries.frequencies.to_offset(modal).freqstr
 
 
 def validate_long_frame(
@@ -214,6 +172,7 @@ def validate_long_frame(
     target_col: str = TARGET_COL,
     freq: str | None = None,
     fill: str | None = None,
+    dayfirst: bool | None = None,
 ) -> ValidatedFrame:
     """Check a long frame and return it in canonical form with its frequency.
 
@@ -221,8 +180,11 @@ def validate_long_frame(
     naming the series) and lie on a regular grid of one frequency (``freq``, or inferred
     and common to all series); values must be finite. With ``fill`` ("ffill",
     "interpolate" or "zero") gaps are reindexed to the grid and missing / NaN / inf values
-    filled instead of refused. Series keep their order of first appearance.
+    filled instead of refused. Series keep their order of first appearance. ``dayfirst``
+    reads ``12/01/2024`` as 12 January (True) or 1 December (False); by default such
+    strings must settle it themselves (some day above 12) or are refused.
     """
+    check_input(df, "df")
     if fill is not None and fill not in FILL_POLICIES:
         raise ValueError(f"unknown fill {fill!r}; valid: {', '.join(FILL_POLICIES)} or None")
     if freq is not None:
@@ -232,7 +194,7 @@ def validate_long_frame(
     frame = pd.DataFrame(
         {
             ID_COL: ids,
-            TIME_COL: parse_times(df[time_col].reset_index(drop=True), time_col),
+            TIME_COL: parse_times(df[time_col].reset_index(drop=True), time_col, dayfirst),
             TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
         }
     )
@@ -245,12 +207,6 @@ def validate_long_frame(
         _check_regular(frame, freq)
         return ValidatedFrame(frame, freq)
     return ValidatedFrame(fill_gaps(frame, freq, fill), freq)
-
-
-def _names(ids: pd.Series, limit: int = 5) -> str:
-    unique = list(dict.fromkeys(ids))
-    text = ", ".join(repr(u) for u in unique[:limit])
-    return text + (f" and {len(unique) - limit} more" if len(unique) > limit else "")
 
 
 def check_duplicates(df: pd.DataFrame, id_col: str = ID_COL, time_col: str = TIME_COL) -> None:
@@ -312,8 +268,10 @@ def _check_regular(frame: pd.DataFrame, freq: str) -> None:
         mismatch = np.flatnonzero(grid != pd.DatetimeIndex(times))
         if len(mismatch):
             i = mismatch[0]
+            hint = suggest_freq(times)
+            other = "" if hint == f"freq={freq!r}" else f", or if it is not {freq!r}, {hint}"
             raise ValueError(
                 f"series {uid!r} is not regular at frequency {freq!r}: first offending "
                 f"timestamp {times.iloc[i]} (expected {grid[i]}). Pass fill= "
-                f"({', '.join(FILL_POLICIES)}) to fill gaps, or the right freq="
+                f"({', '.join(FILL_POLICIES)}) to fill the gaps at {freq!r}{other}"
             )
