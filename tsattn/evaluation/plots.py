@@ -1,7 +1,7 @@
 """matplotlib plots: backtest forecasts against actuals, benchmark metrics by horizon.
 
 Both functions return the ``Figure`` and, given ``path``, also write it (PNG, SVG, PDF: by
-the file extension). matplotlib is imported lazily.
+the file extension), atomically. matplotlib is imported lazily.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from tsattn.evaluation.atomic import atomic_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -25,10 +27,24 @@ def _pyplot():
 
 
 def _save(fig: Figure, path: str | Path | None) -> Figure:
+    """Write ``fig`` to ``path`` atomically (a kill mid-write leaves the old file, never a
+    truncated one), in the format of the file extension (matplotlib's default, appended to the
+    name, when there is none)."""
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=120, bbox_inches="tight")
+        target, fmt = _target_and_format(Path(path))
+        with atomic_file(target) as handle:
+            fig.savefig(handle, format=fmt, dpi=120, bbox_inches="tight")
     return fig
+
+
+def _target_and_format(path: Path) -> tuple[Path, str]:
+    """Where ``savefig(path)`` would write, and in which format."""
+    if path.suffix:
+        return path, path.suffix[1:].lower()
+    import matplotlib
+
+    fmt = matplotlib.rcParams["savefig.format"]
+    return path.with_name(f"{path.name}.{fmt}"), fmt
 
 
 def plot_backtest(

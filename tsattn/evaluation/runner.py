@@ -1,29 +1,42 @@
 """The literature benchmark runner: train on train, early-stop on val, score every test window.
 
 One *cell* is (dataset, model, horizon, input size, seed). Each finished cell is appended to
-``<out_dir>/results.csv`` and ``results.json`` at once (atomically), so a long campaign can
-be stopped and resumed: cells already present are skipped. Several processes may share one
-``out_dir`` (appends are locked and re-read the files first, so no row is lost).
+``<out_dir>/results.csv`` (the single source) and ``results.json`` (rebuilt from it), so a long
+campaign can be stopped and resumed: cells already present are skipped. Several processes may
+share one ``out_dir``: appends are locked and re-read the files first, so no row is lost, and a
+process claims a cell before running it (:mod:`tsattn.evaluation.claims`), so each cell runs
+once; a cell another live process has claimed is skipped and logged.
 
 >>> results = run_benchmark("ETTh1", ["patchtst:mlr", "dlinear"], horizons=[96])  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from filelock import FileLock
 
 from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
+from tsattn.evaluation import claims
 from tsattn.evaluation.reference import published, reference_hyperparameters
+from tsattn.evaluation.results_store import (
+    CELL_KEYS,
+    LOCK_FILE,
+    RESULT_FILES,
+    append_locked,
+    has_cell,
+    matches,
+    read_results,
+    repair_json,
+    results_lock,
+)
 from tsattn.evaluation.scoring import (
     WindowPredictor,
     naive_predictor,
@@ -34,20 +47,10 @@ from tsattn.evaluation.specs import ModelSpec, build_model, parse_model_spec
 
 log = logging.getLogger(__name__)
 
-CELL_KEYS = [
-    "dataset",
-    "model",
-    "horizon",
-    "input_size",
-    "seed",
-    "legacy_drop_last",
-    "quick",
-    "max_epochs",
-]
+__all__ = ["CELL_KEYS", "LOCK_FILE", "RESULT_FILES", "format_table", "run_benchmark"]
+
 #: cells that differ only in these are averaged over seeds in the printed table
 TABLE_KEYS = ["dataset", "horizon", "input_size", "quick", "legacy_drop_last", "max_epochs"]
-RESULT_FILES = ("results.csv", "results.json")
-LOCK_FILE = ".results.lock"
 #: quick mode: a few minutes on a laptop CPU instead of the reference 100 epochs at lr 1e-4:
 #: 3 epochs of 4096 sampled train windows at a constant lr 1e-3 (a smoke run; not the
 #: reference protocol's training budget, though every test window is still scored)
@@ -108,22 +111,61 @@ def run_benchmark(
     specs = [parse_model_spec(m) if isinstance(m, str) else m for m in models]
     out = Path(out_dir)
     name = get_spec(dataset).name
-    requested = []
+    repair_json(out)  # a kill between the CSV and JSON writes of an earlier run
+    requested, busy = [], []
     for horizon in horizons:
         split = benchmark_split(name, input_size, horizon, data_dir=data_dir)
         for spec in specs:
             for seed in seeds:
                 key = _cell_key(name, spec, horizon, seed, settings)
                 requested.append(key)
-                if _has_cell(_read_results(out), key):  # re-read: another process may share out
-                    log.info("skipping %s: already in %s", key, out)
-                    continue
-                row = {**key, **_run_cell(name, spec, split, seed, settings)}
-                _append_result(out, row)
-    table = _read_results(out)
-    mine = pd.concat([table[_matches(table, key)] for key in requested], ignore_index=True)
+                run = functools.partial(_run_cell, name, spec, split, seed, settings)
+                if not _run_unless_taken(out, key, run):
+                    busy.append(key)
+    if busy:
+        log.warning("%d cell(s) left to the processes running them: %s", len(busy), busy)
+    table = read_results(out)
+    mine = pd.concat([table[matches(table, key)] for key in requested], ignore_index=True)
     print(format_table(mine))
     return mine
+
+
+def _run_unless_taken(out: Path, key: dict, run: Callable[[], dict[str, Any]]) -> bool:
+    """Run the cell ``key`` unless it is finished or another live process runs it; return
+    False only in the last case (the cell is neither finished nor run here)."""
+    ours, theirs = _claim_unfinished(out, key)
+    if ours is None:
+        return theirs is None
+    try:
+        row = {**key, **run()}
+    except BaseException:
+        with results_lock(out):
+            claims.release(out, key, ours)  # free the failed cell for the next try
+        raise
+    with results_lock(out):  # the row appears and the claim goes in one step
+        append_locked(out, row)
+        claims.release(out, key, ours)
+    return True
+
+
+def _claim_unfinished(out: Path, key: dict) -> tuple[claims.Claim | None, claims.Claim | None]:
+    """``(our claim, None)`` when this process may run the cell, ``(None, their claim)`` when
+    another live process runs it, ``(None, None)`` when it is finished (resume). The checks and
+    the claim happen under the results lock: of several processes at one cell, one runs it."""
+    with results_lock(out):
+        if has_cell(read_results(out), key):  # re-read: another process may share out
+            log.info("skipping %s: already in %s", key, out)
+            return None, None
+        holder = claims.live_holder(out, key)
+        if holder is not None:
+            log.warning(
+                "skipping %s: claimed by %s (delete %s if that run is gone)",
+                key,
+                holder.describe(),
+                claims.claim_path(out, key),
+            )
+            return None, holder
+        return claims.take(out, key), None
 
 
 def _cell_key(dataset: str, spec: ModelSpec, horizon: int, seed: int, s: RunSettings) -> dict:
@@ -137,17 +179,6 @@ def _cell_key(dataset: str, spec: ModelSpec, horizon: int, seed: int, s: RunSett
         "quick": bool(s.quick),
         "max_epochs": s.max_epochs or 0,  # 0: each model's own (reference) epoch budget
     }
-
-
-def _matches(table: pd.DataFrame, key: dict) -> np.ndarray:
-    match = np.ones(len(table), dtype=bool)
-    for column, value in key.items():
-        match &= (table[column] == value).to_numpy()
-    return match
-
-
-def _has_cell(table: pd.DataFrame, key: dict) -> bool:
-    return bool(_matches(table, key).any())
 
 
 def _run_cell(
@@ -226,41 +257,6 @@ def _reference_defaults(dataset: str, spec: ModelSpec, s: RunSettings) -> dict[s
 def _season_length(dataset: str) -> int:
     freq = get_spec(dataset).freq
     return {"h": 24, "15min": 96, "10min": 144, "D": 7}.get(freq, 1)
-
-
-def _read_results(out: Path) -> pd.DataFrame:
-    path = out / RESULT_FILES[0]
-    if not path.exists():
-        return pd.DataFrame(columns=CELL_KEYS)
-    table = pd.read_csv(path)
-    missing = [k for k in CELL_KEYS if k not in table.columns]
-    if missing:
-        raise ValueError(
-            f"{path} lacks the columns {missing}: it was not written by this version of "
-            f"run_benchmark; use another out_dir"
-        )
-    return table
-
-
-def _append_result(out: Path, row: dict[str, Any]) -> None:
-    """Add one cell's row to the result files under a lock, re-reading them first, so that
-    several processes (one per GPU, or a second campaign) can share one ``out_dir`` without
-    overwriting each other's rows."""
-    out.mkdir(parents=True, exist_ok=True)
-    with FileLock(out / LOCK_FILE):
-        table = pd.concat([_read_results(out), pd.DataFrame([row])], ignore_index=True)
-        _write_results(table, out)
-
-
-def _write_results(table: pd.DataFrame, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name in RESULT_FILES:
-        tmp = out / f".{name}.tmp"
-        if name.endswith(".csv"):
-            table.to_csv(tmp, index=False)
-        else:
-            table.to_json(tmp, orient="records", indent=1)
-        os.replace(tmp, out / name)
 
 
 #: how the cells of one (dataset, horizon, model) are summarised over seeds, with the published
