@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
+from tsattn.models.validate import check_field_types, check_positive_int
 from tsattn.nn import MovingAverage
 
 
@@ -56,6 +57,7 @@ class NLinearConfig:
     individual: bool = False
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         check_sizes(self)
 
 
@@ -67,8 +69,7 @@ class DLinearConfig(NLinearConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.kernel_size, bool) or self.kernel_size <= 0:
-            raise ValueError(f"kernel_size must be a positive integer, got {self.kernel_size!r}")
+        check_positive_int("kernel_size", self.kernel_size)
 
 
 class NLinearNetwork(nn.Module):

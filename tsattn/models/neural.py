@@ -28,6 +28,13 @@ from tsattn.models.base import MODELS, Forecaster, SeriesData
 from tsattn.models.series_prep import SeriesScaler, aligned_matrix
 from tsattn.models.training import TrainResult, fit_network
 from tsattn.models.training_config import TrainingConfig
+from tsattn.models.validate import (
+    check_positive_int,
+    load_weights,
+    short_repr,
+    state_field,
+    state_ids,
+)
 from tsattn.models.windowing import series_windows, split_array_windows
 
 #: network config fields filled from the forecaster and the data, never passed by users
@@ -245,13 +252,40 @@ class NeuralForecaster(Forecaster):
         return meta, tensors
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
-        network = self.network_class(self.network_config(meta["n_channels"]))
+        """Rebuild the network from the saved state; every field is checked (channel
+        count and ids, finite weights that fit the network, one finite scaler statistic
+        per series) and anything wrong is a ``ValueError`` naming it."""
+        n_channels, channel_ids = self._saved_channels(meta)
+        network = self.network_class(self.network_config(n_channels))
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-        network.load_state_dict(weights)
+        load_weights(network, weights, "network")
+        scaler_ids = state_ids(meta, "scaler_ids")
+        self._scaler = SeriesScaler.from_tensors(scaler_ids, tensors, self.standardize)
         self.network_ = network.eval()
-        self._scaler = SeriesScaler.from_tensors(meta["scaler_ids"], tensors, self.standardize)
-        self._channel_ids = meta["channel_ids"]
+        self._channel_ids = channel_ids
+
+    def _saved_channels(self, meta: dict[str, Any]) -> tuple[int, list[str] | None]:
+        """(n_channels, channel ids) from saved metadata: a joint model names one series
+        per channel, a channel-independent one has a single channel and no ids."""
+        n_channels = state_field(meta, "n_channels", int)
+        try:
+            check_positive_int("n_channels", n_channels)
+        except ValueError as err:
+            raise ValueError(f"saved state field {err}") from None
+        if not self.joint_channels:
+            if n_channels != 1 or state_field(meta, "channel_ids", object) is not None:
+                raise ValueError(
+                    f"saved state of the channel-independent {type(self).__name__} must have "
+                    f"n_channels 1 and no channel_ids, got n_channels={short_repr(n_channels)}"
+                )
+            return 1, None
+        channel_ids = state_ids(meta, "channel_ids")
+        if len(channel_ids) != n_channels:
+            raise ValueError(
+                f"saved state has {len(channel_ids)} channel_ids for n_channels={n_channels}"
+            )
+        return n_channels, channel_ids
 
 
 __all__ = [

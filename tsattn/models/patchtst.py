@@ -22,6 +22,12 @@ from torch import Tensor, nn
 
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
+from tsattn.models.validate import (
+    check_field_types,
+    check_positive_int,
+    check_probability,
+    check_real,
+)
 from tsattn.nn import (
     Dropout,
     Encoder,
@@ -59,12 +65,15 @@ class PatchTSTConfig(EncoderConfig):
     revin_eps: float = 1e-5
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         super().__post_init__()
         check_sizes(self)
+        check_positive_int("patch_len", self.patch_len)
+        check_positive_int("stride", self.stride)
+        check_probability("head_dropout", self.head_dropout)
+        check_real("revin_eps", self.revin_eps, "> 0", lambda v: v > 0)
         n_patches = count_patches(self.input_size, self.patch_len, self.stride, self.pad_end)
         self.check_attention(n_patches)
-        if not 0.0 <= self.head_dropout < 1.0:
-            raise ValueError(f"head_dropout must be in [0, 1), got {self.head_dropout}")
 
 
 class PatchTSTNetwork(nn.Module):

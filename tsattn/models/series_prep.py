@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from tsattn.models.base import SeriesData
+from tsattn.models.validate import state_vector
 
 
 @dataclass
@@ -62,7 +63,12 @@ class SeriesScaler:
     def from_tensors(
         cls, ids: list[str], tensors: dict[str, torch.Tensor], enabled: bool = True
     ) -> SeriesScaler:
-        mean, std = tensors["scaler.mean"].numpy(), tensors["scaler.std"].numpy()
+        """The scaler saved by :meth:`tensors`: one finite mean and one finite, positive
+        std per id (a ``ValueError`` naming the tensor otherwise)."""
+        mean = state_vector(tensors, "scaler.mean", len(ids))
+        std = state_vector(tensors, "scaler.std", len(ids))
+        if np.any(std <= 0):
+            raise ValueError("saved tensor 'scaler.std' holds a standard deviation <= 0")
         return cls(list(ids), mean, std, enabled)
 
     def _lookup(self, ids, series) -> tuple[np.ndarray, np.ndarray]:

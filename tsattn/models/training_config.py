@@ -10,16 +10,16 @@ ValueError: unknown optimizer 'sgd'; valid: adam, adamw
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 
 from tsattn.models.schedules import SCHEDULES
+from tsattn.models.validate import check_bool as _check_bool
+from tsattn.models.validate import check_nonnegative_int, short_repr
+from tsattn.models.validate import check_positive_int as _check_positive
+from tsattn.models.validate import check_real as _check_real
 
 OPTIMIZERS = ("adam", "adamw")
 LOSS_NAMES = ("mse", "mae")
@@ -84,6 +84,11 @@ class TrainingConfig:
         self._check_reals()
         for name in ("bf16", "compile", "progress"):
             self._set(name, _check_bool(name, getattr(self, name)))
+        if not isinstance(self.device, str | torch.device):
+            raise ValueError(
+                f"device must be a string such as 'auto', 'cpu' or 'cuda', "
+                f"got {short_repr(self.device)}"
+            )
         resolve_device(self.device)
         if self.checkpoint_dir is not None:
             self._set("checkpoint_dir", _check_directory(self.checkpoint_dir))
@@ -95,7 +100,7 @@ class TrainingConfig:
         for name in ("max_steps", "patience", "windows_per_epoch"):
             if getattr(self, name) is not None:
                 self._set(name, _check_positive(name, getattr(self, name)))
-        self._set("seed", _check_seed(self.seed))
+        self._set("seed", check_nonnegative_int("seed", self.seed))
 
     def _check_reals(self) -> None:
         """lr > 0, weight_decay >= 0, grad_clip None or > 0, pct_start in (0, 1); finite."""
@@ -117,14 +122,43 @@ class TrainingConfig:
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; anything else is parsed by torch."""
+    """``"auto"`` -> CUDA when available, else CPU; anything else is parsed by torch and
+    must be present on this machine.
+
+    Raises:
+        ValueError: not a device name, or a device this build or machine does not have
+            (e.g. ``"cuda"`` on a CPU-only build, ``"cuda:3"`` with two GPUs).
+    """
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except (RuntimeError, TypeError) as err:
-        message = f"invalid device {device!r} ({err}); use 'auto', 'cpu' or 'cuda'"
+        message = f"invalid device {short_repr(device)} ({err}); use 'auto', 'cpu' or 'cuda'"
         raise ValueError(message) from None
+    _check_available(resolved)
+    return resolved
+
+
+def _check_available(device: torch.device) -> None:
+    """A ``ValueError`` unless ``device`` exists here (CPU always does)."""
+    if device.type == "cpu":
+        return
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if device.index is None and count or device.index is not None and device.index < count:
+            return
+        have = f"{count} CUDA device(s)" if count else "no CUDA device (or a CPU-only torch)"
+        raise ValueError(
+            f"device {str(device)!r} is not available: this machine has {have}; "
+            f"use device='auto' or 'cpu'"
+        )
+    if device.type == "mps" and torch.backends.mps.is_available():
+        return
+    raise ValueError(
+        f"device {str(device)!r} is not available on this machine; use device='auto', "
+        f"'cpu' or 'cuda'"
+    )
 
 
 def _check_directory(path: object) -> str:
@@ -138,44 +172,6 @@ def _check_directory(path: object) -> str:
     return text
 
 
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(choices)}")
-
-
-def _check_positive(name: str, value: object) -> int:
-    """``value`` as an int, or a ``ValueError`` naming ``name`` unless it is a positive int
-    (a bool or a float such as 2.0 is refused; a numpy integer is accepted)."""
-    if not _is_int(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_seed(value: object) -> int:
-    if not _is_int(value) or value < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> float:
-    """``value`` as a float, or a ``ValueError`` naming ``name`` unless it is a finite real
-    number (not a bool or a string) for which ``ok`` holds; ``rule`` words that condition."""
-    number = math.nan
-    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-        try:
-            number = float(value)
-        except OverflowError:  # an int too large for a float
-            number = math.inf
-    if not (math.isfinite(number) and ok(number)):
-        raise ValueError(f"{name} must be a finite number {rule}, got {value!r}")
-    return number
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"unknown {name} {short_repr(value)}; valid: {', '.join(choices)}")

@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
+from tsattn.models.validate import check_field_types, check_probability
 from tsattn.nn import Dropout, Encoder, EncoderConfig, FlattenHead, LearnablePositionalEmbedding
 
 
@@ -43,8 +44,10 @@ class TransformerConfig(EncoderConfig):
     head_dropout: float = 0.0
 
     def __post_init__(self) -> None:
+        check_field_types(self)
         super().__post_init__()
         check_sizes(self)
+        check_probability("head_dropout", self.head_dropout)
         self.check_attention(self.input_size)
 
 

@@ -20,15 +20,30 @@ import torch
 from joblib import Parallel, delayed
 
 from tsattn.models.base import Forecaster, SeriesData
+from tsattn.models.validate import (
+    check_keywords,
+    check_positive_int,
+    is_int,
+    short_repr,
+    state_field,
+    state_ids,
+    state_vector,
+)
 
 #: one series' fitted state: (JSON-able metadata, parameter vector)
 LocalState = tuple[dict[str, Any], np.ndarray]
 
+#: kept for the modules that import it from here
+positive_int = check_positive_int
 
-def positive_int(name: str, value: object) -> int:
-    """``value`` as an int, or a ``ValueError`` naming ``name`` unless it is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+def check_n_jobs(value: object) -> int:
+    """joblib's ``n_jobs``: a non-zero integer (-1: all cores)."""
+    if not is_int(value) or value == 0:
+        raise ValueError(
+            f"n_jobs must be a non-zero integer (1: no workers, -1: all cores), "
+            f"got {short_repr(value)}"
+        )
     return int(value)
 
 
@@ -59,8 +74,9 @@ class LocalModel(Forecaster):
     """
 
     def __init__(self, h: int = 1, n_jobs: int = 1, **kwargs: Any):
+        check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
-        self.n_jobs = n_jobs
+        self.n_jobs = check_n_jobs(n_jobs)
         self._states: dict[str, LocalState] = {}
 
     # ------------------------------------------------------------------ per-series hooks
@@ -69,6 +85,10 @@ class LocalModel(Forecaster):
 
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         raise NotImplementedError
+
+    def _check_state(self, meta: dict, params: np.ndarray) -> None:
+        """Validate one series' saved (meta, params); a ``ValueError`` names what is wrong.
+        The default accepts any metadata and any (finite) parameter vector."""
 
     # ------------------------------------------------------------------ Forecaster hooks
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
@@ -103,7 +123,22 @@ class LocalModel(Forecaster):
         return meta, tensors
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
-        self._states = {
-            uid: (series_meta, tensors[f"params.{i}"].numpy().astype(np.float64))
-            for i, (uid, series_meta) in enumerate(zip(meta["ids"], meta["meta"]))
-        }
+        """Restore every series' state, each checked by :meth:`_check_state` (finite
+        parameters of the length the model expects, metadata it can use)."""
+        ids = state_ids(meta, "ids")
+        series_meta = state_field(meta, "meta", list)
+        if len(series_meta) != len(ids):
+            raise ValueError(
+                f"saved state has {len(series_meta)} 'meta' entries for {len(ids)} series ids"
+            )
+        states = {}
+        for i, (uid, one) in enumerate(zip(ids, series_meta)):
+            if not isinstance(one, dict):
+                raise ValueError(f"saved state 'meta' of series {uid!r} is not a JSON object")
+            params = state_vector(tensors, f"params.{i}")
+            try:
+                self._check_state(one, params)
+            except ValueError as err:
+                raise ValueError(f"saved state of series {uid!r} (params.{i}): {err}") from None
+            states[uid] = (one, params)
+        self._states = states

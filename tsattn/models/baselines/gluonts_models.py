@@ -24,6 +24,15 @@ import pandas as pd
 import torch
 
 from tsattn.models.base import Forecaster, SeriesData, register_model
+from tsattn.models.validate import (
+    check_choice,
+    check_keywords,
+    check_nonnegative_int,
+    check_positive_int,
+    check_str_mapping,
+    load_weights,
+    state_frequency,
+)
 
 #: estimator name -> (module, class, needs ``freq``, default estimator kwargs)
 ESTIMATORS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {
@@ -76,9 +85,12 @@ class GluonTSForecaster(Forecaster):
         seed: int = 0,
         **kwargs: Any,
     ):
+        check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
-        self.estimator, self.estimator_kwargs = estimator, estimator_kwargs
-        self.max_epochs, self.seed = max_epochs, seed
+        self.estimator = check_choice("estimator", estimator, tuple(ESTIMATORS))
+        self.estimator_kwargs = check_str_mapping("estimator_kwargs", estimator_kwargs)
+        self.max_epochs = check_positive_int("max_epochs", max_epochs)
+        self.seed = check_nonnegative_int("seed", seed)
         self._predictor = None
         self._freq: str | None = None
 
@@ -117,12 +129,14 @@ class GluonTSForecaster(Forecaster):
         return {"freq": self._freq}, {f"net.{k}": v for k, v in state.items()}
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
-        estimator = self._build(meta["freq"])
+        """Rebuild the estimator and load the saved network (finite weights that fit it)."""
+        freq = state_frequency(meta, "freq")
+        estimator = self._build(freq)
         module = estimator.create_lightning_module()
         state = {k[len("net.") :]: v for k, v in tensors.items() if k.startswith("net.")}
-        module.load_state_dict(state)
+        load_weights(module, state, "net")
         self._predictor = estimator.create_predictor(estimator.create_transformation(), module)
-        self._freq = meta["freq"]
+        self._freq = freq
 
     def min_train_length(self, val_size: int = 0) -> int:
         return self.h + 1

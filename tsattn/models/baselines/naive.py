@@ -17,6 +17,7 @@ import numpy as np
 
 from tsattn.models.base import Forecaster, SeriesData, register_model
 from tsattn.models.baselines._local import positive_int
+from tsattn.models.validate import check_keywords
 
 
 @register_model("naive")
@@ -30,6 +31,7 @@ class Naive(Forecaster):
     """
 
     def __init__(self, h: int = 1, **kwargs: Any):
+        check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
 
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
@@ -54,8 +56,9 @@ class SeasonalNaive(Forecaster):
     """
 
     def __init__(self, season_length: int = 1, h: int = 1, **kwargs: Any):
+        check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
-        self.season_length = season_length
+        self.season_length = positive_int("season_length", season_length)
 
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
         positive_int("season_length", self.season_length)

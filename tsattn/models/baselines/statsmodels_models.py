@@ -26,6 +26,31 @@ import numpy as np
 
 from tsattn.models.base import register_model
 from tsattn.models.baselines._local import LocalModel, LocalState, positive_int
+from tsattn.models.validate import (
+    check_bool,
+    check_choice,
+    check_int_tuple,
+    check_nonnegative_int,
+    check_real,
+    short_repr,
+)
+
+ETS_COMPONENTS = (None, "add", "mul", "additive", "multiplicative")
+ARIMA_TRENDS = (None, "n", "c", "t", "ct")
+THETA_METHODS = ("auto", "additive", "multiplicative", "add", "mul")
+
+
+def check_param_count(params: np.ndarray, names: list[str]) -> None:
+    """A saved parameter vector must have one value per statsmodels parameter name."""
+    if len(params) != len(names):
+        raise ValueError(
+            f"expected {len(names)} parameters ({', '.join(names)}), got {len(params)}"
+        )
+
+
+def dummy_series(length: int) -> np.ndarray:
+    """A positive, increasing series: enough for statsmodels to name a model's parameters."""
+    return np.arange(1.0, max(length, 10) + 1.0)
 
 
 @register_model("ets")
@@ -55,8 +80,17 @@ class ETS(LocalModel):
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.error, self.trend, self.damped_trend = error, trend, damped_trend
-        self.seasonal, self.season_length = seasonal, season_length
+        self.error = check_choice("error", error, ETS_COMPONENTS[1:])
+        self.trend = check_choice("trend", trend, ETS_COMPONENTS)
+        self.damped_trend = check_bool("damped_trend", damped_trend)
+        self.seasonal = check_choice("seasonal", seasonal, ETS_COMPONENTS)
+        self.season_length = positive_int("season_length", season_length)
+        if self.damped_trend and self.trend is None:
+            raise ValueError("damped_trend=True needs a trend ('add' or 'mul')")
+        if self.seasonal is not None and self.season_length < 2:
+            raise ValueError(
+                f"seasonal={self.seasonal!r} needs season_length > 1, got {self.season_length}"
+            )
 
     def _model(self, y: np.ndarray):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -79,8 +113,23 @@ class ETS(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         return np.asarray(self._model(y).smooth(params).forecast(h))
 
+    def _check_state(self, meta: dict, params: np.ndarray) -> None:
+        model = self._model(dummy_series(self.min_train_length()))
+        check_param_count(params, list(model.param_names))
+
     def min_train_length(self, val_size: int = 0) -> int:
         return 2 * self.season_length + 2 if self.seasonal is not None else 4
+
+
+def check_seasonal_order(value: object) -> tuple[int, int, int, int]:
+    """``(P, D, Q, s)``: integers >= 0, with a period ``s`` >= 2 when P, D or Q is set."""
+    seasonal_order = check_int_tuple("seasonal_order", value, 4)
+    if any(seasonal_order[:3]) and seasonal_order[3] < 2:
+        raise ValueError(
+            f"seasonal_order {short_repr(value)} has seasonal terms but a period s < 2; "
+            f"give (P, D, Q, s) with s >= 2, or (0, 0, 0, 0) for none"
+        )
+    return seasonal_order
 
 
 def _arima(y: np.ndarray, order, seasonal_order, trend: str | None):
@@ -117,7 +166,9 @@ class ARIMA(LocalModel):
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.order, self.seasonal_order, self.trend = order, seasonal_order, trend
+        self.order = check_int_tuple("order", order, 3)
+        self.seasonal_order = check_seasonal_order(seasonal_order)
+        self.trend = check_choice("trend", trend, ARIMA_TRENDS)
 
     def _fit_one(self, y: np.ndarray) -> LocalState:
         result = _fit_arima(y, self.order, self.seasonal_order, self.trend)
@@ -126,6 +177,11 @@ class ARIMA(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         model = _arima(y, self.order, self.seasonal_order, self.trend)
         return np.asarray(model.filter(params).forecast(h))
+
+    def _check_state(self, meta: dict, params: np.ndarray) -> None:
+        y = dummy_series(self.min_train_length())
+        names = _arima(y, self.order, self.seasonal_order, self.trend).param_names
+        check_param_count(params, list(names))
 
     def min_train_length(self, val_size: int = 0) -> int:
         p, d, q = self.order
@@ -159,7 +215,10 @@ class AutoARIMA(LocalModel):
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.max_p, self.max_q, self.max_d, self.alpha = max_p, max_q, max_d, alpha
+        self.max_p = check_nonnegative_int("max_p", max_p)
+        self.max_q = check_nonnegative_int("max_q", max_q)
+        self.max_d = check_nonnegative_int("max_d", max_d)
+        self.alpha = check_real("alpha", alpha, "in (0, 1)", lambda v: 0.0 < v < 1.0)
 
     def _fit_one(self, y: np.ndarray) -> LocalState:
         d = n_diffs(y, self.max_d, self.alpha)
@@ -177,6 +236,20 @@ class AutoARIMA(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         model = _arima(y, meta["order"], (0, 0, 0, 0), meta["trend"])
         return np.asarray(model.filter(params).forecast(h))
+
+    def _check_state(self, meta: dict, params: np.ndarray) -> None:
+        """The chosen order within the search bounds, its trend, and its parameters."""
+        if set(meta) != {"order", "trend"}:
+            raise ValueError(f"meta must hold 'order' and 'trend', got {short_repr(meta)}")
+        p, d, q = check_int_tuple("order", meta["order"], 3)
+        if p > self.max_p or d > self.max_d or q > self.max_q:
+            raise ValueError(
+                f"order {(p, d, q)} is outside the search bounds "
+                f"max_p={self.max_p}, max_d={self.max_d}, max_q={self.max_q}"
+            )
+        trend = check_choice("trend", meta["trend"], (("c", "t", "n")[min(d, 2)],))
+        names = _arima(dummy_series(p + d + q + 4), (p, d, q), (0, 0, 0, 0), trend).param_names
+        check_param_count(params, list(names))
 
     def min_train_length(self, val_size: int = 0) -> int:
         return self.max_p + self.max_q + self.max_d + 4
@@ -223,8 +296,10 @@ class Theta(LocalModel):
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.season_length, self.theta = season_length, theta
-        self.method, self.use_test = method, use_test
+        self.season_length = positive_int("season_length", season_length)
+        self.theta = check_real("theta", theta, ">= 1", lambda v: v >= 1.0)
+        self.method = check_choice("method", method, THETA_METHODS)
+        self.use_test = check_bool("use_test", use_test)
 
     def _fit_one(self, y: np.ndarray) -> LocalState:
         self._forecast_one(y, {}, np.empty(0), 1)  # surfaces bad settings at fit time
@@ -242,6 +317,10 @@ class Theta(LocalModel):
             use_test=self.use_test,
         )
         return np.asarray(model.fit().forecast(h, theta=self.theta))
+
+    def _check_state(self, meta: dict, params: np.ndarray) -> None:
+        if meta or len(params):
+            raise ValueError("Theta stores no fitted parameters; the file holds some")
 
     def _predict(self, data, h: int) -> np.ndarray:
         jobs = [(y, {}, np.empty(0), h) for y in data.values]  # any series: nothing stored
