@@ -15,6 +15,7 @@ from tsattn.datasets.validation import (
     TARGET_COL,
     TIME_COL,
     ValidatedFrame,
+    check_input,
     infer_frequency,
     validate_long_frame,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "WindowView",
     "benchmark_split",
     "cache_dir",
+    "check_input",
     "get_spec",
     "infer_frequency",
     "list_datasets",

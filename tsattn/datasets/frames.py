@@ -166,6 +166,8 @@ def check_not_long(wide: pd.DataFrame, time_col: str, columns: Sequence[str]) ->
     candidates = []
     for column in columns:
         values = wide[column]
+        if not repeated_times and pd.api.types.is_numeric_dtype(values):
+            continue  # numbers on distinct timestamps: an ordinary wide column
         n_distinct = values.nunique(dropna=False)
         if n_distinct == len(values):
             continue  # ids repeat in a long frame

@@ -123,20 +123,21 @@ def check_ids(ids: pd.Series, column: str) -> pd.Series:
     """Series ids as a plain column: present, hashable and distinct as strings."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
         ids = ids.astype(object)  # unused categories would otherwise become empty series
-    _check_scalar_ids(ids, column)
+    try:
+        unique = ids.unique()
+    except TypeError as err:  # unhashable: name the first container, else say why
+        _check_scalar_ids(ids, column)
+        raise ValueError(
+            f"column {column!r}: series ids must be hashable values such as strings or "
+            f"integers ({err})"
+        ) from None
+    _check_scalar_ids(pd.Series(unique, dtype=ids.dtype), column)
     missing = ids.isna()
     if missing.any():
         raise ValueError(
             f"column {column!r}: {int(missing.sum())} row(s) have no series id (NaN/None, "
             f"first at row {int(np.flatnonzero(missing)[0])}); give every row an id"
         )
-    try:
-        unique = ids.unique()
-    except TypeError as err:
-        raise ValueError(
-            f"column {column!r}: series ids must be hashable values such as strings or "
-            f"integers ({err})"
-        ) from None
     seen: dict[str, object] = {}  # forecasts name series by str(id)
     for uid in unique:
         name = str(uid)
@@ -159,8 +160,8 @@ def _check_scalar_ids(ids: pd.Series, column: str) -> None:
         first = ids[bad].iloc[0]
         raise ValueError(
             f"column {column!r}: series ids must be single values such as strings or "
-            f"integers, not {type(first).__name__} (first: {first!r} at row "
-            f"{int(np.flatnonzero(bad)[0])}); join the parts into one id, e.g. "
+            f"integers, not {type(first).__name__} (first: {first!r}); join the parts "
+            "into one id, e.g. "
             f"df[{column!r}] = df[{column!r}].map(lambda t: '_'.join(map(str, t)))"
         )
 
