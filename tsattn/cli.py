@@ -9,19 +9,57 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import pandas as pd
 
 from tsattn import commands
 
+#: the longest error line printed, and the longest single word in it (ids, file contents...)
+MAX_MESSAGE_CHARS = 1000
+MAX_WORD_CHARS = 80
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other CLI error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"tsattn: error: {one_line(message)} (see `{self.prog} --help`)\n")
+
 
 def _int_list(text: str) -> list[int]:
+    """Comma-separated integers, at least one (e.g. seeds ``0,1,2``)."""
     try:
-        return [int(v) for v in text.split(",") if v.strip()]
+        values = [int(v) for v in text.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected integers like 96,192, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected integers like 0,1,2, got {_shorten(text)!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one integer, got {text!r}")
+    return values
+
+
+def _positive_int_list(text: str) -> list[int]:
+    """Comma-separated integers >= 1, at least one (e.g. horizons ``96,192``)."""
+    values = _int_list(text)
+    if min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected integers >= 1 like 96,192, got {text!r}")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    """One integer >= 1 (a horizon, a lookback, a count)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {_shorten(text)!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
 
 
 def _add_series_options(p: argparse.ArgumentParser) -> None:
@@ -35,7 +73,7 @@ def _add_series_options(p: argparse.ArgumentParser) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="tsattn",
         description="Forecasting with pluggable structured attention (MLR, BTT) and baselines.",
     )
@@ -64,29 +102,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--horizons",
-        type=_int_list,
+        type=_positive_int_list,
         default=[96, 192, 336, 720],
         help="comma-separated forecast horizons (default: 96,192,336,720)",
     )
-    p.add_argument("--input-size", type=int, default=336, help="lookback (default: 336)")
+    p.add_argument("--input-size", type=_positive_int, default=336, help="lookback (default: 336)")
     p.add_argument("--seeds", type=_int_list, default=[0], help="comma-separated seeds")
     p.add_argument("--out", default="results", help="output directory (CSV, JSON, plot)")
     p.add_argument("--data-dir", help="directory with the dataset CSVs")
     p.add_argument(
         "--quick", action="store_true", help="3 epochs x 4096 windows at lr 1e-3 (smoke run)"
     )
-    p.add_argument("--max-epochs", type=int, help="cap the epochs of every neural model")
-    p.add_argument("--legacy-drop-last", type=int, metavar="BATCH", help="drop_last as old code")
+    p.add_argument("--max-epochs", type=_positive_int, help="cap the epochs of every neural model")
+    p.add_argument(
+        "--legacy-drop-last", type=_positive_int, metavar="BATCH", help="drop_last as old code"
+    )
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
     p = sub.add_parser("backtest", help="rolling-origin backtest of models on your CSV")
     _add_series_options(p)
-    p.add_argument("--h", type=int, required=True, help="forecast horizon")
+    p.add_argument("--h", type=_positive_int, required=True, help="forecast horizon")
     p.add_argument("--models", default="naive,seasonal_naive", help="comma-separated specs")
-    p.add_argument("--input-size", type=int, help="lookback of neural models")
-    p.add_argument("--n-windows", type=int, default=3, help="backtest windows (default: 3)")
-    p.add_argument("--step", type=int, help="steps between cutoffs (default: h)")
+    p.add_argument("--input-size", type=_positive_int, help="lookback of neural models")
+    p.add_argument(
+        "--n-windows", type=_positive_int, default=3, help="backtest windows (default: 3)"
+    )
+    p.add_argument("--step", type=_positive_int, help="steps between cutoffs (default: h)")
     p.add_argument("--refit", default="true", help="true, false, or refit every K windows")
     p.add_argument("--metrics", default="mae,mse,rmse,smape", help="comma-separated metrics")
     p.add_argument("--out", help="write the backtest frame to this CSV")
@@ -95,9 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit one model on your CSV and save it")
     _add_series_options(p)
     p.add_argument("--model", required=True, help="a model spec, e.g. patchtst:mlr")
-    p.add_argument("--h", type=int, required=True, help="forecast horizon")
-    p.add_argument("--input-size", type=int, help="lookback of neural models")
-    p.add_argument("--val-size", type=int, help="validation steps for early stopping")
+    p.add_argument("--h", type=_positive_int, required=True, help="forecast horizon")
+    p.add_argument("--input-size", type=_positive_int, help="lookback of neural models")
+    p.add_argument("--val-size", type=_positive_int, help="validation steps for early stopping")
     p.add_argument("--save", required=True, help="path of the saved model file")
     p.add_argument("--checkpoint-dir", help="write a training checkpoint here every epoch")
     p.add_argument(
@@ -108,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model-path", required=True, help="a file written by `tsattn fit`")
     p.add_argument("--csv", help="history to forecast from (default: the training data)")
     p.add_argument("--time-col", default="ds", help="time column of --csv (default: ds)")
-    p.add_argument("--h", type=int, help="horizon (default: the model's)")
+    p.add_argument("--h", type=_positive_int, help="horizon (default: the model's)")
     p.add_argument("--out", help="write the forecast CSV here (default: print it)")
     return parser
 
@@ -124,14 +166,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ImportError, OSError, KeyError) as err:
         if args.debug:
             raise
-        print(f"tsattn: error: {err}", file=sys.stderr)
-        return 2
+        return _fail(_reason(err))
+    except Exception as err:  # a bug, not a bad input: still one line, the traceback on --debug
+        if args.debug:
+            raise
+        return _fail(f"unexpected {type(err).__name__}: {_reason(err)} (rerun with --debug)")
     try:
         _print(output)
     except BrokenPipeError:  # e.g. `tsattn models | head`: the reader left; exit quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return 0
+
+
+def _fail(message: str) -> int:
+    print(f"tsattn: error: {one_line(message)}", file=sys.stderr)
+    return 2
+
+
+def _reason(err: BaseException) -> str:
+    """The message of ``err`` (a ``KeyError``'s without its quotes), or its type's name."""
+    text = err.args[0] if isinstance(err, KeyError) and len(err.args) == 1 else err
+    return str(text) or type(err).__name__
+
+
+def one_line(message: str) -> str:
+    r"""``message`` as one readable line of at most :data:`MAX_MESSAGE_CHARS` characters.
+
+    Line breaks become spaces, numpy scalar reprs become plain values (``np.False_`` ->
+    ``False``, ``np.float64(1.5)`` -> ``1.5``) and any word longer than
+    :data:`MAX_WORD_CHARS` (a huge id or a line of file content) is shortened.
+
+    >>> one_line("bad value np.False_\nfor np.int64(3) " + "x" * 200)
+    'bad value False for 3 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...(200 characters)'
+    """
+    text = re.sub(r"np\.(True|False)_", r"\1", message)
+    text = re.sub(r"np\.(?:u?int|float|complex|str_|bytes_)\w*\(([^()]*)\)", r"\1", text)
+    text = " ".join(_shorten(word) for word in text.split())
+    return _shorten(text, MAX_MESSAGE_CHARS)
+
+
+def _shorten(text: str, limit: int = MAX_WORD_CHARS) -> str:
+    """``text``, or its first part and its length when longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: min(30, limit)]}...({len(text)} characters)"
 
 
 def _print(output: object) -> None:

@@ -81,7 +81,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
         frame.to_csv(_output_path(args.out), index=False)
     if args.plot:
         plot_backtest(frame, history=df, path=args.plot)
-    return evaluate(frame, metrics=[m.strip() for m in args.metrics.split(",") if m.strip()])
+    return evaluate(frame, metrics=_names(args.metrics, "--metrics", "mae,mse"))
 
 
 def fit(args: argparse.Namespace) -> str:
@@ -101,10 +101,11 @@ def fit(args: argparse.Namespace) -> str:
 
 def predict(args: argparse.Namespace) -> pd.DataFrame | str:
     from tsattn.datasets import read_series
+    from tsattn.datasets.loaders import read_csv_file
     from tsattn.models import load
 
     model = load(args.model_path)
-    history = read_series(args.csv, time_col=args.time_col) if args.csv else None
+    history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None
     forecast = model.predict(df=history, h=args.h)
     if args.out:
         forecast.to_csv(_output_path(args.out), index=False)
@@ -114,10 +115,11 @@ def predict(args: argparse.Namespace) -> pd.DataFrame | str:
 
 def _read(args: argparse.Namespace) -> pd.DataFrame:
     from tsattn.datasets import read_series
+    from tsattn.datasets.loaders import read_csv_file
 
     value_cols = args.value_cols.split(",") if args.value_cols else None
     return read_series(
-        args.csv,
+        read_csv_file(args.csv),
         time_col=args.time_col,
         value_cols=value_cols,
         id_col=args.id_col,
@@ -125,6 +127,14 @@ def _read(args: argparse.Namespace) -> pd.DataFrame:
         freq=args.freq,
         fill=args.fill,
     )
+
+
+def _names(text: str, option: str, example: str) -> list[str]:
+    """The comma-separated names given to ``option``; at least one."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError(f"{option} is empty; give comma-separated names, e.g. {example}")
+    return names
 
 
 def _output_path(path: str) -> Path:

@@ -16,9 +16,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+import lzma
 import os
 import tempfile
 import urllib.request
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -54,38 +57,69 @@ def find_file(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> P
     return next((p for p in candidates(spec, data_dir) if p.is_file()), None)
 
 
+#: what reading a damaged compressed file raises (truncated stream, bad header or CRC, bad data)
+DECOMPRESSION_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, zipfile.BadZipFile, lzma.LZMAError)
+
+
 def open_uncompressed(path: Path) -> BinaryIO:
     """Open ``path`` for reading its uncompressed bytes (gzip-decompressing ``.gz``)."""
     return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def sha256_of(path: Path) -> str:
-    """The sha256 of the uncompressed content of ``path``, streamed in 1 MiB chunks."""
+    """The sha256 of the uncompressed content of ``path``, streamed in 1 MiB chunks.
+
+    A ``.gz`` file that does not decompress (truncated, a flipped byte, not gzip at all) is a
+    ``ValueError`` naming the file, never the decompressor's own ``EOFError`` or ``zlib.error``.
+    """
     digest = hashlib.sha256()
-    with open_uncompressed(path) as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+    try:
+        with open_uncompressed(path) as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+    except DECOMPRESSION_ERRORS as err:
+        raise ValueError(corrupt_file_message(path, err)) from None
     return digest.hexdigest()
 
 
+def corrupt_file_message(path: os.PathLike | str, err: BaseException) -> str:
+    """One line saying that ``path`` does not decompress, with the decompressor's reason."""
+    reason = str(err) or type(err).__name__
+    return f"{path} does not decompress ({reason}): the file is truncated or corrupt"
+
+
+def restore_hint(spec: DatasetSpec) -> str:
+    """How to get a good copy of ``spec``'s file back."""
+    hint = f"delete it and get a fresh copy from {spec.url or spec.source}"
+    if spec.url is not None:
+        hint += " (or just delete it: the next load downloads it again)"
+    return hint
+
+
 def verify_checksum(spec: DatasetSpec, path: Path) -> None:
-    """Raise ``ValueError`` naming ``path`` when its content does not match ``spec.sha256``."""
+    """Raise ``ValueError`` naming ``path`` when its content does not match ``spec.sha256``.
+
+    A ``.gz`` file that does not decompress is refused the same way, with how to restore it.
+    """
     if spec.sha256 is None:
         return
-    actual = sha256_of(path)
+    try:
+        actual = sha256_of(path)
+    except ValueError as err:
+        raise ValueError(f"{err}; {restore_hint(spec)}.") from None
     if actual != spec.sha256:
         raise ValueError(
             f"checksum mismatch for {path}: sha256 of the uncompressed content is {actual}, "
             f"expected {spec.sha256} for {spec.name}. The file is corrupt or a different "
-            f"version; delete it and get a fresh copy from {spec.url or spec.source}."
+            f"version; {restore_hint(spec)}."
         )
 
 
 def missing_file_message(spec: DatasetSpec, data_dir: str | os.PathLike | None) -> str:
     """Tell the user where to get ``spec``'s file and exactly where to put it."""
-    looked = "\n".join(f"  {p}" for p in candidates(spec, data_dir))
+    looked = ", ".join(str(p) for p in candidates(spec, data_dir))
     return (
-        f"dataset {spec.name!r}: file {spec.file} not found. Looked for:\n{looked}\n"
+        f"dataset {spec.name!r}: file {spec.file} not found (looked for {looked}). "
         f"Get {spec.file} from {spec.url or spec.source} and put it (or {spec.file}.gz) in "
         f"one of those directories: pass data_dir=..., set the {ENV_VAR} environment "
         f"variable, or copy it into {cache_dir()}."
@@ -135,4 +169,4 @@ def locate(
     try:
         return download(spec)
     except (OSError, http.client.HTTPException) as err:  # URLError, timeouts, short reads
-        raise FileNotFoundError(f"{message}\nDownloading {spec.url} failed: {err}") from err
+        raise FileNotFoundError(f"{message} Downloading {spec.url} failed: {err}") from err

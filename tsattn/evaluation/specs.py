@@ -39,7 +39,7 @@ def parse_model_spec(spec: str) -> ModelSpec:
     for part in parts[1:]:
         if "=" in part:
             key, _, raw = part.partition("=")
-            params[key.strip()] = _value(raw.strip())
+            params[_key(key.strip(), spec)] = _value(raw.strip())
         elif "attention" not in params:
             params["attention"] = part
         else:
@@ -50,6 +50,8 @@ def parse_model_spec(spec: str) -> ModelSpec:
 def parse_model_list(text: str) -> list[ModelSpec]:
     """Parse comma-separated specs; commas inside brackets or braces belong to values."""
     parsed = [parse_model_spec(s) for s in _split_top_level(text, ",") if s.strip()]
+    if not parsed:
+        raise ValueError("no model specs given; expected e.g. 'patchtst:mlr,dlinear'")
     aliases = [s.alias for s in parsed]
     if len(set(aliases)) != len(aliases):
         raise ValueError(f"model specs must be unique, got {aliases}")
@@ -71,11 +73,30 @@ def _split_top_level(text: str, separator: str) -> list[str]:
     return parts
 
 
+def _key(key: str, spec: str) -> str:
+    """A parameter name, which must be a Python identifier."""
+    if not key.isidentifier():
+        raise ValueError(
+            f"{key!r} in model spec {spec!r} is not a parameter name; write key=value, "
+            "e.g. 'arima:order=[1,1,1]'"
+        )
+    return key
+
+
 def _value(raw: str) -> Any:
+    """``raw`` read as JSON (numbers, booleans, lists, objects), else the string itself.
+
+    ``NaN`` and ``Infinity`` stay strings (no spec needs a non-finite number), and so does
+    nesting too deep to read.
+    """
     try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
+        return json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
         return raw
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")
 
 
 #: spec keys that belong to the attention (folded into ``attention_options``)
@@ -121,7 +142,15 @@ def build_model(spec: ModelSpec | str, **defaults: Any):
             f"model {spec.name!r} needs {missing}; give them in the spec ({example!r}) or as "
             f"options (the CLI: --{missing[0].replace('_', '-')})"
         )
-    return cls(**params)
+    return _construct(cls, spec, params)
+
+
+def _construct(cls: type, spec: ModelSpec, params: dict[str, Any]):
+    """``cls(**params)``, a bad value being a ``ValueError`` that names the spec."""
+    try:
+        return cls(**params)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"model spec {spec.alias!r}: {err}") from err
 
 
 def _required_params(cls: type) -> list[str]:
