@@ -67,6 +67,14 @@ def test_a_day_above_twelve_settles_the_order_and_mixed_orders_are_refused():
         read_series(frame(["13/01/2024", "01/14/2024"]))
 
 
+def test_a_date_that_contradicts_dayfirst_is_refused():
+    # was: pandas silently read "01/13/2024" month first despite dayfirst=True
+    with pytest.raises(ValueError, match="'01/13/2024' cannot be read with dayfirst=True"):
+        read_series(frame(["01/12/2024", "01/13/2024"]), dayfirst=True)
+    with pytest.raises(ValueError, match="'13/01/2024' cannot be read with dayfirst=False"):
+        read_series(frame(["12/01/2024", "13/01/2024"]), dayfirst=False)
+
+
 def test_unambiguous_strings_still_parse():
     iso = [f"2024-01-{d:02d}" for d in range(1, 13)]
     assert read_series(frame(iso))["ds"].iloc[-1] == pd.Timestamp("2024-01-12")

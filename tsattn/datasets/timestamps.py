@@ -74,39 +74,57 @@ def _raise_out_of_range(column: str, first: object) -> None:
 def _day_month_order(values: pd.Series, column: str, dayfirst: bool | None) -> bool | None:
     """``dayfirst`` as given, else as the strings prove it; ambiguous strings are an error.
 
-    A first field above 12 proves day first, a second field above 12 month first; when
-    neither occurs and some date reads differently both ways (12/01 vs 01/12), refuse.
+    A first field above 12 proves day first, a second field above 12 month first; a
+    string that contradicts ``dayfirst`` (or another string) is refused, and so, when
+    ``dayfirst`` is None and nothing settles the order, is one that reads both ways.
     """
-    if dayfirst is not None:
-        if not isinstance(dayfirst, bool | np.bool_):
-            raise ValueError(f"dayfirst must be True, False or None, got {dayfirst!r}")
-        return bool(dayfirst)
-    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
-        return None
-    strings = values[values.map(lambda v: isinstance(v, str))].astype(str)
-    fields = strings.str.extract(_NUMERIC_DATE).dropna()
+    if dayfirst is not None and not isinstance(dayfirst, bool | np.bool_):
+        raise ValueError(f"dayfirst must be True, False or None, got {dayfirst!r}")
+    fields = _numeric_dates(values)
     if fields.empty:
-        return None
-    first, second = fields[0].astype(int), fields[1].astype(int)
-    day_first, month_first = (first > 12).any(), (second > 12).any()
-    if day_first and month_first:
-        a, b = strings[fields.index[first > 12][0]], strings[fields.index[second > 12][0]]
+        return dayfirst if dayfirst is None else bool(dayfirst)
+    day_first = fields.index[fields["first"] > 12]  # only day/month/year reads these
+    month_first = fields.index[fields["second"] > 12]
+    if len(day_first) and len(month_first):
         raise ValueError(
-            f"column {column!r} mixes day-first ({a!r}) and month-first ({b!r}) dates; "
-            f"make them one format, e.g. parse each part with pd.to_datetime(..., format=)"
+            f"column {column!r} mixes day-first ({day_first[0]!r}) and month-first "
+            f"({month_first[0]!r}) dates; make them one format, e.g. parse each part "
+            "with pd.to_datetime(..., format=)"
         )
-    if day_first or month_first:
-        return bool(day_first)
-    differ = first != second
-    if differ.any():
-        example = strings[fields.index[differ][0]]
+    if dayfirst is not None:
+        contradicting = month_first if dayfirst else day_first
+        if len(contradicting):
+            raise ValueError(
+                f"column {column!r}: {contradicting[0]!r} cannot be read with "
+                f"dayfirst={bool(dayfirst)}; check the dates or pass dayfirst={not dayfirst}"
+            )
+        return bool(dayfirst)
+    if len(day_first) or len(month_first):
+        return bool(len(day_first))
+    differ = fields.index[fields["first"] != fields["second"]]
+    if len(differ):
         raise ValueError(
-            f"column {column!r}: dates such as {example!r} read differently day first and "
+            f"column {column!r}: dates such as {differ[0]!r} read differently day first and "
             "month first, and no value settles which; pass dayfirst=True (day/month/year) "
             "or dayfirst=False (month/day/year) to read_series, or parse the column first, "
             f"e.g. df[{column!r}] = pd.to_datetime(df[{column!r}], format='%d/%m/%Y')"
         )
     return None
+
+
+def _numeric_dates(values: pd.Series) -> pd.DataFrame:
+    """The first two fields (ints, columns ``first``, ``second``) of the distinct strings
+    of ``values`` shaped like 12/01/2024, indexed by the string."""
+    if values.dtype != object and not pd.api.types.is_string_dtype(values.dtype):
+        return pd.DataFrame(columns=["first", "second"])
+    try:
+        distinct = pd.unique(values.to_numpy())
+    except TypeError:  # unhashable entries: they fail as "not dates" later
+        distinct = values.to_numpy()
+    strings = pd.Series([v for v in distinct if isinstance(v, str)], dtype=object)
+    fields = strings.str.extract(_NUMERIC_DATE).dropna().astype(int)
+    fields.columns = ["first", "second", "year"]
+    return fields.set_axis(strings[fields.index])
 
 
 def _check_not_numbers(values: pd.Series, column: str) -> None:
