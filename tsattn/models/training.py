@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -30,7 +31,12 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from tsattn.models.checkpoint import restore_rng, start_checkpoints, write_checkpoint
+from tsattn.models.checkpoint import (
+    describe_network,
+    restore_rng,
+    start_checkpoints,
+    write_checkpoint,
+)
 from tsattn.models.distributed import DistContext, all_reduce_sums, init_distributed, wrap_network
 from tsattn.models.schedules import SCHEDULES, LRSchedule
 from tsattn.models.training_config import TrainingConfig, resolve_device
@@ -116,7 +122,9 @@ class TrainRun:
     ``network`` is the bare module (its weights are what is saved); ``model`` is what the
     training steps call (``network`` wrapped in DDP and/or compiled); ``eval_model`` what the
     validation calls (the bare network on a DDP run, so no rank waits on another).
-    ``epoch`` counts the epochs done, i.e. is the next epoch to run.
+    ``epoch`` counts the epochs done, i.e. is the next epoch to run. ``data`` identifies the
+    training and validation windows (see :meth:`WindowSet.fingerprint`), so that a resumed
+    run can refuse other data.
     """
 
     network: nn.Module
@@ -132,6 +140,7 @@ class TrainRun:
     epoch: int = 0
     steps: int = 0
     stopped: bool = False
+    data: dict = field(default_factory=dict)
 
     def state_dict(self, rng: list[dict]) -> dict:
         """Checkpoint contents (``rng``: every rank's RNG states, in rank order)."""
@@ -148,10 +157,14 @@ class TrainRun:
             "rng": rng,
             "world_size": self.ctx.world_size,
             "config": dataclasses.asdict(self.config),
+            "data": self.data,
+            "network_options": describe_network(self.network),
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Continue from a checkpoint: weights, optimiser, schedule, RNG, counters."""
+        """Continue from a checkpoint (checked by
+        :func:`~tsattn.models.checkpoint.check_resumable`): weights, optimiser, schedule, RNG,
+        counters."""
         try:
             self.network.load_state_dict(state["network"])
         except RuntimeError as err:
@@ -180,8 +193,16 @@ def fit_network(
     :class:`~tsattn.models.windowing.WindowSampler`), losses all-reduced, rank 0 logging and
     writing checkpoints. With ``config.checkpoint_dir`` a checkpoint is written after every
     epoch; ``resume=True`` continues from it (and starts afresh when there is none).
+
+    Raises:
+        ValueError: training diverged (a non-finite loss or weights), the checkpoint folder
+            cannot hold checkpoints, or the checkpoint cannot be resumed (see
+            :func:`~tsattn.models.checkpoint.check_resumable`).
     """
     run = _start_run(network, len(train), config)
+    if config.checkpoint_dir is not None:  # hashed on the CPU, before any move
+        val_data = None if val is None else val.fingerprint()
+        run.data = {"train": train.fingerprint(), "val": val_data}
     train, val = train.to(run.ctx.device), (val.to(run.ctx.device) if val is not None else None)
     start_checkpoints(run, resume)
     show = config.progress and run.ctx.is_main
@@ -225,6 +246,7 @@ def _run_epoch(run: TrainRun, train: WindowSet, val: WindowSet | None) -> EpochS
     run.schedule.start_epoch(run.epoch)
     train_loss = _train_epoch(run, train)
     val_loss = None if val is None else evaluate_loss(run.eval_model, val, run.config, run.ctx)
+    _check_diverged(run, train_loss, val_loss)
     seconds = time.perf_counter() - start
     stats = EpochStats(run.epoch, train_loss, val_loss, run.schedule.current, seconds, run.steps)
     run.result.history.append(stats)
@@ -233,6 +255,29 @@ def _run_epoch(run: TrainRun, train: WindowSet, val: WindowSet | None) -> EpochS
     run.stopped = patience_out or (max_steps is not None and run.steps >= max_steps)
     run.epoch += 1
     return stats
+
+
+def _check_diverged(run: TrainRun, train_loss: float, val_loss: float | None) -> None:
+    """Stop with an error when epoch ``run.epoch`` diverged (a non-finite loss or weights):
+    carrying on would only produce NaN forecasts."""
+    if not math.isfinite(train_loss):
+        problem = f"the training loss is {train_loss}"
+    elif val_loss is not None and not math.isfinite(val_loss):
+        problem = f"the validation loss is {val_loss}"
+    elif val_loss is None and not _finite_weights(run.network):
+        problem = "the weights are not finite"
+    else:
+        return
+    raise ValueError(
+        f"training diverged at epoch {run.epoch}: {problem}; lower the learning rate "
+        f"(lr={run.config.lr:g}), set grad_clip, or check the data for extreme values"
+    )
+
+
+def _finite_weights(network: nn.Module) -> bool:
+    """Whether every floating-point parameter is finite (one device sync)."""
+    checks = [torch.isfinite(p).all() for p in network.parameters() if p.is_floating_point()]
+    return bool(torch.stack(checks).all()) if checks else True
 
 
 def _train_epoch(run: TrainRun, train: WindowSet) -> float:

@@ -15,6 +15,7 @@ every window; a batch is gathered by advanced indexing. Electricity's 18k traini
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,6 +56,19 @@ class WindowSet:
     @property
     def n_channels(self) -> int:
         return int(self.values.shape[1])
+
+    def fingerprint(self) -> dict[str, int | str]:
+        """What identifies these windows, as plain values: the sizes and a SHA-256 of the
+        series tensor and the start rows (a resumed training run refuses other data)."""
+        digest = hashlib.sha256()
+        for tensor in (self.values, self.starts):
+            digest.update(tensor.detach().cpu().contiguous().numpy())
+        rows, channels = self.values.shape
+        return {
+            "rows": int(rows), "channels": int(channels), "windows": len(self),
+            "input_size": self.input_size, "horizon": self.horizon,
+            "dtype": str(self.values.dtype), "sha256": digest.hexdigest(),
+        }  # fmt: skip
 
     def to(self, device: torch.device | str) -> WindowSet:
         """The same windows with the series tensor on ``device``."""
