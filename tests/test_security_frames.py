@@ -257,7 +257,7 @@ def test_unreadable_csv_is_a_value_error_naming_the_file(tmp_path, content, name
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    with pytest.raises(ValueError, match=f"cannot read '.*{name}' as a CSV file"):
+    with pytest.raises(ValueError, match=f"{name}.*(no such file|is empty|not decompress)"):
         read_series(path)
 
 

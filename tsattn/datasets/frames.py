@@ -16,15 +16,14 @@ has a time column (or a DatetimeIndex) and one column per series.
 
 from __future__ import annotations
 
-import gzip
 import os
-import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from tsattn.datasets.loaders import read_csv_file
 from tsattn.datasets.validation import (
     ID_COL,
     TARGET_COL,
@@ -185,16 +184,13 @@ def check_not_long(wide: pd.DataFrame, time_col: str, columns: Sequence[str]) ->
 
 
 def _as_frame(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    """``data`` itself, or the CSV file it names; anything else is a ``ValueError``."""
     if isinstance(check_input(data, "data", path=True), pd.DataFrame):
         return data
     try:
-        return pd.read_csv(data)
-    except (
-        OSError, EOFError, UnicodeDecodeError, zlib.error, gzip.BadGzipFile,
-        pd.errors.ParserError, pd.errors.EmptyDataError,
-    ) as err:  # fmt: skip
-        detail = str(err)[:200]
-        raise ValueError(f"cannot read {str(data)[:200]!r} as a CSV file ({detail})") from None
+        return read_csv_file(data)
+    except FileNotFoundError as err:  # one error type for every bad input
+        raise ValueError(str(err)) from None
 
 
 def _time_index_to_column(frame: pd.DataFrame, time_col: str) -> pd.DataFrame:
