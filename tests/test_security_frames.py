@@ -209,10 +209,10 @@ def test_second_resolution_dates_in_range_become_nanoseconds():
 
 NOT_FRAMES = {
     "none": (None, "got None"),
-    "number": (3, "got a int"),
+    "number": (3, "got an int"),
     "array": (np.arange(6.0), "pd.DataFrame({'ds': dates, 'y': values})"),
-    "series": (pd.Series(np.arange(6.0), index=DAYS), "df.rename('y').to_frame()"),
-    "dict": ({"ds": DAYS}, "pd.DataFrame(df)"),
+    "series": (pd.Series(np.arange(6.0), index=DAYS), "series.rename('y').to_frame()"),
+    "dict": ({"ds": DAYS}, "pd.DataFrame(mapping)"),
 }
 
 

@@ -61,7 +61,7 @@ def check_input(
     wanted = " or ".join(
         w for w, ok in (("a pandas DataFrame", frame), ("a file path", path)) if ok
     )
-    hint = _conversion_hint(value, argument) if frame else ""
+    hint = _conversion_hint(value) if frame else ""
     raise ValueError(
         f"{argument} must be {wanted}, got {_describe(value)}" + (f"; {hint}" if hint else "")
     )
@@ -74,15 +74,16 @@ def _describe(value: object) -> str:
         return "a pandas Series"
     if isinstance(value, np.ndarray):
         return f"a numpy array of shape {value.shape}"
-    return f"a {type(value).__name__}"
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
 
-def _conversion_hint(value: object, argument: str) -> str:
-    """How to turn ``value`` into the frame ``argument`` wants, when there is a way."""
+def _conversion_hint(value: object) -> str:
+    """How to turn ``value`` into a frame, when there is a way."""
     if isinstance(value, pd.Series):
         return (
-            f"convert it, e.g. {argument}.rename('y').to_frame() (with a DatetimeIndex) or "
-            f"{argument}.rename('y').reset_index()"
+            "convert it, e.g. series.rename('y').to_frame() (with a DatetimeIndex) or "
+            "series.rename('y').rename_axis('ds').reset_index()"
         )
     if isinstance(value, np.ndarray):
         return (
@@ -90,7 +91,7 @@ def _conversion_hint(value: object, argument: str) -> str:
             "series, or pd.DataFrame(values, index=dates) with one column per series"
         )
     if isinstance(value, dict):
-        return f"convert it with pd.DataFrame({argument})"
+        return "convert it, e.g. pd.DataFrame(mapping)"
     return ""
 
 
