@@ -25,11 +25,8 @@ list of changes. A ``checkpoint_dir`` that cannot hold checkpoints fails before 
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import json
 import logging
-import math
 import os
 import random
 import tempfile
@@ -39,8 +36,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
+from tsattn.models.checkpoint_checks import check_resumable
 from tsattn.models.distributed import DistContext, broadcast_object, gather_objects
 
 if TYPE_CHECKING:
@@ -55,9 +53,7 @@ _MAX_DEPTH = 16  # a training state nests 6 deep; a forged file may nest thousan
 __all__ = [
     "CHECKPOINT_NAME",
     "capture_rng",
-    "check_resumable",
     "checkpoint_path",
-    "describe_network",
     "load_checkpoint",
     "prepare_checkpoint_dir",
     "remove_stale_temp_files",
@@ -165,17 +161,6 @@ def prepare_checkpoint_dir(checkpoint_dir: str | os.PathLike) -> None:
         logger.info("removed %s, left by an interrupted checkpoint write", stale)
 
 
-def describe_network(network: nn.Module) -> dict[str, Any]:
-    """What identifies a network's architecture, as plain values: its class and the fields
-    of its ``config`` dataclass (when it has one), for the resume check."""
-    options: dict[str, Any] = {"class": f"{type(network).__module__}.{type(network).__name__}"}
-    config = getattr(network, "config", None)
-    if dataclasses.is_dataclass(config) and not isinstance(config, type):
-        for option in dataclasses.fields(config):
-            options[option.name] = _plain(getattr(config, option.name))
-    return options
-
-
 # ------------------------------------------------------------------ the engine's use
 def start_checkpoints(run: TrainRun, resume: bool) -> None:
     """Before the first epoch: check ``checkpoint_dir`` can hold checkpoints (rank 0) and,
@@ -229,216 +214,6 @@ def _on_main_then_broadcast(ctx: DistContext, work: Callable[[], Any]) -> Any:
 
 
 # ------------------------------------------------------------------ resume checks
-#: the fields a training state holds (see TrainRun.state_dict)
-STATE_FIELDS = (
-    "epoch", "steps", "stopped", "history", "network", "optimizer", "schedule", "best",
-    "sampler", "rng", "world_size", "config", "data", "network_options",
-)  # fmt: skip
-#: options that may change between an interrupted run and its resumption (and max_epochs,
-#: but for the one-cycle schedule, whose shape depends on the total number of steps)
-_FREE_OPTIONS = ("device", "progress", "checkpoint_dir", "compile")
-_HISTORY_TYPES = {
-    "epoch": (int,), "train_loss": (float,), "val_loss": (float, type(None)), "lr": (float,),
-    "seconds": (float,), "steps": (int,),
-}  # fmt: skip
-
-
-class _BadField(ValueError):
-    """A checkpoint field that is missing or malformed (the caller names the file)."""
-
-    def __init__(self, field: str, problem: str):
-        super().__init__(f"field {field} {problem}")
-
-
-def check_resumable(run: TrainRun, state: dict[str, Any], path: Path) -> None:
-    """Check every field of a loaded checkpoint against ``run`` before anything is restored.
-
-    Raises:
-        ValueError: a field is missing or malformed (naming ``path`` and the field), or the
-            data, the network or the training options differ from the checkpoint's run
-            (listing the changes).
-    """
-    try:
-        _check_counters(run, state)
-        _refuse_changes(run, state, path)
-        _check_tensors(run, state)
-    except _BadField as err:
-        raise ValueError(
-            f"{path}: {err}; the checkpoint is damaged or not from this tsattn: delete it, or "
-            "fit with resume=False to start afresh"
-        ) from None
-
-
-def _check_counters(run: TrainRun, state: dict[str, Any]) -> None:
-    """Every field present; the counters, the flags and the run's identity well-typed."""
-    missing = [name for name in STATE_FIELDS if name not in state]
-    if missing:
-        raise _BadField(", ".join(map(repr, missing)), "is missing")
-    epoch = _count(state, "epoch", 0)
-    _count(state, "steps", 0)
-    _count(state, "world_size", 1)
-    if type(state["stopped"]) is not bool:
-        raise _BadField("'stopped'", f"must be True or False, got {state['stopped']!r:.60}")
-    for name in ("config", "data", "network_options"):
-        _check_plain(state[name], repr(name), 0)
-    _check_history(state["history"], epoch)
-
-
-def _count(state: dict[str, Any], name: str, least: int) -> int:
-    value = state[name]
-    if type(value) is not int or value < least:
-        raise _BadField(repr(name), f"must be an integer >= {least}, got {value!r:.60}")
-    return value
-
-
-def _check_history(history: Any, epochs: int) -> None:
-    """One entry per epoch done, each the fields of an EpochStats with their types."""
-    if not isinstance(history, list) or len(history) != epochs:
-        raise _BadField("'history'", f"must be a list of the {epochs} epochs done")
-    for k, entry in enumerate(history):
-        field = f"'history'[{k}]"
-        if not isinstance(entry, dict) or set(entry) != set(_HISTORY_TYPES):
-            raise _BadField(field, f"must hold exactly {', '.join(_HISTORY_TYPES)}")
-        for key, types in _HISTORY_TYPES.items():
-            if type(entry[key]) not in types:
-                raise _BadField(f"{field}[{key!r}]", f"has the wrong type: {entry[key]!r:.60}")
-        if entry["epoch"] != k:
-            raise _BadField(f"{field}['epoch']", f"must be {k}, got {entry['epoch']}")
-
-
-def _refuse_changes(run: TrainRun, state: dict[str, Any], path: Path) -> None:
-    """Refuse to continue another run: different data, network or training options."""
-    free = _FREE_OPTIONS + (() if run.config.lr_schedule == "onecycle" else ("max_epochs",))
-    config = {k: v for k, v in dataclasses.asdict(run.config).items() if k not in free}
-    saved = {k: v for k, v in state["config"].items() if k not in free}
-    changes = {
-        "the training data": _differences(state["data"], run.data),
-        "the network": _differences(state["network_options"], describe_network(run.network)),
-        "the training options": _differences(saved, config),
-    }
-    changed = [f"{what} ({shown})" for what, shown in changes.items() if shown]
-    if changed:
-        raise ValueError(
-            f"cannot resume from {path}: {' and '.join(changed)} changed since the checkpoint "
-            "(checkpoint -> now); resume with the same data and options, or fit with "
-            "resume=False to start afresh"
-        )
-    if state["world_size"] != run.ctx.world_size and run.ctx.is_main:
-        logger.warning(
-            "resuming a run of %d processes on %d: the result will differ from an "
-            "uninterrupted run",
-            state["world_size"],
-            run.ctx.world_size,
-        )
-
-
-def _differences(saved: dict[str, Any], now: dict[str, Any]) -> str:
-    """``"key: old -> new, ..."`` over the (flattened) keys whose values differ."""
-    saved, now = _flatten(saved), _flatten(now)
-    absent = "(absent)"
-    shown = [
-        f"{key}: {saved.get(key, absent)!r:.40} -> {now.get(key, absent)!r:.40}"
-        for key in sorted(saved.keys() | now.keys())
-        if saved.get(key, absent) != now.get(key, absent)
-    ]
-    return ", ".join(shown)
-
-
-def _flatten(options: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in options.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _check_tensors(run: TrainRun, state: dict[str, Any]) -> None:
-    """Weights, optimiser, schedule, early stopping, sampler and RNG states shaped as the
-    run's own, the weights finite."""
-    weights = run.network.state_dict()
-    _match(state["network"], weights, "'network'")
-    _check_finite(state["network"], "'network'")
-    _check_best(state["best"], weights, state["epoch"])
-    _check_optimizer(state["optimizer"], run.optimizer)
-    _match(state["schedule"], run.schedule.state_dict(), "'schedule'")
-    _match(state["sampler"], run.sampler.generator.get_state(), "'sampler'")
-    _try("'sampler'", lambda: torch.Generator().set_state(state["sampler"]))
-    _check_rng(state["rng"], state["world_size"])
-
-
-def _check_best(best: Any, weights: dict[str, Tensor], epochs: int) -> None:
-    """Early-stopping state: the best loss (not NaN), its epoch, the bad epochs, the weights."""
-    template = {"best_loss": 0.0, "best_epoch": 0, "bad_epochs": 0, "weights": None}
-    if isinstance(best, dict) and best.get("weights") is not None:
-        template["weights"] = weights
-    _match(best, template, "'best'")
-    if best["weights"] is not None:
-        _check_finite(best["weights"], "'best'['weights']")
-    if math.isnan(best["best_loss"]):
-        raise _BadField("'best'['best_loss']", "is NaN")
-    if not -1 <= best["best_epoch"] < max(epochs, 1) or best["bad_epochs"] < 0:
-        raise _BadField("'best'", "has an epoch count outside the epochs done")
-
-
-def _check_optimizer(saved: Any, optimizer: torch.optim.Optimizer) -> None:
-    """The run's parameter groups (finite settings); Adam state (step, moments shaped as
-    the parameters) for any subset of its parameters."""
-    if not isinstance(saved, dict) or set(saved) != {"state", "param_groups"}:
-        raise _BadField("'optimizer'", "must be a dict of the optimiser's state and param_groups")
-    groups = optimizer.state_dict()["param_groups"]
-    _match(saved["param_groups"], groups, "'optimizer'['param_groups']")
-    for k, (group, expected) in enumerate(zip(saved["param_groups"], groups)):
-        field = f"'optimizer'['param_groups'][{k}]"
-        if group["params"] != expected["params"]:
-            raise _BadField(f"{field}['params']", f"must be {expected['params']!r:.60}")
-        if any(isinstance(v, float) and not math.isfinite(v) for v in group.values()):
-            raise _BadField(field, "holds a NaN or infinite setting")
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    if not isinstance(saved["state"], dict):
-        raise _BadField("'optimizer'['state']", f"must be a dict, got {_kind(saved['state'])}")
-    for index, entry in saved["state"].items():
-        field = f"'optimizer'['state'][{index!r:.20}]"
-        if type(index) is not int or not 0 <= index < len(params):
-            raise _BadField(field, f"is not one of the {len(params)} parameters")
-        moments = torch.zeros_like(params[index], device="cpu")
-        _match(entry, {"step": torch.zeros(()), "exp_avg": moments, "exp_avg_sq": moments}, field)
-
-
-def _check_rng(rng: Any, world_size: int) -> None:
-    """One entry per rank, each one that :func:`restore_rng` accepts (tried on scratch
-    generators)."""
-    if not isinstance(rng, list) or len(rng) != world_size:
-        raise _BadField("'rng'", f"must be a list of {world_size} RNG states (one per rank)")
-    for rank, entry in enumerate(rng):
-        field = f"'rng'[{rank}]"
-        if not isinstance(entry, dict) or not {"torch", "numpy", "python"} <= entry.keys():
-            raise _BadField(field, "must hold the torch, numpy and python RNG states")
-        _try(field, lambda entry=entry: _restore_on_scratch(entry))
-
-
-def _restore_on_scratch(state: dict[str, Any]) -> None:
-    """:func:`restore_rng` on fresh generators: raises what a malformed state raises."""
-    torch.Generator().set_state(state["torch"])
-    key, keys, pos, has_gauss, cached = state["numpy"]
-    if keys.dtype != torch.int64 or keys.min() < 0 or keys.max() >= 2**32:
-        raise ValueError("numpy keys out of range")
-    np.random.RandomState().set_state((key, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    version, internal, gauss_next = state["python"]
-    random.Random().setstate((version, tuple(internal.tolist()), gauss_next))
-    if "cuda" in state and (not isinstance(state["cuda"], Tensor) or state["cuda"].dim() != 1):
-        raise ValueError("CUDA state is not a byte tensor")
-
-
-def _try(field: str, check: Callable[[], Any]) -> None:
-    """Run ``check``; any error it raises means the field is malformed."""
-    try:
-        check()
-    except (TypeError, ValueError, RuntimeError, OverflowError, AttributeError, IndexError) as err:
-        raise _BadField(field, f"is not a valid state ({type(err).__name__}: {err})") from None
-
-
 # ------------------------------------------------------------------ generic checks
 def _check_envelope(path: Path, state: Any) -> None:
     """The format name, the version and the digest of a loaded file."""
@@ -451,7 +226,7 @@ def _check_envelope(path: Path, state: Any) -> None:
         )
     try:
         intact = _equals(state.get("digest"), state_digest(state))
-    except _BadField as err:
+    except ValueError as err:
         raise ValueError(f"{path}: {err}") from None
     if not intact:
         raise ValueError(
@@ -468,7 +243,7 @@ def _equals(value: Any, expected: str | int) -> bool:
 def _feed(digest: Any, value: Any, depth: int) -> None:
     """Hash ``value`` (tensors, plain values, containers) into ``digest``, type-tagged."""
     if depth > _MAX_DEPTH:
-        raise _BadField("contents", f"nest more than {_MAX_DEPTH} levels deep")
+        raise ValueError(f"its contents nest more than {_MAX_DEPTH} levels deep")
     if isinstance(value, Tensor):
         flat = value.detach().cpu().contiguous().reshape(-1)
         digest.update(f"T{flat.dtype}{tuple(value.shape)}".encode())
@@ -486,87 +261,7 @@ def _feed(digest: Any, value: Any, depth: int) -> None:
         text = repr(value)
         digest.update(f"{type(value).__name__}{len(text)}:{text}".encode())
     else:
-        raise _BadField("contents", f"hold a {type(value).__name__}, not tensors and values")
-
-
-def _match(value: Any, template: Any, field: str) -> None:
-    """``value`` has ``template``'s structure: tensors of the same dtype and shape, dicts of
-    the same keys, lists and tuples of the same length, scalars of the same type, and strings
-    and None equal to the template's."""
-    if isinstance(template, Tensor):
-        if not isinstance(value, Tensor) or value.dtype != template.dtype:
-            raise _BadField(field, f"must be a {template.dtype} tensor, got {_kind(value)}")
-        if value.shape != template.shape:
-            expected, got = tuple(template.shape), tuple(value.shape)
-            raise _BadField(field, f"must have shape {expected}, got {got}")
-    elif isinstance(template, dict):
-        _match_dict(value, template, field)
-    elif isinstance(template, (list, tuple)):
-        if type(value) is not type(template) or len(value) != len(template):
-            raise _BadField(field, f"must be a {type(template).__name__} of {len(template)}")
-        for k, (item, expected) in enumerate(zip(value, template)):
-            _match(item, expected, f"{field}[{k}]")
-    elif type(value) is not type(template) or not _same_scalar(value, template):
-        raise _BadField(field, f"must be like {template!r:.40}, got {value!r:.60}")
-
-
-def _same_scalar(value: Any, template: Any) -> bool:
-    """Numbers and flags of the template's type may differ; names (strings) and None not."""
-    return value == template if isinstance(template, str) or template is None else True
-
-
-def _match_dict(value: Any, template: dict, field: str) -> None:
-    if not isinstance(value, dict):
-        raise _BadField(field, f"must be a dict, got {_kind(value)}")
-    missing = [key for key in template if key not in value]
-    unexpected = [key for key in value if key not in template]
-    if missing or unexpected:
-        raise _BadField(field, f"lacks keys {missing!r:.80} / has unknown keys {unexpected!r:.80}")
-    for key, expected in template.items():
-        _match(value[key], expected, f"{field}[{key!r}]")
-
-
-def _check_finite(weights: dict[str, Tensor], field: str) -> None:
-    for name, tensor in weights.items():
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise _BadField(f"{field}[{name!r}]", "holds NaN or infinite values")
-
-
-def _check_plain(value: Any, field: str, depth: int) -> None:
-    """A dict of str keys whose values are plain scalars or such dicts (compared on resume)."""
-    if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
-        raise _BadField(field, f"must be a dict of named values, got {_kind(value)}")
-    for key, item in value.items():
-        if isinstance(item, dict) and depth < 2:
-            _check_plain(item, f"{field}[{key!r}]", depth + 1)
-        elif not (item is None or isinstance(item, (bool, int, float, str))):
-            raise _BadField(f"{field}[{key!r}]", f"must be a plain value, got {_kind(item)}")
-
-
-def _plain(value: Any) -> Any:
-    """An option as a plain value: scalars as they are, classes by name, other objects by
-    their class, containers as sorted JSON."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, type):
-        return f"{value.__module__}.{value.__qualname__}"
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(_jsonable(value), sort_keys=True)
-    return f"{type(value).__module__}.{type(value).__qualname__} instance"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    return _plain(value)
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, Tensor):
-        return f"a {value.dtype} tensor of shape {tuple(value.shape)}"
-    return f"{type(value).__name__} {value!r:.40}"
+        raise ValueError(f"its contents hold a {type(value).__name__}, not tensors and values")
 
 
 # ---------------------------------------------------------------------------------- RNG

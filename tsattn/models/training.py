@@ -31,12 +31,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from tsattn.models.checkpoint import (
-    describe_network,
-    restore_rng,
-    start_checkpoints,
-    write_checkpoint,
-)
+from tsattn.models.checkpoint import restore_rng, start_checkpoints, write_checkpoint
+from tsattn.models.checkpoint_checks import describe_network
 from tsattn.models.distributed import DistContext, all_reduce_sums, init_distributed, wrap_network
 from tsattn.models.schedules import SCHEDULES, LRSchedule
 from tsattn.models.training_config import TrainingConfig, resolve_device
