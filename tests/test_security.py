@@ -203,7 +203,7 @@ def test_training_checkpoint_with_a_pickle_payload_never_runs(tmp_path):
                     {"ids": ["a", "b"], "last_ds": ["2024"] * 2, "freqs": ["zz"] * 2}
                 )
             },
-            "Invalid frequency",
+            "Invalid frequency|not a frequency",
         ),
         ({"version": "1; rm -rf /"}, "bad version"),
         ({"version": "999"}, "newer tsattn"),

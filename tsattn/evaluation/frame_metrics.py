@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tsattn.datasets import check_input
 from tsattn.evaluation.metrics import Metric, get_metric, mase_scale, positive_int
 
 #: columns of a backtest frame that are never model forecasts
@@ -68,6 +69,7 @@ def evaluate(
     >>> evaluate(frame, metrics=["mae"], by="unique_id")  # doctest: +SKIP
       unique_id metric  Naive  PatchTST
     """
+    check_input(frame, "frame")
     named = _metric_table(metrics)
     season_length = 1 if season_length is None else positive_int("season_length", season_length)
     by = [by] if isinstance(by, str) else list(by or [])

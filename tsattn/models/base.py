@@ -104,6 +104,9 @@ class Forecaster:
     supports_longer_horizon: ClassVar[bool] = True
     #: True when ``fit(..., resume=True)`` can continue from a training checkpoint.
     supports_resume: ClassVar[bool] = False
+    #: True when the model computes in float32 (torch networks): inputs beyond
+    #: :data:`HUGE_VALUE` are refused at fit instead of overflowing into NaN forecasts.
+    float32_inputs: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -146,6 +149,8 @@ class Forecaster:
             raise ValueError(f"val_size must be None or a non-negative integer, got {val_size!r}")
         data = self._series(df)
         self._check_lengths(data, val_size or 0)
+        if self.float32_inputs and input_range_problem(data):
+            raise ValueError(f"{self.name} cannot fit: {input_range_problem(data)}")
         self._fit(data, val_size, **({"resume": resume} if self.supports_resume else {}))
         self._history = data
         return self
@@ -213,10 +218,9 @@ class Forecaster:
 
     # ------------------------------------------------------------------ helpers
     def _series(self, df: pd.DataFrame) -> SeriesData:
-        from tsattn.datasets import read_series
+        from tsattn.datasets import check_input, read_series
 
-        if not isinstance(df, pd.DataFrame):
-            raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
+        check_input(df, "df")
         if df.empty:
             raise ValueError("the frame is empty: nothing to fit or forecast from")
         options = {"freq": self.freq, "fill": self.fill}

@@ -126,6 +126,7 @@ class NeuralForecaster(Forecaster):
     #: fit all series jointly as the channels of one multivariate series
     joint_channels: ClassVar[bool] = False
     supports_resume: ClassVar[bool] = True
+    float32_inputs: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -22,7 +22,9 @@ from pandas.tseries.frequencies import to_offset
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from tsattn.datasets import check_input
 from tsattn.models.base import FORMAT_NAME, FORMAT_VERSION, MODELS, SeriesData, to_json
+from tsattn.models.validate import state_frequency
 
 #: errors that rebuilding a model from a forged header or tensors can raise; each becomes a
 #: ``ValueError`` naming the file
@@ -86,8 +88,7 @@ def load(path: str | Path) -> Forecaster:
         ValueError: the file is missing, not a tsattn model file, from a newer format, or
             corrupt / forged (unknown model, unexpected parameters, missing tensors...).
     """
-    if not isinstance(path, str | os.PathLike):
-        raise ValueError(f"load expects a file path (str or Path), got {type(path).__name__}")
+    check_input(path, "path", frame=False, path=True)
     path = Path(path)
     header, tensors = _read_file(path)
     cls = _check_header(header, tensors, path)
@@ -96,13 +97,27 @@ def load(path: str | Path) -> Forecaster:
         unexpected = sorted(map(str, set(params) - set(cls.param_names())))
         if unexpected:
             raise ValueError(f"unexpected parameter(s) {unexpected} for model {header['model']!r}")
-        model = cls(**params)
+        model = cls(**_loadable_here(params))
         model._history = _history_from(_json_dict(header, "history"), tensors)
         model._set_state(_json_dict(header, "state"), tensors)
     except _REBUILD_ERRORS as err:
         detail = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
         raise ValueError(f"{path} is a corrupt tsattn model file ({_cut(detail)})") from None
     return model
+
+
+def _loadable_here(params: dict) -> dict:
+    """``params`` with a training device this machine lacks replaced by ``"auto"``: the device
+    only matters for training, and a model trained on a GPU must load on a CPU."""
+    from tsattn.models.training_config import resolve_device
+
+    device = params.get("device")
+    if isinstance(device, str):
+        try:
+            resolve_device(device)
+        except ValueError:
+            return {**params, "device": "auto"}
+    return params
 
 
 def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
@@ -208,6 +223,6 @@ def _check_step(stamp: pd.Timestamp, freq: str) -> None:
     """``freq`` must be a pandas frequency that moves forward from ``stamp``."""
     if pd.isna(stamp):
         raise ValueError("history last_ds holds a missing date")
-    offset = to_offset(freq)  # ValueError for a forged frequency
-    if not stamp + offset > stamp:
+    state_frequency({"freq": freq}, "freq")  # a ValueError for a forged or zero step
+    if not stamp + to_offset(freq) > stamp:
         raise ValueError(f"history frequency {_cut(freq, 40)!r} does not move time forward")

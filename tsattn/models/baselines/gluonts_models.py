@@ -17,7 +17,7 @@ import contextlib
 import importlib
 import logging
 import tempfile
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -75,6 +75,7 @@ class GluonTSForecaster(Forecaster):
     """
 
     supports_longer_horizon = False
+    float32_inputs: ClassVar[bool] = True
 
     def __init__(
         self,

@@ -39,6 +39,7 @@ from tsattn.models.baselines.sklearn_io import (
     load_regressors,
     short_repr,
 )
+from tsattn.models.validate import check_keywords
 
 ALLOWED_PREFIX = "sklearn."
 #: the safetensors key of the skops archive of the fitted regressors
@@ -78,6 +79,7 @@ class SklearnForecaster(Forecaster):
         center: bool = True,
         **kwargs: Any,
     ):
+        check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
         check_regressor(regressor)
         self.regressor, self.lags, self.center = regressor, lags, center
