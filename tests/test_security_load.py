@@ -251,3 +251,10 @@ def test_extreme_inputs_give_finite_forecasts_or_a_value_error(make):
         assert "|y|" in str(err)
     else:
         assert np.isfinite(forecast.iloc[:, -1]).all()
+
+
+def test_a_model_trained_on_a_gpu_loads_on_a_machine_without_one(tmp_path):
+    path = DLinear(h=2, input_size=8, **TINY).fit(frame()).save(tmp_path / "d.safetensors")
+    forged = forge(path, tmp_path / "gpu.safetensors", params={"device": "cuda:7"})
+    loaded = tsattn.load(forged)
+    assert np.isfinite(loaded.predict()["DLinear"]).all()
