@@ -67,6 +67,7 @@ def read_series(
 
     >>> read_series("sales.csv", time_col="date", value_cols=["store_1"])  # doctest: +SKIP
     """
+    _check_options(time_col, value_cols, id_col, target_col, dayfirst)
     frame = _time_index_to_column(_as_frame(data), time_col)
     if id_col is None and value_cols is None and ID_COL in frame.columns:
         id_col = ID_COL
@@ -181,6 +182,45 @@ def check_not_long(wide: pd.DataFrame, time_col: str, columns: Sequence[str]) ->
             f"value(s) repeated over {len(wide)} rows), so the frame looks long, not wide; "
             f"pass id_col={column!r} (and target_col= naming the value column)"
         )
+
+
+def _check_options(time_col, value_cols, id_col, target_col, dayfirst) -> None:
+    """Column names are single hashable labels, ``value_cols`` a list of them, ``dayfirst`` a
+    bool or None: anything else is a ``ValueError`` before the frame is read."""
+    for name, value in (("time_col", time_col), ("id_col", id_col), ("target_col", target_col)):
+        if name != "time_col" and value is None:
+            continue
+        if not _is_label(value):
+            raise ValueError(f"{name} must be a column name such as 'ds', got {_short(value)}")
+    if value_cols is not None and (
+        not pd.api.types.is_list_like(value_cols)
+        or isinstance(value_cols, dict | set)
+        or not all(_is_label(c) for c in value_cols)
+    ):
+        raise ValueError(
+            f"value_cols must be a list of column names such as ['a', 'b'], got "
+            f"{_short(value_cols)}"
+        )
+    if dayfirst is not None and not isinstance(dayfirst, bool | np.bool_):
+        raise ValueError(f"dayfirst must be True, False or None, got {_short(dayfirst)}")
+
+
+def _is_label(value: object) -> bool:
+    """A usable column name: a non-empty string or another scalar (never a bool, None, NaN
+    or a container)."""
+    if isinstance(value, str):
+        return bool(value)
+    return (
+        pd.api.types.is_scalar(value)
+        and value is not None
+        and not isinstance(value, bool | np.bool_ | bytes)
+        and not pd.isna(value)
+    )
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _as_frame(data: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
