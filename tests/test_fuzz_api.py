@@ -407,7 +407,7 @@ def forecast_frames(draw) -> pd.DataFrame:
     frame = BACKTEST_FRAME.copy()
     for _ in range(draw(st.integers(0, 2))):
         column = draw(st.sampled_from([*frame.columns, "extra"]))
-        kind = draw(st.sampled_from(["cell", "drop", "column", "empty", "zero"]))
+        kind = draw(st.sampled_from(["cell", "drop", "column", "empty", "zero", "huge"]))
         if kind == "drop" and column in frame.columns:
             frame = frame.drop(columns=column)
         elif kind == "column":
@@ -417,6 +417,8 @@ def forecast_frames(draw) -> pd.DataFrame:
             frame = frame.iloc[:0]
         elif kind == "zero" and column in ("y", "Naive"):
             frame[column] = 0.0
+        elif kind == "huge" and column in ("y", "Naive"):
+            frame[column] = frame[column] * 1e300
         elif not frame.empty:
             cells = frame[column].tolist() if column in frame.columns else [1.0] * len(frame)
             cells[draw(st.integers(0, len(frame) - 1))] = draw(
@@ -434,21 +436,17 @@ iterable_junk = junk.filter(lambda v: isinstance(v, str | bytes | list | tuple |
 @FUZZ
 @seed(SEED)
 @given(
-    frame=st.one_of(forecast_frames(), junk),
-    metrics=st.one_of(st.lists(st.sampled_from(METRICS), max_size=3), iterable_junk),
-    by=st.one_of(
-        st.none(),
-        st.sampled_from(["unique_id", "cutoff", "step", "ds", "bogus"]),
-        st.lists(st.sampled_from(["unique_id", "cutoff", "step"]), max_size=2),
-        iterable_junk,
-    ),
+    frame=st.one_of(forecast_frames(), forecast_frames(), forecast_frames(), junk),
+    metrics=st.one_of(st.lists(st.sampled_from(METRICS), max_size=3), iterable_junk)
+    | mostly(["mae"], ["mse", "smape"], ["mase"], junk_percent=0),
+    by=mostly(None, "unique_id", "cutoff", "step", ["unique_id", "step"], junk_percent=0)
+    | st.lists(st.sampled_from(["unique_id", "cutoff", "step", "ds", "bogus"]), max_size=2)
+    | iterable_junk,
     season_length=mostly(None, 1, 2),
-    train_df=st.one_of(st.none(), st.just(TRAIN), series_frames(), junk),
-    models=st.one_of(
-        st.none(),
-        st.lists(st.sampled_from(["Naive", "SeasonalNaive", "y", "ds"]), max_size=2),
-        iterable_junk,
-    ),
+    train_df=mostly(None, TRAIN) | series_frames(),
+    models=mostly(None, ["Naive"], ["SeasonalNaive", "Naive"], junk_percent=0)
+    | st.lists(st.sampled_from(["Naive", "SeasonalNaive", "y", "ds"]), max_size=2)
+    | iterable_junk,
 )
 def test_evaluate_options(frame, metrics, by, season_length, train_df, models):
     test = "test_evaluate_options"
@@ -779,3 +777,11 @@ def test_load_refuses_too_long_a_file_name():
 def test_read_series_refuses_bad_option_types(options):
     with pytest.raises(ValueError, match="must be"):
         tsattn.read_series(SMALL.drop(columns="unique_id"), **options)
+
+
+@pytest.mark.parametrize("freq", ["0h", "-1D", "0D"])
+def test_zero_or_negative_freq_is_refused(freq):
+    with pytest.raises(ValueError, match="step forward"):
+        tsattn.read_series(SMALL, freq=freq)
+    with pytest.raises(ValueError, match="step forward"):
+        tsattn.Naive(freq=freq).fit(SMALL)

@@ -26,12 +26,17 @@ CALENDAR_CANDIDATES = (
 def check_freq(freq: object) -> None:
     """Raise unless ``freq`` is a pandas frequency (an alias such as 'h' or an offset)."""
     try:
-        pd.tseries.frequencies.to_offset(freq)
+        offset = pd.tseries.frequencies.to_offset(freq)
     except (TypeError, ValueError):
         raise ValueError(
             f"freq={freq!r} is not a pandas frequency; use an alias such as 'h', 'D', "
             "'W', 'MS' or '15min'"
         ) from None
+    if offset.n <= 0:  # '0h' divides by zero in pandas, '-1D' dates forecasts backwards
+        raise ValueError(
+            f"freq={freq!r} is not a step forward in time; use a positive one such as 'h', "
+            "'D' or '15min'"
+        )
 
 
 def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
