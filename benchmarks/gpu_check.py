@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tsattn.attention import list_attention  # noqa: E402
 from tsattn.models import TrainingConfig, create_network  # noqa: E402
-from tsattn.models.training import train_network  # noqa: E402
+from tsattn.training.engine import train_network  # noqa: E402
 
 LOOKBACK, HORIZON, CHANNELS, BATCH = 336, 96, 7, 128
 ETTM1 = dict(d_model=128, n_heads=16, d_ff=256, n_layers=3, dropout=0.2, patch_len=16, stride=8)

@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import write_section  # noqa: E402
 
+from tsattn.benchmark.runner import QUICK_MAX_EPOCHS, SEED_SUMMARY  # noqa: E402
 from tsattn.evaluation.plots import plot_benchmark  # noqa: E402
-from tsattn.evaluation.runner import QUICK_MAX_EPOCHS, SEED_SUMMARY  # noqa: E402
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:

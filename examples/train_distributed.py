@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 import tsattn
-from tsattn.models.distributed import cleanup, is_main_process
+from tsattn.training.distributed import cleanup, is_main_process
 
 #: settings of ``--tiny``: small enough to run in seconds on a CPU
 TINY = dict(h=12, input_size=48, d_model=8, n_heads=2, max_epochs=2, batch_size=16)

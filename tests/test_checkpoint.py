@@ -25,13 +25,13 @@ import torch
 import tsattn
 from tsattn.cli import main as cli_main
 from tsattn.models import TrainingConfig, create_network
-from tsattn.models.checkpoint import (
+from tsattn.training.checkpoint import (
     CHECKPOINT_NAME,
     load_checkpoint,
     remove_stale_temp_files,
     save_checkpoint,
 )
-from tsattn.models.training import train_network
+from tsattn.training.engine import train_network
 
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS = 5

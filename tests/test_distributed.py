@@ -20,9 +20,9 @@ import pytest
 import torch
 
 from tsattn.models import TrainingConfig, create_network
-from tsattn.models.distributed import DistContext, init_distributed
-from tsattn.models.training import train_network
-from tsattn.models.windowing import WindowSampler
+from tsattn.training.distributed import DistContext, init_distributed
+from tsattn.training.engine import train_network
+from tsattn.training.windows import WindowSampler
 
 ROOT = Path(__file__).resolve().parents[1]
 B, WORLD, INPUT, HORIZON, EPOCHS = 8, 2, 32, 8, 3
@@ -57,7 +57,7 @@ def _worker(out_dir: str) -> None:
     resume the finished run (rank 0 reads the checkpoint and broadcasts it)."""
     import torch.distributed as dist
 
-    from tsattn.models.distributed import cleanup
+    from tsattn.training.distributed import cleanup
 
     checkpoints = str(Path(out_dir) / "checkpoints")
     network, result = _train(B, checkpoints)

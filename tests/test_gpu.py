@@ -14,8 +14,8 @@ import torch
 
 from tsattn.attention import create_attention
 from tsattn.models import TrainingConfig, create_network
-from tsattn.models.checkpoint import capture_rng, restore_rng
-from tsattn.models.training import train_network
+from tsattn.training.checkpoint import capture_rng, restore_rng
+from tsattn.training.engine import train_network
 
 pytestmark = [
     pytest.mark.gpu,

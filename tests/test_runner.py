@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from tests.data_dir import DATA_DIR, needs_data
+from tsattn.benchmark.runner import format_table, run_benchmark
+from tsattn.benchmark.scoring import evaluated_windows, score_windows, seasonal_naive_predictor
 from tsattn.datasets import benchmark_split
-from tsattn.evaluation.runner import format_table, run_benchmark
-from tsattn.evaluation.scoring import evaluated_windows, score_windows, seasonal_naive_predictor
 
 pytestmark = needs_data
 
@@ -84,8 +84,8 @@ def test_format_table_handles_empty_results():
 
 
 def test_patchtst_architecture_defaults_apply_to_patchtst_only():
-    from tsattn.evaluation.runner import RunSettings, _reference_defaults
-    from tsattn.evaluation.specs import build_model, parse_model_spec
+    from tsattn.benchmark.runner import RunSettings, _reference_defaults
+    from tsattn.models.factory import build_model, parse_model_spec
 
     settings = RunSettings(
         input_size=96, quick=False, max_epochs=2, legacy_drop_last=None, device="cpu",
@@ -106,7 +106,7 @@ def test_patchtst_architecture_defaults_apply_to_patchtst_only():
 def test_processes_sharing_an_out_dir_keep_each_others_rows(tmp_path, monkeypatch):
     """A second run finishing into the same out_dir while the first is mid-cell (as a
     concurrent process would) must not lose its row when the first one writes."""
-    from tsattn.evaluation import runner
+    from tsattn.benchmark import runner
 
     original = runner._run_cell
     interrupted = []

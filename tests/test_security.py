@@ -166,7 +166,7 @@ def _keyword_is_true(call: ast.Call, name: str) -> bool:
 
 
 def test_training_checkpoint_with_a_pickle_payload_never_runs(tmp_path):
-    checkpoint = pytest.importorskip("tsattn.models.checkpoint")
+    checkpoint = pytest.importorskip("tsattn.training.checkpoint")
     marker = tmp_path / "marker"
     for via in ("os.system", "exec"):
         write_payload(checkpoint.checkpoint_path(tmp_path), marker, via, "torch.save")

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from tests.data_dir import DATA_DIR, needs_data
-from tsattn.evaluation.runner import run_benchmark
+from tsattn.benchmark.runner import run_benchmark
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -34,7 +34,7 @@ WORKER = textwrap.dedent(
     """
     import logging, os, sys, time
     from pathlib import Path
-    from tsattn.evaluation import runner
+    from tsattn.benchmark import runner
 
     out, data_dir, go, models = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
     original = runner._run_cell
@@ -90,7 +90,7 @@ def _cells(table: pd.DataFrame) -> list[tuple]:
 
 def _write_claim(out: Path, model: str, *, pid: int, host: str, age_s: float = 0.0) -> Path:
     """A claim file on ETTh1/<model>/H=96 as another process would have written it."""
-    from tsattn.evaluation.claims import claim_path
+    from tsattn.benchmark.claims import claim_path
 
     key = {
         "dataset": "ETTh1",
@@ -148,7 +148,7 @@ def test_a_cell_claimed_by_a_live_process_is_skipped_and_logged(tmp_path, caplog
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         claim = _write_claim(tmp_path, "naive", pid=sleeper.pid, host=socket.gethostname())
-        with caplog.at_level(logging.INFO, logger="tsattn.evaluation.runner"):
+        with caplog.at_level(logging.INFO, logger="tsattn.benchmark.runner"):
             result = run_benchmark(
                 "ETTh1",
                 ["naive", "seasonal_naive"],
@@ -175,7 +175,7 @@ def test_a_claim_of_a_dead_process_on_this_host_is_taken_over(tmp_path):
 
 @needs_data
 def test_a_claim_from_another_host_holds_until_it_is_older_than_the_limit(tmp_path):
-    from tsattn.evaluation.claims import CLAIM_MAX_AGE_S
+    from tsattn.benchmark.claims import CLAIM_MAX_AGE_S
 
     fresh = _write_claim(tmp_path, "naive", pid=1, host="another-host")
     skipped = run_benchmark("ETTh1", ["naive"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR)
@@ -187,7 +187,7 @@ def test_a_claim_from_another_host_holds_until_it_is_older_than_the_limit(tmp_pa
 
 @needs_data
 def test_a_failing_cell_releases_its_claim(tmp_path, monkeypatch):
-    from tsattn.evaluation import runner
+    from tsattn.benchmark import runner
 
     def failing_cell(*args):
         raise RuntimeError("out of memory")

@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from tsattn.models import TrainingConfig
-from tsattn.models.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from tsattn.models.linear import DLinearConfig, DLinearNetwork
-from tsattn.models.training import train_network
+from tsattn.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from tsattn.training.engine import train_network
 
 INPUT, HORIZON = 24, 6
 #: the fields a checkpoint held before this issue (each was read without a check)

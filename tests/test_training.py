@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from tsattn.models import NLinearConfig, NLinearNetwork, TrainingConfig
-from tsattn.models.schedules import LRSchedule, type3_lr
-from tsattn.models.training import evaluate_loss, fit_network, predict_windows, train_network
-from tsattn.models.windowing import WindowSet, series_windows, split_array_windows
+from tsattn.training.engine import evaluate_loss, fit_network, predict_windows, train_network
+from tsattn.training.schedules import LRSchedule, type3_lr
+from tsattn.training.windows import WindowSet, series_windows, split_array_windows
 
 QUIET = {"progress": False, "seed": 0}
 

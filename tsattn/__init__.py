@@ -42,7 +42,7 @@ _EXPORTS: dict[str, str] = {
     "GluonTSForecaster": "tsattn.models",
     "backtest": "tsattn.evaluation",
     "evaluate": "tsattn.evaluation",
-    "run_benchmark": "tsattn.evaluation",
+    "run_benchmark": "tsattn.benchmark",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]

@@ -37,9 +37,9 @@ def models(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def benchmark(args: argparse.Namespace) -> str:
-    from tsattn.evaluation import run_benchmark
+    from tsattn.benchmark import run_benchmark
     from tsattn.evaluation.plots import plot_benchmark
-    from tsattn.evaluation.specs import parse_model_list
+    from tsattn.models.factory import parse_model_list
 
     results = run_benchmark(
         args.dataset,
@@ -64,7 +64,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
     from tsattn.evaluation import backtest as run_backtest
     from tsattn.evaluation import evaluate
     from tsattn.evaluation.plots import plot_backtest
-    from tsattn.evaluation.specs import build_model, parse_model_list
+    from tsattn.models.factory import build_model, parse_model_list
 
     df = _read(args)
     defaults = _model_defaults(args)
@@ -85,7 +85,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def fit(args: argparse.Namespace) -> str:
-    from tsattn.evaluation.specs import build_model
+    from tsattn.models.factory import build_model
 
     if args.resume and not args.checkpoint_dir:
         raise ValueError("--resume needs --checkpoint-dir (where the checkpoint is)")

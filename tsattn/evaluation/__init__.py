@@ -1,4 +1,5 @@
-"""Evaluation: metrics (plain functions), rolling-origin backtests, metric tables.
+"""Evaluation of forecasts on users' series: metrics (plain functions), rolling-origin
+backtests, metric tables, plots. The literature benchmark lives in :mod:`tsattn.benchmark`.
 
 >>> from tsattn.evaluation import list_metrics
 >>> list_metrics()
@@ -20,7 +21,6 @@ from tsattn.evaluation.metrics import (
     rmse,
     smape,
 )
-from tsattn.evaluation.runner import run_benchmark
 
 __all__ = [
     "METRICS",
@@ -36,7 +36,6 @@ __all__ = [
     "metrics_by_step",
     "mse",
     "rmse",
-    "run_benchmark",
     "smape",
     "with_step",
 ]

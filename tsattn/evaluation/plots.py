@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tsattn.evaluation.atomic import atomic_file
+from tsattn.atomic import atomic_file
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

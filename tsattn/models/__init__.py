@@ -31,9 +31,9 @@ from tsattn.models.linear import (
 from tsattn.models.neural import NeuralForecaster, create_network, split_options
 from tsattn.models.patchtst import PatchTST, PatchTSTConfig, PatchTSTNetwork
 from tsattn.models.persistence import load
-from tsattn.models.training import TrainResult, fit_network, predict_windows, train_network
-from tsattn.models.training_config import TrainingConfig
 from tsattn.models.transformer import Transformer, TransformerConfig, TransformerNetwork
+from tsattn.training.config import TrainingConfig
+from tsattn.training.engine import TrainResult, fit_network, predict_windows, train_network
 
 
 def list_models() -> list[str]:

@@ -24,18 +24,18 @@ import torch
 from torch import nn
 
 from tsattn.attention import ATTENTION, AttentionScorer, list_attention
-from tsattn.models.base import MODELS, Forecaster, SeriesData
-from tsattn.models.series_prep import SeriesScaler, aligned_matrix
-from tsattn.models.training import TrainResult, fit_network
-from tsattn.models.training_config import TrainingConfig
-from tsattn.models.validate import (
+from tsattn.checks import (
     check_positive_int,
     load_weights,
     short_repr,
     state_field,
     state_ids,
 )
-from tsattn.models.windowing import series_windows, split_array_windows
+from tsattn.models.base import MODELS, Forecaster, SeriesData
+from tsattn.models.series_prep import SeriesScaler, aligned_matrix
+from tsattn.training.config import TrainingConfig
+from tsattn.training.engine import TrainResult, fit_network
+from tsattn.training.windows import series_windows, split_array_windows
 
 #: network config fields filled from the forecaster and the data, never passed by users
 DERIVED_FIELDS = ("input_size", "horizon", "n_channels")
@@ -192,7 +192,7 @@ class NeuralForecaster(Forecaster):
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: SeriesData, val_size: int | None, resume: bool = False) -> None:
         """Scale, window, build the network and train it (``resume``: from the checkpoint
-        in ``checkpoint_dir``; see :func:`~tsattn.models.training.fit_network`)."""
+        in ``checkpoint_dir``; see :func:`~tsattn.training.engine.fit_network`)."""
         val_size = val_size or 0
         if 0 < val_size < self.h:
             raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")

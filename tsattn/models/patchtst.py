@@ -20,14 +20,14 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from tsattn.models.base import register_model
-from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.models.validate import (
+from tsattn.checks import (
     check_field_types,
     check_positive_int,
     check_probability,
     check_real,
 )
+from tsattn.models.base import register_model
+from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import (
     Dropout,
     Encoder,

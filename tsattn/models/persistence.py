@@ -22,9 +22,9 @@ from pandas.tseries.frequencies import to_offset
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from tsattn.checks import state_frequency
 from tsattn.datasets import check_input
 from tsattn.models.base import FORMAT_NAME, FORMAT_VERSION, MODELS, SeriesData, to_json
-from tsattn.models.validate import state_frequency
 
 #: errors that rebuilding a model from a forged header or tensors can raise; each becomes a
 #: ``ValueError`` naming the file
@@ -109,7 +109,7 @@ def load(path: str | Path) -> Forecaster:
 def _loadable_here(params: dict) -> dict:
     """``params`` with a training device this machine lacks replaced by ``"auto"``: the device
     only matters for training, and a model trained on a GPU must load on a CPU."""
-    from tsattn.models.training_config import resolve_device
+    from tsattn.training.config import resolve_device
 
     device = params.get("device")
     if isinstance(device, str):

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from tsattn.checks import state_vector
 from tsattn.models.base import SeriesData
-from tsattn.models.validate import state_vector
 
 
 @dataclass

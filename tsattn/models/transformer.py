@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
+from tsattn.checks import check_field_types, check_probability
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.models.validate import check_field_types, check_probability
 from tsattn.nn import Dropout, Encoder, EncoderConfig, FlattenHead, LearnablePositionalEmbedding
 
 

@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
-from tsattn.models.base import Forecaster, SeriesData
-from tsattn.models.validate import (
+from tsattn.checks import (
     check_keywords,
     check_positive_int,
     is_int,
@@ -29,6 +28,7 @@ from tsattn.models.validate import (
     state_ids,
     state_vector,
 )
+from tsattn.models.base import Forecaster, SeriesData
 
 #: one series' fitted state: (JSON-able metadata, parameter vector)
 LocalState = tuple[dict[str, Any], np.ndarray]

@@ -23,8 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from tsattn.models.base import Forecaster, SeriesData, register_model
-from tsattn.models.validate import (
+from tsattn.checks import (
     check_choice,
     check_keywords,
     check_nonnegative_int,
@@ -33,6 +32,7 @@ from tsattn.models.validate import (
     load_weights,
     state_frequency,
 )
+from tsattn.models.base import Forecaster, SeriesData, register_model
 
 #: estimator name -> (module, class, needs ``freq``, default estimator kwargs)
 ESTIMATORS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from tsattn.checks import check_keywords
 from tsattn.models.base import Forecaster, SeriesData, register_model
 from tsattn.models.baselines._local import positive_int
-from tsattn.models.validate import check_keywords
 
 
 @register_model("naive")

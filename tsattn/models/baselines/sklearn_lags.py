@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from tsattn.checks import check_keywords
 from tsattn.models.base import Forecaster, SeriesData, input_range_problem, register_model
 from tsattn.models.baselines._local import positive_int
 from tsattn.models.baselines.sklearn_io import (
@@ -39,7 +40,6 @@ from tsattn.models.baselines.sklearn_io import (
     load_regressors,
     short_repr,
 )
-from tsattn.models.validate import check_keywords
 
 ALLOWED_PREFIX = "sklearn."
 #: the safetensors key of the skops archive of the fitted regressors

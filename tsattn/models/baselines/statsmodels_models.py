@@ -24,9 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from tsattn.models.base import register_model
-from tsattn.models.baselines._local import LocalModel, LocalState, positive_int
-from tsattn.models.validate import (
+from tsattn.checks import (
     check_bool,
     check_choice,
     check_int_tuple,
@@ -34,6 +32,8 @@ from tsattn.models.validate import (
     check_real,
     short_repr,
 )
+from tsattn.models.base import register_model
+from tsattn.models.baselines._local import LocalModel, LocalState, positive_int
 
 ETS_COMPONENTS = (None, "add", "mul", "additive", "multiplicative")
 ARIMA_TRENDS = (None, "n", "c", "t", "ct")

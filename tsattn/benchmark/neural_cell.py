@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from tsattn.evaluation.scoring import WindowPredictor
+from tsattn.benchmark.scoring import WindowPredictor
 from tsattn.models.neural import NeuralForecaster
-from tsattn.models.training import train_network
+from tsattn.training.engine import train_network
 
 if TYPE_CHECKING:
+    from tsattn.benchmark.runner import RunSettings
     from tsattn.datasets import BenchmarkSplit
-    from tsattn.evaluation.runner import RunSettings
 
 
 def train_neural_cell(
@@ -32,7 +32,7 @@ def train_neural_cell(
         )
     config = model.training_config
     if settings.quick:
-        from tsattn.evaluation.runner import QUICK_WINDOWS_PER_EPOCH
+        from tsattn.benchmark.runner import QUICK_WINDOWS_PER_EPOCH
 
         cap = min(config.windows_per_epoch or QUICK_WINDOWS_PER_EPOCH, QUICK_WINDOWS_PER_EPOCH)
         config = dataclasses.replace(config, windows_per_epoch=cap)

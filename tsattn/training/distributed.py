@@ -29,7 +29,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from tsattn.models.training_config import resolve_device
+from tsattn.training.config import resolve_device
 
 __all__ = [
     "DistContext",

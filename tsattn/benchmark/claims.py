@@ -13,7 +13,7 @@ A claim is **stale**, and may be taken over, when
 
 To take over a claim sooner (say, of a crashed run on another machine), delete its file. Every
 function here expects the caller to hold the results lock
-(:func:`tsattn.evaluation.results_store.results_lock`), which makes "is it finished? is it
+(:func:`tsattn.benchmark.results_store.results_lock`), which makes "is it finished? is it
 claimed? claim it" one step.
 """
 
@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from tsattn.evaluation.atomic import atomic_write_text
+from tsattn.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import torch
 
-from tsattn.models.schedules import SCHEDULES
-from tsattn.models.validate import check_bool as _check_bool
-from tsattn.models.validate import check_nonnegative_int, short_repr
-from tsattn.models.validate import check_positive_int as _check_positive
-from tsattn.models.validate import check_real as _check_real
+from tsattn.checks import check_bool as _check_bool
+from tsattn.checks import check_nonnegative_int, short_repr
+from tsattn.checks import check_positive_int as _check_positive
+from tsattn.checks import check_real as _check_real
+from tsattn.training.schedules import SCHEDULES
 
 OPTIMIZERS = ("adam", "adamw")
 LOSS_NAMES = ("mse", "mae")

@@ -4,7 +4,7 @@ The engine writes ``<checkpoint_dir>/last.pt`` at the end of every epoch (rank 0
 weights, optimiser and schedule state, early-stopping state, the RNG states (of every rank),
 the epochs done, the history, and what identifies the run: the training options, the network's
 options and a fingerprint of the training data (see
-:meth:`tsattn.models.training.TrainRun.state_dict`). On resume rank 0 reads it and broadcasts
+:meth:`tsattn.training.engine.TrainRun.state_dict`). On resume rank 0 reads it and broadcasts
 it to the other ranks. The file is written to a temporary file in the same directory, flushed
 to disk and renamed over the previous one (``os.replace``), so a crash leaves the previous
 checkpoint whole. It holds tensors and plain Python containers only and is read with
@@ -38,11 +38,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from tsattn.models.checkpoint_checks import check_resumable
-from tsattn.models.distributed import DistContext, broadcast_object, gather_objects
+from tsattn.training.checkpoint_checks import check_resumable
+from tsattn.training.distributed import DistContext, broadcast_object, gather_objects
 
 if TYPE_CHECKING:
-    from tsattn.models.training import TrainRun
+    from tsattn.training.engine import TrainRun
 
 logger = logging.getLogger(__name__)
 CHECKPOINT_NAME = "last.pt"

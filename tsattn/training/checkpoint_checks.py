@@ -23,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 if TYPE_CHECKING:
-    from tsattn.models.training import TrainRun
+    from tsattn.training.engine import TrainRun
 
 logger = logging.getLogger(__name__)
 __all__ = ["STATE_FIELDS", "check_resumable", "describe_network"]

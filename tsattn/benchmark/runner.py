@@ -4,7 +4,7 @@ One *cell* is (dataset, model, horizon, input size, seed). Each finished cell is
 ``<out_dir>/results.csv`` (the single source) and ``results.json`` (rebuilt from it), so a long
 campaign can be stopped and resumed: cells already present are skipped. Several processes may
 share one ``out_dir``: appends are locked and re-read the files first, so no row is lost, and a
-process claims a cell before running it (:mod:`tsattn.evaluation.claims`), so each cell runs
+process claims a cell before running it (:mod:`tsattn.benchmark.claims`), so each cell runs
 once; a cell another live process has claimed is skipped and logged.
 
 >>> results = run_benchmark("ETTh1", ["patchtst:mlr", "dlinear"], horizons=[96])  # doctest: +SKIP
@@ -23,10 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
-from tsattn.evaluation import claims
-from tsattn.evaluation.reference import published, reference_hyperparameters
-from tsattn.evaluation.results_store import (
+from tsattn.benchmark import claims
+from tsattn.benchmark.reference import published, reference_hyperparameters
+from tsattn.benchmark.results_store import (
     CELL_KEYS,
     LOCK_FILE,
     RESULT_FILES,
@@ -37,13 +36,14 @@ from tsattn.evaluation.results_store import (
     repair_json,
     results_lock,
 )
-from tsattn.evaluation.scoring import (
+from tsattn.benchmark.scoring import (
     WindowPredictor,
     naive_predictor,
     score_windows,
     seasonal_naive_predictor,
 )
-from tsattn.evaluation.specs import ModelSpec, build_model, parse_model_spec
+from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
+from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
 
 log = logging.getLogger(__name__)
 
@@ -224,7 +224,7 @@ def _fit_predictor(
     if spec.name == "seasonal_naive":
         season = int(spec.params.get("season_length", _season_length(dataset)))
         return seasonal_naive_predictor(horizon, season), {}
-    from tsattn.evaluation.neural_cell import train_neural_cell
+    from tsattn.benchmark.neural_cell import train_neural_cell
 
     defaults = _reference_defaults(dataset, spec, s)
     model = build_model(spec, h=horizon, input_size=split.input_size, seed=seed, **defaults)

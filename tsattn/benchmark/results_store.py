@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock
 
-from tsattn.evaluation.atomic import atomic_write_text
+from tsattn.atomic import atomic_write_text
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The one training engine of every tsattn network.
 
 A network maps (B, L, C) inputs to (B, H, C) forecasts; :func:`fit_network` trains it on
-:class:`~tsattn.models.windowing.WindowSet` windows with one :class:`TrainingConfig`.
+:class:`~tsattn.training.windows.WindowSet` windows with one :class:`TrainingConfig`.
 :func:`train_network` and :func:`predict_windows` do the same on plain (T, C) arrays, for the
 benchmark runner (pre-split, standardized data).
 
@@ -31,12 +31,12 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from tsattn.models.checkpoint import restore_rng, start_checkpoints, write_checkpoint
-from tsattn.models.checkpoint_checks import describe_network
-from tsattn.models.distributed import DistContext, all_reduce_sums, init_distributed, wrap_network
-from tsattn.models.schedules import SCHEDULES, LRSchedule
-from tsattn.models.training_config import TrainingConfig, resolve_device
-from tsattn.models.windowing import WindowSampler, WindowSet, split_array_windows
+from tsattn.training.checkpoint import restore_rng, start_checkpoints, write_checkpoint
+from tsattn.training.checkpoint_checks import describe_network
+from tsattn.training.config import TrainingConfig, resolve_device
+from tsattn.training.distributed import DistContext, all_reduce_sums, init_distributed, wrap_network
+from tsattn.training.schedules import SCHEDULES, LRSchedule
+from tsattn.training.windows import WindowSampler, WindowSet, split_array_windows
 
 logger = logging.getLogger(__name__)
 LOSSES = {"mse": nn.functional.mse_loss, "mae": nn.functional.l1_loss}
@@ -159,7 +159,7 @@ class TrainRun:
 
     def load_state_dict(self, state: dict) -> None:
         """Continue from a checkpoint (checked by
-        :func:`~tsattn.models.checkpoint.check_resumable`): weights, optimiser, schedule, RNG,
+        :func:`~tsattn.training.checkpoint.check_resumable`): weights, optimiser, schedule, RNG,
         counters."""
         try:
             self.network.load_state_dict(state["network"])
@@ -186,14 +186,14 @@ def fit_network(
 
     Under ``torchrun`` (``WORLD_SIZE > 1``) every rank calls this with the same data and
     trains data-parallel: ``batch_size`` windows per rank and step (see
-    :class:`~tsattn.models.windowing.WindowSampler`), losses all-reduced, rank 0 logging and
+    :class:`~tsattn.training.windows.WindowSampler`), losses all-reduced, rank 0 logging and
     writing checkpoints. With ``config.checkpoint_dir`` a checkpoint is written after every
     epoch; ``resume=True`` continues from it (and starts afresh when there is none).
 
     Raises:
         ValueError: training diverged (a non-finite loss or weights), the checkpoint folder
             cannot hold checkpoints, or the checkpoint cannot be resumed (see
-            :func:`~tsattn.models.checkpoint.check_resumable`).
+            :func:`~tsattn.training.checkpoint.check_resumable`).
     """
     run = _start_run(network, len(train), config)
     if config.checkpoint_dir is not None:  # hashed on the CPU, before any move
