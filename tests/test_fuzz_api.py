@@ -419,7 +419,7 @@ def forecast_frames(draw) -> pd.DataFrame:
             frame[column] = 0.0
         elif kind == "huge" and column in ("y", "Naive"):
             frame[column] = frame[column] * 1e300
-        elif not frame.empty and column not in ("ds", "cutoff"):  # KNOWN_EVALUATE_TIMES
+        elif not frame.empty:
             cells = frame[column].tolist() if column in frame.columns else [1.0] * len(frame)
             cells[draw(st.integers(0, len(frame) - 1))] = draw(
                 st.one_of(junk, st.floats(allow_nan=True, allow_infinity=True))
@@ -428,9 +428,6 @@ def forecast_frames(draw) -> pd.DataFrame:
     return frame
 
 
-#: non-iterable metrics=/by=/models= are a TypeError today (KNOWN_EVALUATE below), so the fuzz
-#: gives those arguments None, strings and containers only
-iterable_junk = junk.filter(lambda v: isinstance(v, str | bytes | list | tuple | dict))
 
 
 @FUZZ
@@ -439,17 +436,17 @@ iterable_junk = junk.filter(lambda v: isinstance(v, str | bytes | list | tuple |
     frame=st.one_of(forecast_frames(), forecast_frames(), forecast_frames(), junk),
     metrics=mostly(["mae"], ["mse", "smape"], ["mase"], ["rmse", "mape"], junk_percent=0)
     | st.lists(st.sampled_from(METRICS), max_size=3)
-    | iterable_junk.filter(lambda v: all(isinstance(m, str) for m in v)),  # KNOWN_EVALUATE
+    | junk,
     by=mostly(None, "unique_id", "cutoff", "step", ["unique_id", "step"], junk_percent=0)
     | mostly(None, junk_percent=0)
     | st.lists(st.sampled_from(["unique_id", "cutoff", "step", "ds", "bogus"]), max_size=2)
-    | iterable_junk,
+    | junk,
     season_length=mostly(None, 1, 2, junk_percent=5),
     train_df=mostly(None, TRAIN, junk_percent=5) | series_frames(),
     models=mostly(None, junk_percent=0)
     | mostly(None, ["Naive"], ["SeasonalNaive", "Naive"], junk_percent=0)
     | st.lists(st.sampled_from(["Naive", "SeasonalNaive", "y", "ds"]), max_size=2)
-    | iterable_junk,
+    | junk,
 )
 def test_evaluate_options(frame, metrics, by, season_length, train_df, models):
     test = "test_evaluate_options"
@@ -561,7 +558,7 @@ def test_load_mutated_files(blob, h):
 
 @FUZZ
 @seed(SEED)
-@given(target=junk.filter(lambda v: v != "x" * 500))  # KNOWN_LOAD below
+@given(target=junk)
 def test_load_non_paths(target):
     _count("test_load_non_paths", "examples")
     _call("test_load_non_paths", lambda: tsattn.load(target))
@@ -750,8 +747,8 @@ def test_cli_random_arguments(data, contents, garbage):
 # ---- regressions found by the fuzz -----------------------------------------------------------
 
 
-#: found by this fuzz, in files another engineer is editing: fixed there, then these pass
-KNOWN_EVALUATE = [
+#: found by this fuzz; each was a TypeError, AttributeError or OSError before the fix
+NON_LIST_ARGUMENTS = [
     {"metrics": None},
     {"metrics": 3},
     {"metrics": (1, 2)},
@@ -760,16 +757,12 @@ KNOWN_EVALUATE = [
 ]
 
 
-@pytest.mark.xfail(
-    raises=(TypeError, AttributeError), strict=False, reason="evaluate: non-iterable argument"
-)
-@pytest.mark.parametrize("kwargs", KNOWN_EVALUATE, ids=str)
+@pytest.mark.parametrize("kwargs", NON_LIST_ARGUMENTS, ids=str)
 def test_evaluate_refuses_non_iterable_arguments(kwargs):
     with pytest.raises(ValueError):
         tsattn.evaluate(BACKTEST_FRAME, **kwargs)
 
 
-@pytest.mark.xfail(raises=OSError, strict=False, reason="load: ENAMETOOLONG from is_file()")
 def test_load_refuses_too_long_a_file_name():
     with pytest.raises(ValueError):
         tsattn.load("x" * 500)
@@ -801,9 +794,8 @@ def test_zero_or_negative_freq_is_refused(freq):
         tsattn.Naive(freq=freq).fit(SMALL)
 
 
-@pytest.mark.xfail(raises=TypeError, strict=False, reason="evaluate: mixed-type ds sorts")
 @pytest.mark.parametrize("by", ["step", "cutoff"])
-def test_evaluate_refuses_a_number_among_the_timestamps(by):  # KNOWN_EVALUATE_TIMES
+def test_evaluate_refuses_a_number_among_the_timestamps(by):  # found by the fuzz
     frame = BACKTEST_FRAME.astype({"ds": object, "cutoff": object})
     frame.loc[0, "ds" if by == "step" else "cutoff"] = 1.5
     with pytest.raises(ValueError):

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from tsattn.checks import short_repr
 from tsattn.datasets import check_input
 from tsattn.evaluation.metrics import Metric, get_metric, mase_scale, positive_int
 
@@ -72,7 +73,8 @@ def evaluate(
     check_input(frame, "frame")
     named = _metric_table(metrics)
     season_length = 1 if season_length is None else positive_int("season_length", season_length)
-    by = [by] if isinstance(by, str) else list(by or [])
+    by = [by] if isinstance(by, str) else _names("by", by or [], "by=['unique_id']")
+    _require_dates(frame, [c for c in ("cutoff",) if c in by])
     if "step" in by and "step" not in frame.columns:
         frame = with_step(frame)
     _require(frame, ["y", *by])
@@ -106,6 +108,7 @@ def with_step(frame: pd.DataFrame) -> pd.DataFrame:
     """Add ``step``: the position 1..h of each row after its ``cutoff`` (per series)."""
     _require(frame, ["unique_id", "ds", "cutoff"])
     _require_complete(frame, ["unique_id", "ds", "cutoff"], "needed for the horizon step")
+    _require_dates(frame, ["ds", "cutoff"])
     ordered = frame.sort_values(["unique_id", "cutoff", "ds"], kind="stable")
     step = ordered.groupby(["unique_id", "cutoff"], sort=False).cumcount() + 1
     return frame.assign(step=step.reindex(frame.index))
@@ -157,7 +160,7 @@ def _chosen_models(frame: pd.DataFrame, models: Sequence[str], by: list[str]) ->
             f"models must be a list of column names, e.g. models=[{models!r}]; got the "
             f"string {models!r}"
         )
-    models = list(models)
+    models = _names("models", models, "models=['PatchTST']")
     if not models:
         raise ValueError("models is empty; pass the forecast columns to score or leave it None")
     _require(frame, models)
@@ -250,10 +253,42 @@ def _metric_table(metrics: Sequence[str | Metric]) -> dict[str, Metric]:
             f"metrics must be a list of metric names or functions, e.g. metrics=[{shown!r}]; "
             f"got the single {'string' if isinstance(metrics, str) else 'function'} {shown!r}"
         )
-    named = {_metric_name(m): get_metric(m) for m in metrics}
+    items = _as_list("metrics", metrics, "metrics=['mae']")
+    bad = [m for m in items if not (isinstance(m, str) or callable(m))]
+    if bad:
+        raise ValueError(
+            f"metrics must hold metric names or functions f(y, yhat); got {short_repr(bad[0])} "
+            f"(see list_metrics())"
+        )
+    named = {_metric_name(m): get_metric(m) for m in items}
     if not named:
         raise ValueError("metrics is empty; pass e.g. metrics=['mae'] (see list_metrics())")
     return named
+
+
+def _as_list(argument: str, value: object, example: str) -> list:
+    """``value`` as a list, when it is a list or tuple; anything else is a ``ValueError``."""
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"{argument} must be a list, e.g. {example}; got {short_repr(value)}")
+    return list(value)
+
+
+def _names(argument: str, value: object, example: str) -> list[str]:
+    """A list (or tuple) of column names, or a ``ValueError`` naming ``argument``."""
+    names = _as_list(argument, value, example)
+    if not all(isinstance(name, str) for name in names):
+        raise ValueError(f"{argument} must hold column names (strings); got {short_repr(value)}")
+    return names
+
+
+def _require_dates(frame: pd.DataFrame, columns: list[str]) -> None:
+    """Time columns must hold datetimes, or sorting and grouping by them is meaningless."""
+    for column in columns:
+        if column in frame.columns and not pd.api.types.is_datetime64_any_dtype(frame[column]):
+            raise ValueError(
+                f"column {column!r} must hold timestamps (datetime64), got dtype "
+                f"{frame[column].dtype}; convert it with pd.to_datetime"
+            )
 
 
 def _metric_name(metric: str | Metric) -> str:

@@ -133,8 +133,13 @@ def tensor_digest(tensors: dict[str, torch.Tensor]) -> str:
 
 def _read_file(path: Path) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """Header and tensors of a safetensors file (a regular file only: never a FIFO)."""
-    if not path.is_file():
-        raise ValueError(f"no saved model at {path}")
+    try:
+        is_file = path.is_file()
+    except OSError as err:  # e.g. a name longer than the file system allows
+        reason = f"cannot open a model file at {_cut(str(path), 80)} ({err.strerror})"
+        raise ValueError(reason) from None
+    if not is_file:
+        raise ValueError(f"no saved model at {_cut(str(path), 200)}")
     try:
         with safe_open(path, framework="pt") as fh:
             header = fh.metadata() or {}
