@@ -102,7 +102,7 @@ def check_choice(name: str, value: object, choices: Sequence[Any]) -> Any:
     """``value`` if it is one of ``choices`` (compared by type and value, so 1 is not True)."""
     if not any(type(value) is type(c) and value == c for c in choices):
         shown = ", ".join(str(c) for c in choices)
-        raise ValueError(f"{name} must be one of {shown}; got {short_repr(value)}")
+        raise ValueError(f"{name} must be one of {shown}; got {short_repr(value)} (unknown {name})")
     return value
 
 

@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from tsattn.checks import check_positive_int
+
 
 @dataclass(frozen=True)
 class QueryKey:
@@ -53,12 +55,6 @@ class AttentionOutput:
     output: Tensor
     scores: Tensor
     weights: Tensor
-
-
-def _check_positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 def _check_non_negative_int(name: str, value: object) -> int:
@@ -90,9 +86,9 @@ class AttentionScorer(nn.Module):
         self, d_model: int, n_heads: int, seq_len: int, causal: bool = False, qk_norm: bool = False
     ):
         super().__init__()
-        self.d_model = _check_positive_int("d_model", d_model)
-        self.n_heads = _check_positive_int("n_heads", n_heads)
-        self.seq_len = _check_positive_int("seq_len", seq_len)
+        self.d_model = check_positive_int("d_model", d_model)
+        self.n_heads = check_positive_int("n_heads", n_heads)
+        self.seq_len = check_positive_int("seq_len", seq_len)
         if d_model % n_heads:
             raise ValueError(
                 f"d_model ({d_model}) must be divisible by n_heads ({n_heads}); "

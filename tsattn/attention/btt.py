@@ -27,7 +27,8 @@ import math
 import torch
 from torch import Tensor, nn
 
-from tsattn.attention.base import AttentionScorer, QueryKey, _check_positive_int, default_scale
+from tsattn.attention.base import AttentionScorer, QueryKey, default_scale
+from tsattn.checks import check_positive_int
 
 
 def btt_factors(dim: int) -> tuple[int, int]:
@@ -60,7 +61,7 @@ class BTTScorer(AttentionScorer):
 
     def __init__(self, d_model, n_heads, seq_len, causal=False, qk_norm=False, rank: int = 1):
         super().__init__(d_model, n_heads, seq_len, causal=causal, qk_norm=qk_norm)
-        self.rank = _check_positive_int("rank", rank)
+        self.rank = check_positive_int("rank", rank)
         self.a, self.b = btt_factors(d_model)
         a, b, h, s = self.a, self.b, n_heads, self.rank
         self.core_r = nn.Parameter(torch.randn(a, b, h * b * s) * self._rho_r)

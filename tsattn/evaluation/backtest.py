@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from tsattn.checks import check_positive_int
 from tsattn.evaluation.cutoffs import Start, cutoff_positions
-from tsattn.evaluation.metrics import positive_int
 from tsattn.models.base import Forecaster
 
 WINDOWS = ("expanding", "sliding")
@@ -103,8 +103,8 @@ def backtest(
             without ``train_length``, duplicate model names, or too little data.
     """
     models = _as_models(models)
-    h = positive_int("h", h)
-    step = h if step is None else positive_int("step", step)
+    h = check_positive_int("h", h)
+    step = h if step is None else check_positive_int("step", step)
     refit_every = _refit_every(refit)
     _check_windows(n_windows, start, window, train_length)
     series = _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill)
@@ -168,13 +168,13 @@ def _check_windows(n_windows, start, window: str, train_length) -> None:
     if n_windows is not None and start is not None:
         raise ValueError("give n_windows or start, not both")
     if n_windows is not None:
-        positive_int("n_windows", n_windows)
+        check_positive_int("n_windows", n_windows)
     if window not in WINDOWS:
         raise ValueError(f"window must be one of {WINDOWS}, got {window!r}")
     if window == "sliding" and train_length is None:
         raise ValueError('window="sliding" needs train_length= (observations per window)')
     if train_length is not None:
-        positive_int("train_length", train_length)
+        check_positive_int("train_length", train_length)
         if window != "sliding":
             raise ValueError('train_length applies to window="sliding" only')
 

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from tsattn.checks import short_repr
+from tsattn.checks import check_positive_int, short_repr
 from tsattn.datasets import check_input
-from tsattn.evaluation.metrics import Metric, get_metric, mase_scale, positive_int
+from tsattn.evaluation.metrics import Metric, get_metric, mase_scale
 
 #: columns of a backtest frame that are never model forecasts
 RESERVED = ("unique_id", "ds", "cutoff", "y", "step")
@@ -72,7 +72,8 @@ def evaluate(
     """
     check_input(frame, "frame")
     named = _metric_table(metrics)
-    season_length = 1 if season_length is None else positive_int("season_length", season_length)
+    season = 1 if season_length is None else season_length
+    season_length = check_positive_int("season_length", season)
     by = [by] if isinstance(by, str) else _names("by", by or [], "by=['unique_id']")
     _require_dates(frame, [c for c in ("cutoff",) if c in by])
     if "step" in by and "step" not in frame.columns:

@@ -24,6 +24,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tsattn.checks import check_positive_int
 from tsattn.registry import Registry
 
 Metric = Callable[..., float]
@@ -132,7 +133,7 @@ def mase_scale(y_train: object, season_length: int = 1) -> float:
     4.5
     """
     y_train = np.asarray(y_train, dtype=np.float64).ravel()
-    m = positive_int("season_length", season_length)
+    m = check_positive_int("season_length", season_length)
     require_finite("the MASE training series", y_train)
     if y_train.size <= m:
         raise ValueError(
@@ -188,10 +189,3 @@ def get_metric(name: str | Metric) -> Metric:
 def list_metrics() -> list[str]:
     """Names accepted by :func:`get_metric` and ``evaluate(metrics=...)``."""
     return METRICS.names()
-
-
-def positive_int(name: str, value: object) -> int:
-    """``value`` as an int, or a ``ValueError`` naming ``name`` unless it is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

@@ -18,6 +18,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from tsattn.attention import ATTENTION, AttentionSpec, create_attention
+from tsattn.checks import check_choice, check_positive_int
 from tsattn.nn.layers import Dropout
 
 NORMS = ("batch", "layer")
@@ -60,16 +61,14 @@ class EncoderConfig:
 
     def __post_init__(self) -> None:
         for name in ("d_model", "n_heads", "n_layers", "d_ff"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            check_positive_int(name, getattr(self, name))
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model ({self.d_model}) must be divisible by n_heads")
         for name in ("dropout", "attention_dropout", "projection_dropout"):
             if getattr(self, name) is not None and not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
-        _check_choice("norm", self.norm, NORMS)
-        _check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        check_choice("norm", self.norm, NORMS)
+        check_choice("activation", self.activation, tuple(ACTIVATIONS))
         if isinstance(self.attention, str):
             ATTENTION.get(self.attention)  # unknown names list the valid ones
 
@@ -78,11 +77,6 @@ class EncoderConfig:
         fail when the config is made rather than at training time."""
         options = {"dropout": self.attention_dropout, **(self.attention_options or {})}
         create_attention(self.attention, self.d_model, self.n_heads, seq_len, **options)
-
-
-def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(choices)}")
 
 
 class TokenBatchNorm(nn.BatchNorm1d):
@@ -97,7 +91,7 @@ class TokenBatchNorm(nn.BatchNorm1d):
 
 def make_norm(kind: str, d_model: int) -> nn.Module:
     """``"batch"`` -> :class:`TokenBatchNorm`, ``"layer"`` -> ``nn.LayerNorm``."""
-    _check_choice("norm", kind, NORMS)
+    check_choice("norm", kind, NORMS)
     return TokenBatchNorm(d_model) if kind == "batch" else nn.LayerNorm(d_model)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from tsattn.checks import check_bool as _check_bool
-from tsattn.checks import check_nonnegative_int, short_repr
+from tsattn.checks import check_choice, check_nonnegative_int, short_repr
 from tsattn.checks import check_positive_int as _check_positive
 from tsattn.checks import check_real as _check_real
 from tsattn.training.schedules import SCHEDULES
@@ -77,9 +77,9 @@ class TrainingConfig:
     checkpoint_dir: str | None = None
 
     def __post_init__(self) -> None:
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
-        _check_choice("loss", self.loss, LOSS_NAMES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
+        check_choice("loss", self.loss, LOSS_NAMES)
         self._check_integers()
         self._check_reals()
         for name in ("bf16", "compile", "progress"):
@@ -172,6 +172,3 @@ def _check_directory(path: object) -> str:
     return text
 
 
-def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"unknown {name} {short_repr(value)}; valid: {', '.join(choices)}")

@@ -28,9 +28,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from tsattn.checks import check_keywords
+from tsattn.checks import check_keywords, check_positive_int
 from tsattn.models.base import Forecaster, SeriesData, input_range_problem, register_model
-from tsattn.models.baselines._local import positive_int
 from tsattn.models.baselines.sklearn_io import (
     check_safe_params,
     dump_regressors,
@@ -101,14 +100,14 @@ class SklearnForecaster(Forecaster):
         self._regressors = [clone(base, safe=False).fit(x, y[:, k]) for k in range(self.h)]
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
-        lags = positive_int("lags", self.lags)
+        lags = check_positive_int("lags", self.lags)
         x = np.stack([values[-lags:] for values in data.values])  # (S, lags)
         level = x.mean(axis=1, keepdims=True) if self.center else np.zeros((len(x), 1))
         steps = [reg.predict(x - level) for reg in self._regressors[:h]]  # h x (S,)
         return np.stack(steps, axis=1) + level  # (S, h)
 
     def _training_windows(self, data: SeriesData) -> tuple[np.ndarray, np.ndarray]:
-        lags = positive_int("lags", self.lags)
+        lags = check_positive_int("lags", self.lags)
         windows = [
             np.lib.stride_tricks.sliding_window_view(values, lags + self.h)
             for values in data.values
@@ -132,7 +131,7 @@ class SklearnForecaster(Forecaster):
                 "no stored regressors (files from tsattn before format 2 refitted on load, "
                 "which is no longer done: fit the model again and save it)"
             )
-        lags = positive_int("lags", self.lags)
+        lags = check_positive_int("lags", self.lags)
         regressors = load_regressors(archive.numpy().tobytes(), count=self.h, n_features=lags)
         expected = json.dumps(regressor_spec(build_regressor(self.regressor)), sort_keys=True)
         if any(json.dumps(regressor_spec(reg), sort_keys=True) != expected for reg in regressors):
@@ -143,10 +142,10 @@ class SklearnForecaster(Forecaster):
         self._regressors = regressors
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return positive_int("lags", self.lags) + self.h
+        return check_positive_int("lags", self.lags) + self.h
 
     def min_history_length(self) -> int:
-        return positive_int("lags", self.lags)
+        return check_positive_int("lags", self.lags)
 
 
 def regressor_spec(regressor: Any) -> dict[str, Any] | None:

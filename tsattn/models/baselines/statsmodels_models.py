@@ -29,11 +29,12 @@ from tsattn.checks import (
     check_choice,
     check_int_tuple,
     check_nonnegative_int,
+    check_positive_int,
     check_real,
     short_repr,
 )
 from tsattn.models.base import register_model
-from tsattn.models.baselines._local import LocalModel, LocalState, positive_int
+from tsattn.models.baselines._local import LocalModel, LocalState
 
 ETS_COMPONENTS = (None, "add", "mul", "additive", "multiplicative")
 ARIMA_TRENDS = (None, "n", "c", "t", "ct")
@@ -84,7 +85,7 @@ class ETS(LocalModel):
         self.trend = check_choice("trend", trend, ETS_COMPONENTS)
         self.damped_trend = check_bool("damped_trend", damped_trend)
         self.seasonal = check_choice("seasonal", seasonal, ETS_COMPONENTS)
-        self.season_length = positive_int("season_length", season_length)
+        self.season_length = check_positive_int("season_length", season_length)
         if self.damped_trend and self.trend is None:
             raise ValueError("damped_trend=True needs a trend ('add' or 'mul')")
         if self.seasonal is not None and self.season_length < 2:
@@ -95,7 +96,7 @@ class ETS(LocalModel):
     def _model(self, y: np.ndarray):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-        m = positive_int("season_length", self.season_length)
+        m = check_positive_int("season_length", self.season_length)
         if self.seasonal is not None and m < 2:
             raise ValueError(f"seasonal={self.seasonal!r} needs season_length > 1, got {m}")
         return ETSModel(
@@ -296,7 +297,7 @@ class Theta(LocalModel):
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.season_length = positive_int("season_length", season_length)
+        self.season_length = check_positive_int("season_length", season_length)
         self.theta = check_real("theta", theta, ">= 1", lambda v: v >= 1.0)
         self.method = check_choice("method", method, THETA_METHODS)
         self.use_test = check_bool("use_test", use_test)
@@ -308,7 +309,7 @@ class Theta(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        m = positive_int("season_length", self.season_length)
+        m = check_positive_int("season_length", self.season_length)
         model = ThetaModel(
             y,
             period=m,
