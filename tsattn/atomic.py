@@ -16,16 +16,20 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 
 @contextlib.contextmanager
-def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
+def atomic_file(
+    path: str | os.PathLike, check: Callable[[Path], None] | None = None
+) -> Iterator[BinaryIO]:
     """Yield a binary file that replaces ``path`` when the block ends without an error.
 
-    On an error the temporary file is removed and ``path`` is left as it was.
+    ``check(temporary_path)``, when given, runs on the complete temporary file before it
+    replaces ``path`` (e.g. a checksum); if it raises, nothing is replaced. On any error the
+    temporary file is removed and ``path`` is left as it was.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -36,6 +40,8 @@ def atomic_file(path: str | os.PathLike) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        if check is not None:
+            check(Path(tmp))
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -13,12 +13,12 @@ never leaves a file that a later load would trust.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import http.client
 import lzma
 import os
-import tempfile
 import urllib.request
 import zipfile
 import zlib
@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from tsattn.atomic import atomic_file
 from tsattn.datasets.specs import DatasetSpec
 
 ENV_VAR = "TSATTN_DATA_DIR"
@@ -137,18 +138,14 @@ def download(spec: DatasetSpec, timeout: float = DOWNLOAD_TIMEOUT_S) -> Path:
         raise ValueError(f"dataset {spec.name!r} has no direct download URL")
     target_dir = cache_dir()
     target_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=target_dir)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(spec.url, timeout=timeout) as r:
-            while chunk := r.read(_CHUNK):
-                out.write(chunk)
-        verify_checksum(spec, tmp)
-        destination = target_dir / spec.file
-        os.replace(tmp, destination)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    destination = target_dir / spec.file
+    verify = functools.partial(verify_checksum, spec)
+    with (
+        atomic_file(destination, check=verify) as out,
+        urllib.request.urlopen(spec.url, timeout=timeout) as response,
+    ):
+        while chunk := response.read(_CHUNK):
+            out.write(chunk)
     return destination
 
 

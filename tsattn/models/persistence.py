@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +18,9 @@ import pandas as pd
 import torch
 from pandas.tseries.frequencies import to_offset
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 
+from tsattn.atomic import atomic_file
 from tsattn.checks import state_frequency
 from tsattn.datasets import check_input
 from tsattn.models.base import FORMAT_NAME, FORMAT_VERSION, MODELS, SeriesData, to_json
@@ -66,15 +65,8 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
         tensors[f"__history__.{i}"] = torch.from_numpy(values.copy())
     header["digest"] = tensor_digest(tensors)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=header)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(path) as handle:
+        handle.write(save(tensors, metadata=header))
     return path
 
 

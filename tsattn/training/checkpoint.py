@@ -38,6 +38,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from tsattn.atomic import atomic_file
 from tsattn.training.checkpoint_checks import check_resumable
 from tsattn.training.distributed import DistContext, broadcast_object, gather_objects
 
@@ -77,16 +78,8 @@ def save_checkpoint(checkpoint_dir: str | os.PathLike, state: dict[str, Any]) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     contents = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **state}
     contents["digest"] = state_digest(contents)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=_TMP_SUFFIX, dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(contents, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_file(path) as file:
+        torch.save(contents, file)
     return path
 
 
