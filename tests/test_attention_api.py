@@ -81,7 +81,7 @@ def test_score_flops_match_attention_md(d_model, n_heads):
         ("mlr", dict(scale="sqrt"), "scale must be one of"),
         ("mlr", dict(normalize="rows"), "normalize must be one of"),
         ("bilinear_mlr", dict(ranks=[1, 1]), "summing to the head width"),
-        ("sliding", dict(window=-1), "window must be a non-negative integer"),
+        ("sliding", dict(window=-1), "window must be an integer >= 0"),
         ("btt", dict(rank=0), "rank must be a positive integer"),
         ("softmax", dict(dropout=1.0), "dropout"),
     ],

@@ -173,7 +173,7 @@ def _crash_after(network: torch.nn.Module, calls: int) -> None:
 
 
 def test_resumed_training_equals_uninterrupted_training(tmp_path):
-    """Dropout (RNG), one-cycle (scheduler), Adam (optimizer), shuffling (generator) and
+    """FastDropout (RNG), one-cycle (scheduler), Adam (optimizer), shuffling (generator) and
     early stopping (best weights) all continue exactly: the weights are identical."""
     train, val = _arrays()
     options = dict(max_epochs=4, lr=1e-3, batch_size=32, lr_schedule="onecycle", patience=3)

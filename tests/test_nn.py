@@ -7,9 +7,9 @@ import torch
 
 from tsattn.attention import list_attention
 from tsattn.nn import (
-    Dropout,
     Encoder,
     EncoderConfig,
+    FastDropout,
     FlattenHead,
     MovingAverage,
     Patching,
@@ -142,7 +142,7 @@ def test_layer_fast_and_explicit_paths_agree():
 
 def test_dropout_keeps_the_mean_and_drops_the_share_p():
     torch.manual_seed(0)
-    dropout = Dropout(0.3)
+    dropout = FastDropout(0.3)
     x = torch.ones(200_000)
     y = dropout(x)
     assert abs((y == 0).float().mean().item() - 0.3) < 0.01

@@ -57,12 +57,6 @@ class AttentionOutput:
     weights: Tensor
 
 
-def _check_non_negative_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return value
-
-
 class AttentionScorer(nn.Module):
     """Base class of every scoring function.
 
@@ -80,7 +74,7 @@ class AttentionScorer(nn.Module):
 
     separable: ClassVar[bool] = True
     #: True when :meth:`allowed` is more than the plain causal/None mask (e.g. a window).
-    custom_mask: ClassVar[bool] = False
+    mask_beyond_causal: ClassVar[bool] = False
 
     def __init__(
         self, d_model: int, n_heads: int, seq_len: int, causal: bool = False, qk_norm: bool = False
@@ -115,7 +109,7 @@ class AttentionScorer(nn.Module):
         qk = self.query_key(x)
         return qk.scale * (qk.q @ qk.k.transpose(-2, -1))
 
-    def logits(self, x: Tensor) -> Tensor:
+    def fast_scores(self, x: Tensor) -> Tensor:
         """The same logits as :meth:`scores`, by the cheapest exact route.
 
         Separable scorers use one matmul of their transformed q and k (for MLR, the
@@ -147,6 +141,27 @@ class AttentionScorer(nn.Module):
                 f"{type(self).__name__} expects input of shape (batch, seq_len, {self.d_model}), "
                 f"got {tuple(x.shape)}"
             )
+
+
+class DenseQKScorer(AttentionScorer):
+    """Dense query/key projections (D -> H*d each) with optional per-head QK-norm.
+
+    The shared parent of ``softmax``, ``sliding`` and ``mlr``: they have the same parameters
+    and differ only in how q and k are combined.
+    """
+
+    def __init__(self, d_model, n_heads, seq_len, causal=False, qk_norm=False):
+        super().__init__(d_model, n_heads, seq_len, causal=causal, qk_norm=qk_norm)
+        self.query = nn.Linear(d_model, d_model)
+        self.key = nn.Linear(d_model, d_model)
+        self.q_norm = nn.LayerNorm(self.head_dim) if qk_norm else nn.Identity()
+        self.k_norm = nn.LayerNorm(self.head_dim) if qk_norm else nn.Identity()
+
+    def project(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, T, D) -> q, k of shape (B, H, T, d), QK-normed when enabled."""
+        q = self.q_norm(self._split_heads(self.query(x), self.head_dim))
+        k = self.k_norm(self._split_heads(self.key(x), self.head_dim))
+        return q, k
 
 
 class MultiHeadAttention(nn.Module):
@@ -200,11 +215,17 @@ class MultiHeadAttention(nn.Module):
         v = self.scorer._split_heads(F.linear(x, weight, bias), width)  # (B, H, T, width)
         mask = self.scorer.allowed(t, x.device)
         is_causal = False
+        # SDPA takes one additive or boolean mask. Three cases, cheapest first:
+        # - a score bias (residual attention): the bias is the additive mask, with -inf where
+        #   the scorer forbids a pair, so both apply in one tensor;
+        # - a plain causal scorer: is_causal=True lets SDPA skip the masked half instead of
+        #   reading a (T, T) mask;
+        # - anything else (a window, or no mask at all): the scorer's boolean mask, or None.
         if score_bias is not None:
             attn_mask = score_bias.to(qk.q.dtype)
             if mask is not None:
                 attn_mask = attn_mask.masked_fill(~mask, float("-inf"))
-        elif self.scorer.causal and not self.scorer.custom_mask:
+        elif self.scorer.causal and not self.scorer.mask_beyond_causal:
             attn_mask, is_causal = None, True
         else:
             attn_mask = mask
@@ -254,7 +275,7 @@ class MultiHeadAttention(nn.Module):
         """Explicit path: ``softmax(logits) @ V``, returning the logits and weights."""
         self.scorer._check_input(x)
         b, t, _ = x.shape
-        scores = self.scorer.logits(x)  # (B, H, T, T)
+        scores = self.scorer.fast_scores(x)  # (B, H, T, T)
         if score_bias is not None:
             scores = scores + score_bias
         mask = self.scorer.allowed(t, x.device)

@@ -69,6 +69,11 @@ class BTTScorer(AttentionScorer):
         self.key_norm = nn.LayerNorm(d_model)
         self.query_norm = nn.LayerNorm(d_model) if qk_norm else nn.Identity()
 
+    # Initial scales: each core starts with entries of RMS about rho = sqrt(min(d_in, d_out))
+    # / d_in, the same ceiling that rms_clamp enforces in the forward pass, so the clamp is
+    # (nearly) inactive at initialisation and grows active only if training inflates a core.
+    # R maps the b-wide slices of x to H*b*s outputs (d_in = b); L maps a*s inputs to a
+    # outputs (d_in = a*s).
     @property
     def _rho_r(self) -> float:
         return math.sqrt(min(self.b, self.n_heads * self.b * self.rank)) / self.b

@@ -30,8 +30,7 @@ import math
 import torch
 from torch import Tensor
 
-from tsattn.attention.base import QueryKey, default_scale
-from tsattn.attention.softmax import DenseQKScorer
+from tsattn.attention.base import DenseQKScorer, QueryKey, default_scale
 
 SCALES = ("uniform", "per_level")
 NORMALIZERS = ("none", "levels")

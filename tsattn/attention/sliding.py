@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tsattn.attention.base import _check_non_negative_int
 from tsattn.attention.softmax import SoftmaxScorer
+from tsattn.checks import check_nonnegative_int
 
 
 class SlidingWindowScorer(SoftmaxScorer):
@@ -22,11 +22,11 @@ class SlidingWindowScorer(SoftmaxScorer):
             attends to itself only, an ablation without mixing across positions).
     """
 
-    custom_mask = True
+    mask_beyond_causal = True
 
     def __init__(self, d_model, n_heads, seq_len, causal=False, qk_norm=False, window: int = 8):
         super().__init__(d_model, n_heads, seq_len, causal=causal, qk_norm=qk_norm)
-        self.window = _check_non_negative_int("window", window)
+        self.window = check_nonnegative_int("window", window)
 
     def allowed(self, seq_len: int, device: torch.device) -> Tensor:
         pos = torch.arange(seq_len, device=device)

@@ -29,9 +29,9 @@ from tsattn.checks import (
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import (
-    Dropout,
     Encoder,
     EncoderConfig,
+    FastDropout,
     FlattenHead,
     LearnablePositionalEmbedding,
     Patching,
@@ -91,7 +91,7 @@ class PatchTSTNetwork(nn.Module):
         self.patching = Patching(c.patch_len, c.stride, c.pad_end)
         self.patch_embedding = nn.Linear(c.patch_len, c.d_model)
         self.position = LearnablePositionalEmbedding(self.n_patches, c.d_model)
-        self.dropout = Dropout(c.dropout)
+        self.dropout = FastDropout(c.dropout)
         self.encoder = Encoder(c, seq_len=self.n_patches)
         self.head = FlattenHead(self.n_patches, c.d_model, c.horizon, c.head_dropout)
 

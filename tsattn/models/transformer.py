@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from tsattn.checks import check_field_types, check_probability
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.nn import Dropout, Encoder, EncoderConfig, FlattenHead, LearnablePositionalEmbedding
+from tsattn.nn import Encoder, EncoderConfig, FastDropout, FlattenHead, LearnablePositionalEmbedding
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,7 +59,7 @@ class TransformerNetwork(nn.Module):
         c = self.config = config
         self.embedding = nn.Linear(c.n_channels, c.d_model)
         self.position = LearnablePositionalEmbedding(c.input_size, c.d_model)
-        self.dropout = Dropout(c.dropout)
+        self.dropout = FastDropout(c.dropout)
         self.encoder = Encoder(c, seq_len=c.input_size)
         self.head = FlattenHead(c.input_size, c.d_model, c.horizon * c.n_channels, c.head_dropout)
 

@@ -13,12 +13,12 @@ from tsattn.nn.encoder import (
     TokenBatchNorm,
     make_norm,
 )
-from tsattn.nn.layers import Dropout, FlattenHead, LearnablePositionalEmbedding, MovingAverage
+from tsattn.nn.layers import FastDropout, FlattenHead, LearnablePositionalEmbedding, MovingAverage
 from tsattn.nn.patching import Patching, count_patches
 from tsattn.nn.revin import RevIN, RevINStats
 
 __all__ = [
-    "Dropout",
+    "FastDropout",
     "Encoder",
     "EncoderConfig",
     "EncoderLayer",

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from tsattn.attention import ATTENTION, AttentionSpec, create_attention
 from tsattn.checks import check_choice, check_positive_int
-from tsattn.nn.layers import Dropout
+from tsattn.nn.layers import FastDropout
 
 NORMS = ("batch", "layer")
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU}
@@ -114,13 +114,13 @@ class EncoderLayer(nn.Module):
         self.feed_forward = nn.Sequential(
             nn.Linear(c.d_model, c.d_ff),
             ACTIVATIONS[c.activation](),
-            Dropout(c.dropout),
+            FastDropout(c.dropout),
             nn.Linear(c.d_ff, c.d_model),
         )
         projection = c.dropout if c.projection_dropout is None else c.projection_dropout
-        self.projection_dropout = Dropout(projection)
-        self.attention_dropout = Dropout(c.dropout)
-        self.feed_forward_dropout = Dropout(c.dropout)
+        self.projection_dropout = FastDropout(projection)
+        self.attention_dropout = FastDropout(c.dropout)
+        self.feed_forward_dropout = FastDropout(c.dropout)
         self.attention_norm = make_norm(c.norm, c.d_model)
         self.feed_forward_norm = make_norm(c.norm, c.d_model)
         self.pre_norm = c.pre_norm

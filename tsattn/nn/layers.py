@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 
 
-class Dropout(nn.Dropout):
+class FastDropout(nn.Dropout):
     """``nn.Dropout`` with a faster mask on CPU; CUDA and eval mode use ``nn.Dropout`` itself.
 
     On CPU the keep/drop decisions come from 16-bit slices of random 64-bit integers (four
@@ -56,7 +56,7 @@ class FlattenHead(nn.Module):
     def __init__(self, seq_len: int, d_model: int, out_features: int, dropout: float = 0.0):
         super().__init__()
         self.linear = nn.Linear(seq_len * d_model, out_features)
-        self.dropout = Dropout(dropout)
+        self.dropout = FastDropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
         n = x.shape[0]

@@ -72,6 +72,8 @@ class RevIN(nn.Module):
     def denormalize(self, y: Tensor, stats: RevINStats) -> Tensor:
         """(B, H, C) in normalised units -> the scale of the input window."""
         if self.affine:
+            # eps * eps, not eps: the reference RevIN's quirk, kept so that trained reference
+            # weights give the same forecasts (it only guards a zero affine weight)
             y = (y - self.bias) / (self.weight + self.eps * self.eps)
         return y * stats.scale + stats.center
 
