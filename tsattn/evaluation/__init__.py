@@ -8,7 +8,7 @@ backtests, metric tables, plots. The literature benchmark lives in :mod:`tsattn.
 
 from tsattn.evaluation.backtest import backtest
 from tsattn.evaluation.cutoffs import cutoff_positions
-from tsattn.evaluation.frame_metrics import evaluate, metrics_by_step, with_step
+from tsattn.evaluation.metric_tables import evaluate, metrics_by_step, with_step
 from tsattn.evaluation.metrics import (
     METRICS,
     get_metric,
