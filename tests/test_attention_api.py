@@ -187,3 +187,19 @@ def test_bfloat16_keeps_its_dtype(name, opts):
     out = attn.attend(x)
     assert out.scores.dtype == out.weights.dtype == out.output.dtype == torch.bfloat16
     torch.testing.assert_close(attn(x), out.output, rtol=0.05, atol=0.05)
+
+
+def test_spec_option_names_come_from_the_scorers_signatures():
+    """Every option a registered scorer takes is foldable from a flat model spec, and nothing
+    else is (issue 16: no hand-kept list)."""
+    import inspect
+
+    from tsattn.attention import ATTENTION, scorer_option_names
+
+    names = set(scorer_option_names())
+    for name in ATTENTION.names():
+        params = inspect.signature(ATTENTION.get(name).__init__).parameters
+        own = set(params) - {"self", "d_model", "n_heads", "seq_len", "causal"}
+        assert own <= names, name
+    assert {"ranks", "window", "rank", "block_sizes"} <= names
+    assert not names & {"d_model", "n_heads", "seq_len", "causal"}

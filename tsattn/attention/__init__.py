@@ -41,6 +41,25 @@ def list_attention() -> list[str]:
     return ATTENTION.names()
 
 
+#: scorer constructor arguments that come from the layer, never from a user's options
+_LAYER_ARGUMENTS = ("self", "d_model", "n_heads", "seq_len", "causal")
+
+
+def scorer_option_names() -> list[str]:
+    """Every option some registered scorer takes (``ranks``, ``window``, ``rank``...), read
+    from the scorers' constructor signatures, so a new scorer's options need no list."""
+    names: set[str] = set()
+    for name in ATTENTION.names():
+        for cls in ATTENTION.get(name).__mro__:
+            if "__init__" not in vars(cls) or not issubclass(cls, AttentionScorer):
+                continue
+            parameters = inspect.signature(cls.__init__).parameters.values()
+            variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+            options = [p.name for p in parameters if p.kind not in variadic]
+            names.update(name for name in options if name not in _LAYER_ARGUMENTS)
+    return sorted(names)
+
+
 def create_attention(
     name_or_class_or_instance: AttentionSpec,
     d_model: int,
@@ -129,4 +148,5 @@ __all__ = [
     "create_attention",
     "default_mlr_ranks",
     "list_attention",
+    "scorer_option_names",
 ]

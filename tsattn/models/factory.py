@@ -20,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from tsattn.attention import scorer_option_names
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -99,18 +101,6 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a finite number")
 
 
-#: spec keys that belong to the attention (folded into ``attention_options``)
-ATTENTION_OPTION_KEYS = (
-    "ranks",
-    "block_sizes",
-    "scale",
-    "normalize",
-    "rank",
-    "window",
-    "qk_norm",
-)
-
-
 def build_model(spec: ModelSpec | str, **defaults: Any):
     """Create the forecaster a spec names.
 
@@ -125,7 +115,8 @@ def build_model(spec: ModelSpec | str, **defaults: Any):
     accepted = set(cls.param_names())
     params = {k: v for k, v in defaults.items() if k in accepted}
     own = dict(spec.params)
-    flat = {k: own.pop(k) for k in list(own) if k in ATTENTION_OPTION_KEYS and k not in accepted}
+    scorer_options = set(scorer_option_names())
+    flat = {k: own.pop(k) for k in list(own) if k in scorer_options and k not in accepted}
     if flat:
         own["attention_options"] = {**own.get("attention_options", {}), **flat}
     unknown = sorted(set(own) - accepted)
