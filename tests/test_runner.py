@@ -10,8 +10,10 @@ import pytest
 
 from tests.data_dir import DATA_DIR, needs_data
 from tsattn.benchmark.runner import format_table, run_benchmark
-from tsattn.benchmark.scoring import evaluated_windows, score_windows, seasonal_naive_predictor
+from tsattn.benchmark.scoring import score_windows
 from tsattn.datasets import benchmark_split
+from tsattn.datasets.windows import evaluated_windows
+from tsattn.models import SeasonalNaive
 
 pytestmark = needs_data
 
@@ -74,7 +76,8 @@ def test_only_the_requested_cells_are_returned(tmp_path):
 def test_score_windows_per_step_errors_of_seasonal_naive_on_a_pure_cycle():
     t = np.arange(200, dtype=np.float32)
     data = np.stack([np.sin(2 * np.pi * t / 24), np.cos(2 * np.pi * t / 24)], axis=1)
-    scores = score_windows(seasonal_naive_predictor(30, 24), data, input_size=48, horizon=30)
+    predict = SeasonalNaive(season_length=24, h=30).predict_windows
+    scores = score_windows(predict, data, input_size=48, horizon=30)
     assert scores.n_windows == 200 - 48 - 30 + 1
     assert scores.mse < 1e-10
 
@@ -124,3 +127,38 @@ def test_processes_sharing_an_out_dir_keep_each_others_rows(tmp_path, monkeypatc
     saved = pd.read_csv(tmp_path / "results.csv")
     assert interrupted == ["naive"]
     assert sorted(saved["model"]) == ["naive", "seasonal_naive"]
+
+
+def test_legacy_drop_last_must_be_a_batch_size():
+    assert evaluated_windows(2785, None) == 2785
+    for bad in (0, -128, True, 12.0):
+        with pytest.raises(ValueError, match="legacy_drop_last"):
+            evaluated_windows(2785, bad)
+
+
+def test_a_model_that_fits_per_series_is_refused_before_training(tmp_path):
+    with pytest.raises(ValueError, match="fits per series.*benchmark runner"):
+        run_benchmark(
+            "ETTh1", ["seasonal_naive", "ets"], horizons=[96], out_dir=tmp_path, data_dir=DATA_DIR
+        )
+
+
+def test_quick_mode_caps_windows_per_epoch_even_when_a_spec_sets_more():
+    from tsattn.benchmark.runner import QUICK_WINDOWS_PER_EPOCH, RunSettings, _build_model
+    from tsattn.models.factory import parse_model_spec
+
+    split = benchmark_split("ETTh1", 96, 24, data_dir=DATA_DIR)
+    settings = RunSettings(
+        input_size=96, quick=True, max_epochs=None, legacy_drop_last=None, device="cpu",
+        progress=False,
+    )
+    for spec, expected in [
+        ("dlinear", QUICK_WINDOWS_PER_EPOCH),
+        ("dlinear:windows_per_epoch=100000", QUICK_WINDOWS_PER_EPOCH),
+        ("dlinear:windows_per_epoch=100", 100),
+    ]:
+        model = _build_model("ETTh1", parse_model_spec(spec), split, 0, settings)
+        assert model.training_config.windows_per_epoch == expected
+        assert model.training_config.lr_schedule == "constant"
+    naive = _build_model("ETTh1", parse_model_spec("seasonal_naive"), split, 0, settings)
+    assert naive.season_length == 24 and naive.h == 24

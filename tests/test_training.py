@@ -121,7 +121,7 @@ def test_predict_windows_covers_every_window_and_legacy_drop_last():
     with torch.no_grad():
         first = network(torch.as_tensor(data[None, :24])).numpy()
     np.testing.assert_allclose(out[0], first[0], rtol=1e-5, atol=1e-6)
-    legacy = predict_windows(network, data, 24, 6, batch_size=32, legacy_drop_last=True)
+    legacy = predict_windows(network, data, 24, 6, batch_size=32, legacy_drop_last=32)
     assert legacy.shape == (96, 6, 2)
     np.testing.assert_allclose(legacy, out[:96])
 

@@ -12,6 +12,7 @@ once; a cell another live process has claimed is skipped and logged.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -36,13 +37,9 @@ from tsattn.benchmark.results_store import (
     repair_json,
     results_lock,
 )
-from tsattn.benchmark.scoring import (
-    WindowPredictor,
-    naive_predictor,
-    score_windows,
-    seasonal_naive_predictor,
-)
+from tsattn.benchmark.scoring import score_windows
 from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
+from tsattn.models.base import MODELS, Forecaster, no_window_entry
 from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
 
 log = logging.getLogger(__name__)
@@ -93,7 +90,10 @@ def run_benchmark(
     whatever a spec leaves unset; other models keep their own architecture defaults) and
     are scored on EVERY test window (MSE/MAE on standardized data, as in the papers);
     ``legacy_drop_last=<batch size>`` reproduces the PatchTST code's ``drop_last`` test
-    loader. ``naive`` and ``seasonal_naive`` are scored on the same windows.
+    loader. ``naive`` and ``seasonal_naive`` are scored on the same windows. Every model goes
+    through the same window-level entry (:meth:`~tsattn.models.Forecaster.fit_arrays` on the
+    split's standardized train/val arrays, :meth:`~tsattn.models.Forecaster.predict_windows`
+    on its test windows); models that fit per series have none and are refused.
 
     Args:
         dataset: a benchmark name (see :func:`tsattn.list_datasets`).
@@ -184,11 +184,12 @@ def _cell_key(dataset: str, spec: ModelSpec, horizon: int, seed: int, s: RunSett
 def _run_cell(
     dataset: str, spec: ModelSpec, split: BenchmarkSplit, seed: int, s: RunSettings
 ) -> dict[str, Any]:
+    """Fit the spec's model on the split's train/val arrays, score it on every test window."""
     started = time.perf_counter()
-    predictor, training = _fit_predictor(dataset, spec, split, seed, s)
+    model = _build_model(dataset, spec, split, seed, s).fit_arrays(split.train, split.val)
     trained = time.perf_counter()
     scores = score_windows(
-        predictor,
+        functools.partial(model.predict_windows, batch_size=s.eval_batch_size),
         split.test,
         split.input_size,
         split.horizon,
@@ -203,7 +204,7 @@ def _run_cell(
         "test_windows": scores.n_windows,
         "train_seconds": round(trained - started, 2),
         "eval_seconds": round(done - trained, 2),
-        **training,
+        **model.training_summary(),
         "paper_patchtst42_mse": reference.get("patchtst42_mse"),
         "paper_patchtst42_mae": reference.get("patchtst42_mae"),
         "rerun_patchtst_mse": reference.get("rerun_mse"),
@@ -214,21 +215,25 @@ def _run_cell(
     return row
 
 
-def _fit_predictor(
+def _build_model(
     dataset: str, spec: ModelSpec, split: BenchmarkSplit, seed: int, s: RunSettings
-) -> tuple[WindowPredictor, dict[str, Any]]:
-    """Train the spec's model on the split; return its window predictor and training facts."""
-    horizon = split.horizon
-    if spec.name == "naive":
-        return naive_predictor(horizon), {}
-    if spec.name == "seasonal_naive":
-        season = int(spec.params.get("season_length", _season_length(dataset)))
-        return seasonal_naive_predictor(horizon, season), {}
-    from tsattn.benchmark.neural_cell import train_neural_cell
-
-    defaults = _reference_defaults(dataset, spec, s)
-    model = build_model(spec, h=horizon, input_size=split.input_size, seed=seed, **defaults)
-    return train_neural_cell(model, split, s)
+) -> Forecaster:
+    """The spec's model with the benchmark's defaults (the split's sizes, the seed, the
+    dataset's season and reference protocol); the spec's own params win, except quick mode's
+    cap on windows per epoch."""
+    cls = MODELS.get(spec.name)
+    if not cls.supports_windows:
+        raise ValueError(no_window_entry(cls))
+    defaults = {
+        "h": split.horizon,
+        "input_size": split.input_size,
+        "seed": seed,
+        "season_length": _season_length(dataset),
+        **_reference_defaults(dataset, spec, s),
+    }
+    if s.quick and "windows_per_epoch" in cls.param_names():
+        spec = _quick_cap(spec)
+    return build_model(spec, **defaults)
 
 
 #: PatchTST's own architecture (from the dataset's reference hyperparameters); other
@@ -251,7 +256,17 @@ def _reference_defaults(dataset: str, spec: ModelSpec, s: RunSettings) -> dict[s
     if s.quick:
         defaults["max_epochs"] = min(defaults["max_epochs"], QUICK_MAX_EPOCHS)
         defaults.update(lr=QUICK_LR, lr_schedule="constant")
+        defaults["windows_per_epoch"] = QUICK_WINDOWS_PER_EPOCH
     return defaults
+
+
+def _quick_cap(spec: ModelSpec) -> ModelSpec:
+    """Quick mode's windows per epoch bind a spec's own ``windows_per_epoch`` too: at most
+    :data:`QUICK_WINDOWS_PER_EPOCH` (quick mode's other settings, in
+    :func:`_reference_defaults`, are defaults that a spec overrides)."""
+    own = spec.params.get("windows_per_epoch") or QUICK_WINDOWS_PER_EPOCH
+    capped = min(own, QUICK_WINDOWS_PER_EPOCH)
+    return dataclasses.replace(spec, params={**spec.params, "windows_per_epoch": capped})
 
 
 def _season_length(dataset: str) -> int:

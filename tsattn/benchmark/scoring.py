@@ -3,12 +3,13 @@
 Errors are accumulated batch by batch (MSE and MAE overall and per horizon step), so even
 Electricity at horizon 720 never holds all predictions in memory. ``legacy_drop_last``
 reproduces the PatchTST code's test loader (``drop_last=True``), which silently drops the
-most recent ``n_windows % batch`` windows.
+most recent ``n_windows % batch`` windows (:func:`~tsattn.datasets.windows.evaluated_windows`).
+The predictor is any forecaster's window-level entry, e.g. ``model.predict_windows``.
 
 >>> import numpy as np
 >>> data = np.tile(np.arange(10.0, dtype=np.float32)[:, None], (1, 2))  # (10, 2): y = t
->>> last_value = lambda x: np.repeat(x[:, -1:], 3, axis=1)  # naive forecast
->>> scores = score_windows(last_value, data, input_size=4, horizon=3)
+>>> from tsattn.models import Naive
+>>> scores = score_windows(Naive(h=3).predict_windows, data, input_size=4, horizon=3)
 >>> scores.n_windows, scores.mae_by_step.tolist()
 (4, [1.0, 2.0, 3.0])
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tsattn.datasets.windows import SlidingWindows
+from tsattn.datasets.windows import SlidingWindows, evaluated_windows
 
 #: (B, L, C) inputs -> (B, H, C) forecasts
 WindowPredictor = Callable[[np.ndarray], np.ndarray]
@@ -37,15 +38,6 @@ class WindowScores:
     mae_by_step: np.ndarray  # (H,)
 
 
-def evaluated_windows(total: int, legacy_drop_last: int | None) -> int:
-    """Windows scored: all of them, or as many as full batches hold in legacy mode."""
-    if legacy_drop_last is None:
-        return total
-    if legacy_drop_last <= 0:
-        raise ValueError(f"legacy_drop_last must be a positive batch size, got {legacy_drop_last}")
-    return (total // legacy_drop_last) * legacy_drop_last
-
-
 def score_windows(
     predict: WindowPredictor,
     data: np.ndarray,
@@ -54,7 +46,8 @@ def score_windows(
     batch_size: int = 256,
     legacy_drop_last: int | None = None,
 ) -> WindowScores:
-    """MSE/MAE of ``predict`` over every stride-1 window of ``data`` (rows x channels)."""
+    """MSE/MAE of ``predict`` over every stride-1 window of ``data`` (rows x channels),
+    called on ``batch_size`` windows at a time."""
     windows = SlidingWindows(data, input_size, horizon)
     n = evaluated_windows(len(windows), legacy_drop_last)
     if n == 0:
@@ -77,21 +70,3 @@ def score_windows(
         mse_by_step=sq_sum / count,
         mae_by_step=abs_sum / count,
     )
-
-
-def naive_predictor(horizon: int) -> WindowPredictor:
-    """Repeat each window's last value."""
-    return lambda x: np.repeat(x[:, -1:], horizon, axis=1)
-
-
-def seasonal_naive_predictor(horizon: int, season_length: int) -> WindowPredictor:
-    """Repeat each window's last season."""
-
-    def predict(x: np.ndarray) -> np.ndarray:
-        if x.shape[1] < season_length:
-            raise ValueError(f"input_size {x.shape[1]} < season_length {season_length}")
-        last = x[:, -season_length:]  # (B, m, C)
-        reps = -(-horizon // season_length)
-        return np.tile(last, (1, reps, 1))[:, :horizon]
-
-    return predict

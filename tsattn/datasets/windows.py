@@ -30,6 +30,26 @@ def n_windows(rows: int, input_size: int, horizon: int) -> int:
     return max(rows - input_size - horizon + 1, 0)
 
 
+def evaluated_windows(total: int, legacy_drop_last: int | None) -> int:
+    """Windows scored out of ``total``: all of them, or with ``legacy_drop_last=<batch
+    size>`` as many as full batches hold (the PatchTST code's ``drop_last=True`` test
+    loader, which silently drops the most recent ``total % batch`` windows).
+
+    >>> evaluated_windows(2785, None), evaluated_windows(2785, 128)
+    (2785, 2688)
+    """
+    if legacy_drop_last is None:
+        return total
+    if isinstance(legacy_drop_last, bool) or not isinstance(legacy_drop_last, int | np.integer):
+        raise ValueError(
+            f"legacy_drop_last must be None or the batch size whose drop_last to reproduce "
+            f"(e.g. 128), got {legacy_drop_last!r}"
+        )
+    if legacy_drop_last <= 0:
+        raise ValueError(f"legacy_drop_last must be a positive batch size, got {legacy_drop_last}")
+    return (total // legacy_drop_last) * legacy_drop_last
+
+
 class WindowView(NamedTuple):
     """Read-only views of every window: ``inputs`` (N, L, C) and ``targets`` (N, H, C)."""
 

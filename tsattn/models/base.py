@@ -12,6 +12,16 @@ Subclasses implement three hooks:
 * ``_get_state() / _set_state(meta, tensors)``: the fitted state, as JSON-able metadata and
   named tensors (saved with safetensors, so loading never executes code from the file).
 
+Models that forecast fixed-size windows of a multichannel array (``supports_windows``: the
+neural models, Naive and SeasonalNaive) also implement the window-level entry the benchmark
+runner calls, on arrays as they are (no scaling, no dates):
+
+* ``fit_arrays(train (T, C), val (T_val, C) | None) -> self``;
+* ``predict_windows(x (B, L, C)) -> (B, h, C)``.
+
+Models that fit per series (statsmodels, scikit-learn, gluonts adapters) raise
+``NotImplementedError`` there, with a message that says what to use instead.
+
 Constructor arguments are stored as attributes of the same name (the scikit-learn
 convention): :meth:`Forecaster.get_params` reads them back, which is what ``save`` writes.
 """
@@ -107,6 +117,8 @@ class Forecaster:
     #: True when the model computes in float32 (torch networks): inputs beyond
     #: :data:`HUGE_VALUE` are refused at fit instead of overflowing into NaN forecasts.
     float32_inputs: ClassVar[bool] = False
+    #: True when the window-level entry (:meth:`fit_arrays`, :meth:`predict_windows`) works.
+    supports_windows: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -193,6 +205,32 @@ class Forecaster:
         from tsattn.models.persistence import save_forecaster
 
         return save_forecaster(self, path)
+
+    # ------------------------------------------------------------------ window level
+    def fit_arrays(self, train: np.ndarray, val: np.ndarray | None = None) -> Forecaster:
+        """Fit on pre-split arrays as they are (no scaling): ``train`` (T_train, C) and
+        optionally ``val`` (T_val, C) for early stopping, whose first ``input_size`` rows are
+        the lookback of its first window (the literature protocol).
+
+        Raises:
+            NotImplementedError: the model fits per series (``supports_windows`` is False).
+        """
+        raise NotImplementedError(no_window_entry(type(self)))
+
+    def predict_windows(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """Forecast a batch of windows: ``x`` (B, L, C) -> (B, h, C), in the scale of ``x``
+        (the scale the model was fitted in). ``batch_size``: windows per forward pass for
+        models that run a network (None: the training batch size); others ignore it.
+
+        Raises:
+            NotImplementedError: the model fits per series (``supports_windows`` is False).
+        """
+        raise NotImplementedError(no_window_entry(type(self)))
+
+    def training_summary(self) -> dict[str, Any]:
+        """Facts about the last fit that a results table records (epochs, parameters...);
+        empty for models that do not train."""
+        return {}
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
@@ -325,6 +363,27 @@ def input_range_problem(data: SeriesData) -> str:
         f"the inputs reach |y| = {peak:.3g}, beyond what the arithmetic can carry; rescale "
         f"the series (e.g. divide by a power of ten) before fitting"
     )
+
+
+def no_window_entry(cls: type) -> str:
+    """Why ``cls`` has no window-level entry, and what to use instead."""
+    return (
+        f"{cls.__name__} fits per series and has no window-level entry (fit_arrays / "
+        f"predict_windows), so it cannot run in the benchmark runner; use naive, "
+        f"seasonal_naive or a neural model there, and tsattn.backtest for the others"
+    )
+
+
+def check_window_array(name: str, array: object, ndim: int) -> np.ndarray:
+    """``array`` as a numpy array of ``ndim`` dimensions ((T, C) series, (B, L, C) windows),
+    not copied when it already is one; otherwise a ``ValueError`` naming ``name``."""
+    values = np.asarray(array)
+    if values.ndim != ndim or 0 in values.shape:
+        shape = "(rows, channels)" if ndim == 2 else "(windows, input_size, channels)"
+        raise ValueError(f"{name} must be a non-empty {shape} array, got shape {values.shape}")
+    if not np.issubdtype(values.dtype, np.number):
+        raise ValueError(f"{name} must hold numbers, got dtype {values.dtype}")
+    return values
 
 
 def _check_horizon(h: object) -> int:

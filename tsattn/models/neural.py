@@ -1,5 +1,7 @@
 """The base of every neural forecaster: options split by dataclass fields, lazy network,
-one training engine, original-scale forecasts, save/load.
+one training engine, original-scale forecasts, save/load, and the window-level entry
+(:meth:`~NeuralForecaster.fit_arrays` / :meth:`~NeuralForecaster.predict_windows`) through
+which the benchmark trains and scores the network on its standardized split as is.
 
 A subclass only names its network config dataclass and network class::
 
@@ -31,10 +33,10 @@ from tsattn.checks import (
     state_field,
     state_ids,
 )
-from tsattn.models.base import MODELS, Forecaster, SeriesData
+from tsattn.models.base import MODELS, Forecaster, SeriesData, check_window_array
 from tsattn.models.series_prep import SeriesScaler, aligned_matrix
 from tsattn.training.config import TrainingConfig
-from tsattn.training.engine import TrainResult, fit_network
+from tsattn.training.engine import TrainResult, fit_network, forecast_batches, train_network
 from tsattn.training.windows import series_windows, split_array_windows
 
 #: network config fields filled from the forecaster and the data, never passed by users
@@ -127,6 +129,7 @@ class NeuralForecaster(Forecaster):
     joint_channels: ClassVar[bool] = False
     supports_resume: ClassVar[bool] = True
     float32_inputs: ClassVar[bool] = True
+    supports_windows: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -219,18 +222,67 @@ class NeuralForecaster(Forecaster):
             inputs = aligned_matrix(data, series, self.name)[-self.input_size :][None]  # (1,L,C)
         else:
             inputs = np.stack([s[-self.input_size :] for s in series])[:, :, None]  # (N, L, 1)
-        forecast = self._forward(inputs)  # (B, H, C)
+        forecast = forecast_batches(self.network_, inputs, self.training_config.batch_size)
         per_series = forecast[0].T if self.joint_channels else forecast[:, :, 0]  # (N, H)
         return self._scaler.inverse(data.ids, per_series[:, :h], data.values)
 
-    @torch.no_grad()
-    def _forward(self, inputs: np.ndarray) -> np.ndarray:
-        """(B, L, C) array -> (B, H, C) forecasts in batches, in eval mode."""
-        network = self.network_.eval()
-        device = next(network.parameters()).device
-        x = torch.as_tensor(inputs, dtype=torch.float32, device=device)
-        batches = x.split(self.training_config.batch_size)
-        return torch.cat([network(b).float().cpu() for b in batches]).numpy()
+    # ------------------------------------------------------------------ window level
+    def fit_arrays(self, train: np.ndarray, val: np.ndarray | None = None) -> NeuralForecaster:
+        """Train the network on pre-split arrays as they are, with no scaling (the benchmark
+        protocol: the split's train-only standardization is the only scaling outside the
+        network): every stride-1 window of ``train`` (T_train, C), early stopping on those of
+        ``val`` (T_val, C; its first ``input_size`` rows are its first window's lookback).
+        A joint-channel model gets one network channel per column, others one shared one.
+        """
+        train = check_window_array("train", train, 2)
+        val = None if val is None else check_window_array("val", val, 2)
+        network = self.build_network(train.shape[1] if self.joint_channels else 1)
+        config = self.training_config
+        self.train_result_ = train_network(network, train, val, self.input_size, self.h, config)
+        self.network_ = network
+        self._scaler, self._channel_ids, self._history = None, None, None  # no frame state
+        return self
+
+    def predict_windows(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
+        """The network on windows ``x`` (B, input_size, C) as they are -> (B, h, C) float32,
+        ``batch_size`` windows per forward pass (None: the training batch size). ``x`` must
+        be in the scale the network was trained in: that of the :meth:`fit_arrays` arrays,
+        or after :meth:`fit`, each series standardized with its training mean/std."""
+        if self.network_ is None:
+            raise ValueError(f"{self.name} is not fitted: call fit_arrays(train, val) or fit(df)")
+        x = check_window_array("x", x, 3)
+        self._check_window_shape(x)
+        batch_size = batch_size or self.training_config.batch_size
+        return forecast_batches(self.network_, x, batch_size)  # (B, h, C)
+
+    def _check_window_shape(self, x: np.ndarray) -> None:
+        """Windows of ``input_size`` steps, and for a joint model the network's channels."""
+        if x.shape[1] != self.input_size:
+            raise ValueError(
+                f"{self.name} takes windows of input_size={self.input_size} steps, got "
+                f"{x.shape[1]} (x has shape {x.shape}: (windows, steps, channels))"
+            )
+        channels = self.network_.config.n_channels
+        if self.joint_channels and x.shape[2] != channels:
+            raise ValueError(
+                f"{self.name} was fitted on {channels} channels and forecasts them jointly; "
+                f"got windows with {x.shape[2]}"
+            )
+
+    def training_summary(self) -> dict[str, Any]:
+        """Epochs run, best epoch and validation loss, parameter count and device of the
+        last fit (empty before any)."""
+        result, network = self.train_result_, self.network_
+        if result is None or network is None:
+            return {}
+        val_losses = [e.val_loss for e in result.history if e.val_loss is not None]
+        return {
+            "epochs": len(result.history),
+            "best_epoch": result.best_epoch,
+            "best_val_loss": min(val_losses, default=None),
+            "parameters": sum(p.numel() for p in network.parameters()),
+            "device": str(next(network.parameters()).device),
+        }
 
     def _check_channels(self, data: SeriesData) -> None:
         if list(data.ids) != self._channel_ids:

@@ -2,8 +2,9 @@
 
 A network maps (B, L, C) inputs to (B, H, C) forecasts; :func:`fit_network` trains it on
 :class:`~tsattn.training.windows.WindowSet` windows with one :class:`TrainingConfig`.
-:func:`train_network` and :func:`predict_windows` do the same on plain (T, C) arrays, for the
-benchmark runner (pre-split, standardized data).
+:func:`train_network` and :func:`predict_windows` do the same on plain (T, C) arrays
+(pre-split, standardized data: the benchmark's protocol). :func:`forecast_batches` is the one
+batched inference loop, used by every forecaster and by :func:`predict_windows`.
 
 >>> import numpy as np
 >>> from tsattn.models.linear import NLinearNetwork, NLinearConfig
@@ -31,6 +32,8 @@ import torch
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
+from tsattn.checks import check_positive_int
+from tsattn.datasets.windows import evaluated_windows, window_view
 from tsattn.training.checkpoint import restore_rng, start_checkpoints, write_checkpoint
 from tsattn.training.checkpoint_checks import describe_network
 from tsattn.training.config import TrainingConfig, resolve_device
@@ -47,6 +50,7 @@ __all__ = [
     "TrainResult",
     "TrainingConfig",
     "fit_network",
+    "forecast_batches",
     "predict_windows",
     "train_network",
 ]
@@ -347,6 +351,25 @@ def train_network(
 
 
 @torch.no_grad()
+def forecast_batches(network: nn.Module, inputs: np.ndarray, batch_size: int) -> np.ndarray:
+    """The one batched inference loop: (B, L, C) windows -> (B, H, C) float32 forecasts.
+
+    ``batch_size`` windows per forward pass, in eval mode, on the network's device; the
+    inputs may be a strided view (each batch is copied to the device as float32).
+    """
+    check_positive_int("batch_size", batch_size)
+    if len(inputs) == 0:
+        raise ValueError("no windows to forecast: inputs has shape (0, ...)")
+    network.eval()
+    device = next(network.parameters()).device
+    outputs = []
+    for start in range(0, len(inputs), batch_size):
+        chunk = np.ascontiguousarray(inputs[start : start + batch_size])  # (b, L, C)
+        x = torch.as_tensor(chunk, dtype=torch.float32, device=device)
+        outputs.append(network(x).float().cpu())  # (b, H, C)
+    return torch.cat(outputs).numpy()
+
+
 def predict_windows(
     network: nn.Module,
     array: np.ndarray,
@@ -354,24 +377,21 @@ def predict_windows(
     horizon: int,
     batch_size: int = 256,
     device: str | torch.device | None = None,
-    legacy_drop_last: bool = False,
+    legacy_drop_last: int | None = None,
 ) -> np.ndarray:
     """Forecast every stride-1 window of a (T, C) array -> (n_windows, horizon, C).
 
-    ``legacy_drop_last`` drops the last incomplete batch of ``batch_size`` windows, as the
-    reference PatchTST test loader does, to reproduce published numbers.
+    ``legacy_drop_last=<batch size>`` drops the windows that do not fill a last batch of
+    that size, as the reference PatchTST test loader does (see
+    :func:`~tsattn.datasets.windows.evaluated_windows`), to reproduce published numbers.
     """
     device = resolve_device(device or next(network.parameters()).device.type)
-    network.to(device).eval()
-    windows = WindowSet.from_array(array, input_size, horizon).to(device)
-    n = len(windows) - len(windows) % batch_size if legacy_drop_last else len(windows)
-    outputs = [
-        network(windows.gather(batch)[0]).float().cpu()  # (B, H, C)
-        for batch in torch.arange(n).split(batch_size)
-    ]
-    if not outputs:
-        return np.zeros((0, horizon, windows.n_channels), dtype=np.float32)
-    return torch.cat(outputs).numpy()
+    network.to(device)
+    view = window_view(array, input_size, horizon)
+    n = evaluated_windows(len(view.inputs), legacy_drop_last)
+    if n == 0:  # legacy mode with fewer windows than one batch
+        return np.zeros((0, horizon, array.shape[1]), dtype=np.float32)
+    return forecast_batches(network, view.inputs[:n], batch_size)  # (n, H, C)
 
 
 def _make_optimizer(network: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
