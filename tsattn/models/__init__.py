@@ -7,8 +7,6 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 from tsattn.models.base import MODELS, Forecaster, SeriesData, register_model
 from tsattn.models.baselines import (
     ARIMA,
@@ -20,6 +18,7 @@ from tsattn.models.baselines import (
     SklearnForecaster,
     Theta,
 )
+from tsattn.models.factory import create_model
 from tsattn.models.linear import (
     DLinear,
     DLinearConfig,
@@ -39,11 +38,6 @@ from tsattn.training.engine import TrainResult, fit_network, predict_windows, tr
 def list_models() -> list[str]:
     """Names accepted by :func:`create_model` (and the CLI)."""
     return MODELS.names()
-
-
-def create_model(name: str, **params: Any) -> Forecaster:
-    """Build a registered forecaster by name, e.g. ``create_model("patchtst", h=96)``."""
-    return MODELS.get(name)(**params)
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tsattn.attention import scorer_option_names
+from tsattn.models.base import MODELS, Forecaster
 
 
 @dataclass(frozen=True)
@@ -108,23 +109,11 @@ def build_model(spec: ModelSpec | str, **defaults: Any):
     own params win. Attention options written flat in the spec (``ranks``, ``window`` ...)
     go into ``attention_options``. The alias is the spec string.
     """
-    from tsattn.models import MODELS
-
     spec = parse_model_spec(spec) if isinstance(spec, str) else spec
     cls = MODELS.get(spec.name)
     accepted = set(cls.param_names())
     params = {k: v for k, v in defaults.items() if k in accepted}
-    own = dict(spec.params)
-    scorer_options = set(scorer_option_names())
-    flat = {k: own.pop(k) for k in list(own) if k in scorer_options and k not in accepted}
-    if flat:
-        own["attention_options"] = {**own.get("attention_options", {}), **flat}
-    unknown = sorted(set(own) - accepted)
-    if unknown:
-        raise ValueError(
-            f"model {spec.name!r} has no parameter(s) {unknown}; accepted: {sorted(accepted)}"
-        )
-    params.update(own)
+    params.update(_checked_params(cls, spec.name, spec.params))
     params.setdefault("alias", spec.alias)
     missing = [name for name in _required_params(cls) if name not in params]
     if missing:
@@ -134,6 +123,40 @@ def build_model(spec: ModelSpec | str, **defaults: Any):
             f"options (the CLI: --{missing[0].replace('_', '-')})"
         )
     return _construct(cls, spec, params)
+
+
+def create_model(name: str, **params: Any) -> Forecaster:
+    """Build a registered forecaster from its name or a spec string.
+
+    ``create_model("patchtst", h=96, input_size=336)`` and
+    ``create_model("patchtst:mlr:ranks=[2,1,1]", h=96, input_size=336)`` are read by the same
+    parser as the CLI's ``--models``; keyword ``params`` win over the spec's. Unlike the CLI,
+    the forecast column keeps the model's own name unless ``alias=`` is given.
+
+    >>> create_model("patchtst:mlr:ranks=[2,1,1]", h=24, input_size=96).attention_options
+    {'ranks': [2, 1, 1]}
+    """
+    spec = parse_model_spec(name)
+    cls = MODELS.get(spec.name)
+    merged = {**_checked_params(cls, spec.name, spec.params), **params}
+    return _construct(cls, spec, _checked_params(cls, spec.name, merged))
+
+
+def _checked_params(cls: type, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with flat scorer options (``ranks``, ``window``...) folded into
+    ``attention_options``; a name the model does not take is a ``ValueError``."""
+    accepted = set(cls.param_names())
+    own = dict(params)
+    scorer_options = set(scorer_option_names())
+    flat = {k: own.pop(k) for k in list(own) if k in scorer_options and k not in accepted}
+    if flat:
+        own["attention_options"] = {**(own.get("attention_options") or {}), **flat}
+    unknown = sorted(set(own) - accepted)
+    if unknown:
+        raise ValueError(
+            f"model {name!r} has no parameter(s) {unknown}; accepted: {sorted(accepted)}"
+        )
+    return own
 
 
 def _construct(cls: type, spec: ModelSpec, params: dict[str, Any]):
