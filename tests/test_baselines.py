@@ -1,8 +1,7 @@
-"""Every baseline passes the shared conformance check; adapter-specific behaviour."""
+"""Baseline adapters' own behaviour (conformance of every registered model: test_models)."""
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import numpy as np
@@ -15,8 +14,8 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import tsattn
 from tests.conformance import check_forecaster, synthetic_long_frame
+from tests.conftest import HAS_LIGHTNING, NO_LIGHTNING
 from tsattn.models.baselines import (
     ARIMA,
     ETS,
@@ -25,30 +24,10 @@ from tsattn.models.baselines import (
     Naive,
     SeasonalNaive,
     SklearnForecaster,
-    Theta,
 )
+from tsattn.models.baselines.gluonts_models import ESTIMATORS
 
 H = 12
-FACTORIES = {
-    "naive": lambda: Naive(h=H),
-    "seasonal_naive": lambda: SeasonalNaive(season_length=24, h=H),
-    "ets": lambda: ETS(trend="add", damped_trend=True, h=H),
-    "arima": lambda: ARIMA(order=(2, 0, 0), h=H),
-    "auto_arima": lambda: AutoARIMA(max_p=1, max_q=1, max_d=1, h=H),
-    "theta": lambda: Theta(season_length=24, h=H),
-    "sklearn": lambda: SklearnForecaster(lags=24, h=H),
-}
-HAS_LIGHTNING = importlib.util.find_spec("lightning") is not None
-
-
-@pytest.mark.parametrize("name", sorted(FACTORIES))
-def test_conformance(name, tmp_path):
-    check_forecaster(FACTORIES[name], tmp_path, h=H)
-
-
-def test_registered_names_build_the_baselines():
-    for name, make in FACTORIES.items():
-        assert type(tsattn.create_model(name)) is type(make())
 
 
 def frame(values, uid="a", freq="D") -> pd.DataFrame:
@@ -193,11 +172,12 @@ def test_gluonts_rejects_unknown_estimators():
         GluonTSForecaster("prophet", h=H).fit(synthetic_long_frame())
 
 
-@pytest.mark.parametrize("estimator", ["deepar", "patchtst", "dlinear"])
-def test_gluonts_conformance(estimator, tmp_path):
+@pytest.mark.parametrize("estimator", sorted(ESTIMATORS))
+def test_gluonts_estimators_conform(estimator, tmp_path):
+    """Every gluonts estimator (the registered "gluonts" model's own options)."""
     if not HAS_LIGHTNING:
-        pytest.skip('lightning is not installed: pip install "tsattn[gluonts]" to run this')
-    options = {"num_batches_per_epoch": 5, "batch_size": 16, "context_length": 24}
+        pytest.skip(NO_LIGHTNING)
+    options = {"num_batches_per_epoch": 10, "batch_size": 16, "context_length": 48}
     check_forecaster(
         lambda: GluonTSForecaster(estimator, h=H, max_epochs=1, estimator_kwargs=options),
         tmp_path,

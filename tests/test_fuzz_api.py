@@ -428,8 +428,6 @@ def forecast_frames(draw) -> pd.DataFrame:
     return frame
 
 
-
-
 @FUZZ
 @seed(SEED)
 @given(

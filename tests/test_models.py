@@ -11,8 +11,9 @@ import torch
 
 import tsattn
 from tests.conformance import check_forecaster, synthetic_long_frame
+from tests.conftest import ATTENTION_MODELS, FACTORIES, NEURAL, available_models, model_params
 from tsattn.attention import MLRScorer, list_attention
-from tsattn.models import NeuralForecaster, TrainingConfig, create_network, split_options
+from tsattn.models import MODELS, TrainingConfig, create_network, list_models, split_options
 
 TRAINING = {"max_epochs": 2, "batch_size": 32, "progress": False, "seed": 0}
 TINY = {"h": 12, "input_size": 48, **TRAINING}
@@ -28,25 +29,40 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+def test_factories_cover_the_registry():
+    """Every registered model has a tiny factory in conftest, so every model is tested."""
+    assert sorted(FACTORIES) == list_models()
+    for name in available_models():
+        assert type(FACTORIES[name](12)) is MODELS.get(name), name
+        assert type(tsattn.create_model(name, **_required(name))) is MODELS.get(name), name
+
+
+def _required(name: str) -> dict:
+    """The arguments a registered model cannot be built without (neural: h, input_size)."""
+    return {"h": 12, "input_size": 48} if name in NEURAL else {}
+
+
+@pytest.mark.parametrize("name", model_params())
+def test_every_registered_model_conforms(name, tmp_path):
+    check_forecaster(lambda: FACTORIES[name](12), tmp_path)
+
+
 @pytest.mark.parametrize("attention", list_attention())
-@pytest.mark.parametrize("model", ["PatchTST", "Transformer"])
-def test_attention_models_conform(model, attention, tmp_path):
-    cls = getattr(tsattn, model)
-    check_forecaster(lambda: cls(**TINY, **TINY_ENCODER, attention=attention), tmp_path)
+@pytest.mark.parametrize("name", ATTENTION_MODELS)
+def test_attention_models_conform_with_every_attention(name, attention, tmp_path):
+    check_forecaster(lambda: FACTORIES[name](12, attention=attention), tmp_path)
 
 
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: tsattn.DLinear(**TINY),
         lambda: tsattn.DLinear(**TINY, individual=True, kernel_size=5),
-        lambda: tsattn.NLinear(**TINY),
         lambda: tsattn.NLinear(**TINY, individual=True),
         lambda: tsattn.PatchTST(**TINY, **TINY_ENCODER, revin_affine=True, norm="layer"),
     ],
-    ids=["dlinear", "dlinear-individual", "nlinear", "nlinear-individual", "patchtst-variant"],
+    ids=["dlinear-individual", "nlinear-individual", "patchtst-variant"],
 )
-def test_linear_models_and_variants_conform(make, tmp_path):
+def test_model_variants_conform(make, tmp_path):
     check_forecaster(make, tmp_path)
 
 
@@ -62,7 +78,7 @@ def test_options_are_split_by_config_fields():
 
 def test_shared_options_are_never_relisted():
     training = {f.name for f in dataclasses.fields(TrainingConfig)}
-    for cls in NeuralForecaster.__subclasses__() + [tsattn.DLinear, tsattn.NLinear]:
+    for cls in map(MODELS.get, list_models()):
         if hasattr(cls, "config_class"):
             network = {f.name for f in dataclasses.fields(cls.config_class)}
             assert not network & training, cls
