@@ -39,7 +39,8 @@ from tsattn.benchmark.results_store import (
 )
 from tsattn.benchmark.scoring import score_windows
 from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
-from tsattn.models.base import MODELS, Forecaster, no_window_entry
+from tsattn.models import MODELS, Forecaster
+from tsattn.models.base import no_window_entry
 from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
 
 log = logging.getLogger(__name__)
