@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from tsattn.attention import (
+    ATTENTION,
+    AttentionScorer,
     MLRScorer,
     MultiHeadAttention,
     SoftmaxScorer,
@@ -15,8 +17,18 @@ from tsattn.attention import (
 )
 
 
-def test_registry_names():
-    assert list_attention() == ["bilinear_mlr", "btt", "mlr", "sliding", "softmax"]
+def test_registry_names_are_lowercase_sorted_unique_and_name_scorers():
+    """A property of every registered name, not a hand-kept list: a new scorer is one
+    registration away from every registry-driven test."""
+    names = list_attention()
+    assert "softmax" in names  # the reference every other scorer is compared with
+    assert names == sorted(set(names))
+    for name in names:
+        assert name == name.lower() and name.isidentifier(), name
+        cls = ATTENTION.get(name.upper())  # case-insensitive look-up
+        assert isinstance(cls, type) and issubclass(cls, AttentionScorer), name
+        attention = create_attention(name, 16, 4, 42)
+        assert isinstance(attention.scorer, cls), name  # wrapped in MultiHeadAttention
 
 
 # ------------------------------------------------------------------------------ counts
