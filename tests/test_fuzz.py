@@ -20,9 +20,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import FACTORIES, model_params
 from tsattn import backtest
 from tsattn.datasets import read_series
-from tsattn.models import DLinear, PatchTST
 from tsattn.models.baselines import Naive, SeasonalNaive
 
 FUZZ = settings(
@@ -217,21 +217,20 @@ def test_baselines_fit_predict_backtest(frame, h, fill, windows):
     )
 
 
-TINY = dict(max_epochs=1, batch_size=32, progress=False, device="cpu")
-ENCODER = dict(d_model=8, n_heads=2, n_layers=1, d_ff=16)
+#: fewer examples for the models whose fit is slow (gluonts runs lightning per fit)
+EXAMPLES = {"gluonts": 5}
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda h, fill: DLinear(h=h, input_size=4, kernel_size=3, fill=fill, **TINY),
-        lambda h, fill: PatchTST(
-            h=h, input_size=8, patch_len=4, stride=4, fill=fill, **ENCODER, **TINY
-        ),
-    ],
-    ids=["dlinear", "patchtst"],
-)
-@NEURAL
-@given(frame=long_frames(), h=st.integers(1, 2), fill=FILLS)
-def test_neural_fit_predict_backtest(make, frame, h, fill):
-    _check_model(make, frame, h, fill, {"n_windows": 2, "refit": False})
+@pytest.mark.parametrize("name", model_params())
+def test_every_model_fit_predict_backtest(name):
+    """Every registered model (tiny, a 4-step look-back) on generated frames."""
+
+    @settings(NEURAL, max_examples=EXAMPLES.get(name, NEURAL.max_examples))
+    @given(frame=long_frames(), h=st.integers(1, 2), fill=FILLS)
+    def run(frame, h, fill):
+        def make(h, fill):
+            return FACTORIES[name](h, context=4, fill=fill)
+
+        _check_model(make, frame, h, fill, {"n_windows": 2, "refit": False})
+
+    run()
