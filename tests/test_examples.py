@@ -77,6 +77,8 @@ def test_compare_attention_benchmarks_variants_on_etth1(tmp_path):
     assert variants == {"softmax", "mlr"}
     assert (results["horizon"] == 96).all()
     assert (results["test_windows"] == 2785).all()  # every test window
-    assert results["mse"].between(0, 5).all()
+    # the tiny seeded run scores 0.79 (both variants); the literature's best is 0.37, so below
+    # 0.5 suggests test data leaking into training, above 1.0 a broken model or scaling
+    assert results["mse"].between(0.5, 1.0).all(), results["mse"]
     assert (tmp_path / "results.json").exists()
     assert_png(tmp_path / "attention_mse.png")
