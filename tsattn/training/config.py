@@ -5,7 +5,7 @@
 >>> TrainingConfig(optimizer="sgd")
 Traceback (most recent call last):
 ...
-ValueError: unknown optimizer 'sgd'; valid: adam, adamw
+ValueError: optimizer must be one of adam, adamw; got 'sgd' (unknown optimizer)
 """
 
 from __future__ import annotations
