@@ -41,6 +41,25 @@ def list_attention() -> list[str]:
     return ATTENTION.names()
 
 
+def saveable_attention(spec: AttentionSpec, strict: bool) -> AttentionSpec:
+    """An attention spec as a model file can hold it: a name stays, a registered scorer
+    class becomes its name; anything else is returned as is, or with ``strict`` (saving) is
+    a ``ValueError`` saying how to make it saveable."""
+    if isinstance(spec, str):
+        return spec
+    for name in list_attention():
+        if ATTENTION.get(name) is spec:
+            return name
+    if strict:
+        kind = "class" if isinstance(spec, type) and issubclass(spec, AttentionScorer) else "object"
+        raise ValueError(
+            f"cannot save a model whose attention is the unregistered {kind} {spec!r}: save "
+            f"needs a registered name ({', '.join(list_attention())}) or registered class; "
+            f"register the scorer (tsattn.attention.ATTENTION.register) or pass its name"
+        )
+    return spec
+
+
 #: scorer constructor arguments that come from the layer, never from a user's options
 _LAYER_ARGUMENTS = ("self", "d_model", "n_heads", "seq_len", "causal")
 
@@ -148,5 +167,6 @@ __all__ = [
     "create_attention",
     "default_mlr_ranks",
     "list_attention",
+    "saveable_attention",
     "scorer_option_names",
 ]

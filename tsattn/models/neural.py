@@ -18,14 +18,12 @@ names.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from tsattn.attention import ATTENTION, AttentionScorer, list_attention
 from tsattn.checks import (
     check_positive_int,
     load_weights,
@@ -34,32 +32,24 @@ from tsattn.checks import (
     state_ids,
 )
 from tsattn.models.base import MODELS, Forecaster, SeriesData, check_window_array
+from tsattn.models.options import (
+    DERIVED_FIELDS,
+    neural_signature,
+    option_fields,
+    options_doc,
+    resolve_options,
+    saveable_options,
+)
 from tsattn.models.series_prep import SeriesScaler, aligned_matrix
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import TrainResult, fit_network, forecast_batches, train_network
 from tsattn.training.windows import series_windows, split_array_windows
 
-#: network config fields filled from the forecaster and the data, never passed by users
-DERIVED_FIELDS = ("input_size", "horizon", "n_channels")
-
 
 def check_sizes(config: Any) -> None:
     """Validate a network config's input_size, horizon and n_channels."""
     for name in DERIVED_FIELDS:
-        value = getattr(config, name)
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def option_fields(cls: type[NeuralForecaster]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(network options, training options) accepted by ``cls``, with their defaults."""
-    network = {
-        f.name: f.default
-        for f in dataclasses.fields(cls.config_class)
-        if f.name not in DERIVED_FIELDS
-    }
-    training = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
-    return network, training
+        check_positive_int(name, getattr(config, name))
 
 
 def split_options(
@@ -71,14 +61,8 @@ def split_options(
         ValueError: an option neither config accepts (the message lists the accepted ones).
     """
     cls = MODELS.get(model) if isinstance(model, str) else model
-    network, training = option_fields(cls)
-    unknown = sorted(set(options) - set(network) - set(training))
-    if unknown:
-        raise ValueError(
-            f"unknown argument(s) {unknown} for {cls.__name__}; accepted: h, input_size, "
-            f"alias, id_col, time_col, target_col, freq, fill, "
-            f"{', '.join(sorted(network) + sorted(training))}"
-        )
+    resolve_options(cls.config_class, options)  # refuses unknown names
+    network, training = option_fields(cls.config_class)
     network_options = {k: v for k, v in options.items() if k in network}
     training_options = {k: v for k, v in options.items() if k in training}
     return network_options, TrainingConfig(**training_options)
@@ -97,24 +81,6 @@ def create_network(
         input_size=input_size, horizon=horizon, n_channels=n_channels, **network_options
     )
     return cls.network_class(config)
-
-
-def attention_param(spec: Any, strict: bool) -> Any:
-    """An attention spec as a saveable parameter: a name stays, a registered scorer class
-    becomes its name; anything else is returned as is, or with ``strict`` is an error."""
-    if isinstance(spec, str):
-        return spec
-    for name in list_attention():
-        if ATTENTION.get(name) is spec:
-            return name
-    if strict:
-        kind = "class" if isinstance(spec, type) and issubclass(spec, AttentionScorer) else "object"
-        raise ValueError(
-            f"cannot save a model whose attention is the unregistered {kind} {spec!r}: save "
-            f"needs a registered name ({', '.join(list_attention())}) or registered class; "
-            f"register the scorer (tsattn.attention.ATTENTION.register) or pass its name"
-        )
-    return spec
 
 
 class NeuralForecaster(Forecaster):
@@ -141,50 +107,65 @@ class NeuralForecaster(Forecaster):
         target_col: str = "y",
         freq: str | None = None,
         fill: str | None = None,
+        config: Any = None,
+        training: TrainingConfig | None = None,
         **kwargs: Any,
     ):
         super().__init__(h, alias, id_col, time_col, target_col, freq, fill)
         self.input_size = input_size
-        network_options, self.training_config = split_options(type(self), kwargs)
-        network_defaults, _ = option_fields(type(self))
-        resolved = {**network_defaults, **network_options}
-        resolved.update(dataclasses.asdict(self.training_config))
-        for name, value in resolved.items():
+        # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
+        for name, value in resolve_options(self.config_class, kwargs, config, training).items():
             setattr(self, name, value)
-        self._option_names = list(resolved)
+        self.training_config  # noqa: B018 - validates the training options now
         self.network_config(n_channels=1)  # validates the network options now
         self.network_: nn.Module | None = None
         self.train_result_: TrainResult | None = None
         self._scaler: SeriesScaler | None = None
         self._channel_ids: list[str] | None = None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give each concrete model a signature and docstring listing its options."""
+        super().__init_subclass__(**kwargs)
+        if "config_class" in vars(cls):
+            cls.__signature__ = neural_signature(cls)
+            cls.__doc__ = (cls.__doc__ or "").rstrip() + options_doc(cls)
+
     # ------------------------------------------------------------------ configuration
     @classmethod
     def param_names(cls) -> list[str]:
-        """Forecaster arguments plus every network and training option."""
-        network, training = option_fields(cls)
-        return [*super().param_names(), *network, *training]
+        """Forecaster arguments plus every network and training option (not ``config`` /
+        ``training``, whose fields these are)."""
+        network, training = option_fields(cls.config_class)
+        forecaster = [n for n in super().param_names() if n not in ("config", "training")]
+        return [*forecaster, *network, *training]
+
+    @property
+    def training_config(self) -> TrainingConfig:
+        """The training options as a :class:`TrainingConfig`, read from the attributes."""
+        _, training = option_fields(self.config_class)
+        return TrainingConfig(**{name: getattr(self, name) for name in training})
 
     def network_config(self, n_channels: int) -> Any:
         """The network's config for data with ``n_channels`` channels."""
-        network_names, _ = option_fields(type(self))
+        network_names, _ = option_fields(self.config_class)
         options = {name: getattr(self, name) for name in network_names}
         return self.config_class(
             input_size=self.input_size, horizon=self.h, n_channels=n_channels, **options
         )
 
     def build_network(self, n_channels: int) -> nn.Module:
-        """A freshly initialised network (seeded by ``seed``)."""
+        """A freshly initialised network, seeded by ``seed`` after the config is validated
+        (so the initial weights never depend on how validation works)."""
+        config = self.network_config(n_channels)
         torch.manual_seed(self.training_config.seed)
-        return self.network_class(self.network_config(n_channels))
+        return self.network_class(config)
 
     def get_params(self) -> dict[str, Any]:
         """Forecaster arguments plus every network and training option."""
         params = super().get_params()
-        params.update({name: getattr(self, name) for name in self._option_names})
-        if "attention" in params:
-            params["attention"] = attention_param(params["attention"], strict=False)
-        return params
+        network, training = option_fields(self.config_class)
+        params.update({name: getattr(self, name) for name in [*network, *training]})
+        return saveable_options(self.config_class, params, strict=False)
 
     def min_train_length(self, val_size: int = 0) -> int:
         return self.input_size + self.h + val_size
@@ -292,7 +273,7 @@ class NeuralForecaster(Forecaster):
             )
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        attention_param(getattr(self, "attention", "softmax"), strict=True)
+        saveable_options(self.config_class, self.get_params(), strict=True)
         assert self.network_ is not None and self._scaler is not None
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         tensors.update(self._scaler.tensors())
@@ -344,7 +325,6 @@ class NeuralForecaster(Forecaster):
 __all__ = [
     "DERIVED_FIELDS",
     "NeuralForecaster",
-    "attention_param",
     "check_sizes",
     "create_network",
     "option_fields",

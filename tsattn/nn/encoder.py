@@ -15,9 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
-from tsattn.attention import ATTENTION, AttentionSpec, create_attention
+from tsattn.attention import ATTENTION, AttentionSpec, create_attention, saveable_attention
 from tsattn.checks import check_choice, check_positive_int
 from tsattn.nn.layers import FastDropout
 
@@ -74,9 +75,19 @@ class EncoderConfig:
 
     def check_attention(self, seq_len: int) -> None:
         """Build one attention layer for ``seq_len`` tokens, so bad ``attention_options``
-        fail when the config is made rather than at training time."""
+        fail when the config is made rather than at training time. It is built under a forked
+        RNG, so validating never moves the global random state (nor seeded initial weights)."""
         options = {"dropout": self.attention_dropout, **(self.attention_options or {})}
-        create_attention(self.attention, self.d_model, self.n_heads, seq_len, **options)
+        with torch.random.fork_rng(devices=[]):
+            create_attention(self.attention, self.d_model, self.n_heads, seq_len, **options)
+
+    @classmethod
+    def saveable_options(cls, params: dict[str, Any], strict: bool) -> dict[str, Any]:
+        """``params`` with the attention as a model file can hold it (see
+        :func:`tsattn.attention.saveable_attention`)."""
+        if "attention" not in params:
+            return params
+        return {**params, "attention": saveable_attention(params["attention"], strict)}
 
 
 class TokenBatchNorm(nn.BatchNorm1d):
