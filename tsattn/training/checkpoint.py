@@ -3,18 +3,22 @@
 The engine writes ``<checkpoint_dir>/last.pt`` at the end of every epoch (rank 0 only): the
 weights, optimiser and schedule state, early-stopping state, the RNG states (of every rank),
 the epochs done, the history, and what identifies the run: the training options, the network's
-options and a fingerprint of the training data (see
-:meth:`tsattn.training.engine.TrainRun.state_dict`). On resume rank 0 reads it and broadcasts
-it to the other ranks. The file is written to a temporary file in the same directory, flushed
-to disk and renamed over the previous one (``os.replace``), so a crash leaves the previous
-checkpoint whole. It holds tensors and plain Python containers only and is read with
-``torch.load(weights_only=True)``: loading can never execute code from the file.
+options and a fingerprint of the training data (the fields of
+:data:`~tsattn.training.checkpoint_checks.STATE_FIELDS`). The engine hands these functions
+that state as plain tensors and values, with its :class:`TrainingConfig` and
+:class:`DistContext`, never its run object: this module does not know the engine. On resume
+rank 0 reads the file and broadcasts it to the other ranks. The file is written to a
+temporary file in the same directory, flushed to disk and renamed over the previous one
+(``os.replace``), so a crash leaves the previous checkpoint whole. It holds tensors and plain
+Python containers only and is read with ``torch.load(weights_only=True)``: loading can never
+execute code from the file.
 
 Nothing read from a checkpoint is trusted: the file carries a SHA-256 digest of its contents
 (a flipped byte in tensor data is refused), and on resume every field is checked against the
-run (:func:`check_resumable`): a missing or malformed field is a ``ValueError`` naming the file
-and the field, and a run whose data, network or training options changed is refused with the
-list of changes. A ``checkpoint_dir`` that cannot hold checkpoints fails before training.
+fresh run (:func:`~tsattn.training.checkpoint_checks.check_resumable`): a missing or
+malformed field is a ``ValueError`` naming the file and the field, and a run whose data,
+network or training options changed is refused with the list of changes. A
+``checkpoint_dir`` that cannot hold checkpoints fails before training.
 
 >>> import tempfile
 >>> folder = tempfile.mkdtemp()
@@ -32,18 +36,16 @@ import random
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from tsattn.atomic import atomic_file
-from tsattn.training.checkpoint_checks import check_resumable
+from tsattn.training.checkpoint_checks import STATE_FIELDS, FreshRun, check_resumable
+from tsattn.training.config import TrainingConfig
 from tsattn.training.distributed import DistContext, broadcast_object, gather_objects
-
-if TYPE_CHECKING:
-    from tsattn.training.engine import TrainRun
 
 logger = logging.getLogger(__name__)
 CHECKPOINT_NAME = "last.pt"
@@ -155,40 +157,60 @@ def prepare_checkpoint_dir(checkpoint_dir: str | os.PathLike) -> None:
 
 
 # ------------------------------------------------------------------ the engine's use
-def start_checkpoints(run: TrainRun, resume: bool) -> None:
-    """Before the first epoch: check ``checkpoint_dir`` can hold checkpoints (rank 0) and,
-    with ``resume``, continue ``run`` from the last checkpoint (from the start when none)."""
-    folder = run.config.checkpoint_dir
+def start_checkpoints(
+    config: TrainingConfig, ctx: DistContext, fresh: FreshRun, resume: bool
+) -> dict[str, Any] | None:
+    """Before the first epoch: check ``config.checkpoint_dir`` can hold checkpoints (rank 0)
+    and, with ``resume``, return its checkpoint, checked against the ``fresh`` run, for the
+    engine to restore (None: train from the start, as when there is no checkpoint).
+
+    Raises:
+        ValueError: ``resume`` without a ``checkpoint_dir``, a folder that cannot hold
+            checkpoints, or a checkpoint that cannot be resumed (see :func:`check_resumable`).
+    """
+    folder = config.checkpoint_dir
     if folder is None:
         if resume:
             raise ValueError("resume=True needs checkpoint_dir: the folder of the checkpoint")
-        return
+        return None
 
     def open_folder() -> dict[str, Any] | None:
         prepare_checkpoint_dir(folder)
         return load_checkpoint(folder) if resume else None
 
     # rank 0 reads, every rank gets its copy (or its error): nodes need no shared filesystem
-    state = _on_main_then_broadcast(run.ctx, open_folder)
+    state = _on_main_then_broadcast(ctx, open_folder)
     if state is None:
-        if resume and run.ctx.is_main:
+        if resume and ctx.is_main:
             logger.info("resume: no checkpoint in %s, training from the start", folder)
-        return
-    check_resumable(run, state, checkpoint_path(folder))
-    run.load_state_dict(state)
-    if run.ctx.is_main:
-        logger.info(
-            "resumed from %s after %d of %d epochs", folder, run.epoch, run.config.max_epochs
+        return None
+    check_resumable(state, fresh, config, checkpoint_path(folder))
+    if ctx.is_main:
+        _log_resume(folder, state, ctx.world_size, config.max_epochs)
+    return state
+
+
+def _log_resume(folder: str | os.PathLike, state: dict[str, Any], world_size: int, epochs: int):
+    """Say where training continues; warn when the number of processes changed."""
+    if state["world_size"] != world_size:
+        logger.warning(
+            "resuming a run of %d processes on %d: the result will differ from an "
+            "uninterrupted run",
+            state["world_size"],
+            world_size,
         )
+    logger.info("resumed from %s after %d of %d epochs", folder, state["epoch"], epochs)
 
 
-def write_checkpoint(run: TrainRun) -> None:
-    """After an epoch: every rank hands in its RNG states, rank 0 writes the checkpoint."""
-    if run.config.checkpoint_dir is None:
+def write_checkpoint(config: TrainingConfig, ctx: DistContext, state: dict[str, Any]) -> None:
+    """After an epoch: every rank hands in its RNG states, rank 0 writes ``state`` (every
+    field of :data:`STATE_FIELDS` but ``"rng"``) with them to ``config.checkpoint_dir``."""
+    if config.checkpoint_dir is None:
         return
-    rng = gather_objects(run.ctx, capture_rng(run.ctx.device))
-    if run.ctx.is_main:
-        save_checkpoint(run.config.checkpoint_dir, run.state_dict(rng))
+    rng = gather_objects(ctx, capture_rng(ctx.device))
+    if ctx.is_main:
+        contents = {name: rng if name == "rng" else state[name] for name in STATE_FIELDS}
+        save_checkpoint(config.checkpoint_dir, contents)
 
 
 def _on_main_then_broadcast(ctx: DistContext, work: Callable[[], Any]) -> Any:
@@ -206,7 +228,6 @@ def _on_main_then_broadcast(ctx: DistContext, work: Callable[[], Any]) -> Any:
     return result
 
 
-# ------------------------------------------------------------------ resume checks
 # ------------------------------------------------------------------ generic checks
 def _check_envelope(path: Path, state: Any) -> None:
     """The format name, the version and the digest of a loaded file."""

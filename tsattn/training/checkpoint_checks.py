@@ -1,9 +1,11 @@
 """The checks a training checkpoint passes before a run continues from it.
 
-:func:`check_resumable` compares a loaded checkpoint with the fresh run about to continue it:
-every field must be present and shaped as the run's own state (the weights also finite), and
-the run must be the same one: the same training data (:meth:`WindowSet.fingerprint`), the
-same network (:func:`describe_network`) and the same training options (but for those free to
+:func:`check_resumable` compares a loaded checkpoint with the fresh run about to continue it,
+handed in as plain state (a :class:`FreshRun`: the run's own checkpoint fields and its
+optimiser's parameters) and its :class:`TrainingConfig`, never the engine's run object: every
+field must be present and shaped as the run's own state (the weights also finite), and the
+run must be the same one: the same training data (:meth:`WindowSet.fingerprint`), the same
+network (:func:`describe_network`) and the same training options (but for those free to
 change). Nothing is restored before every check has passed.
 """
 
@@ -15,20 +17,20 @@ import logging
 import math
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-if TYPE_CHECKING:
-    from tsattn.training.engine import TrainRun
+from tsattn.training.config import TrainingConfig
 
 logger = logging.getLogger(__name__)
-__all__ = ["STATE_FIELDS", "check_resumable", "describe_network"]
+__all__ = ["STATE_FIELDS", "FreshRun", "check_resumable", "describe_network"]
 
-#: the fields a training state holds (see TrainRun.state_dict)
+#: the fields a training state holds, in the order a checkpoint stores them
 STATE_FIELDS = (
     "epoch", "steps", "stopped", "history", "network", "optimizer", "schedule", "best",
     "sampler", "rng", "world_size", "config", "data", "network_options",
@@ -49,8 +51,24 @@ class _BadField(ValueError):
         super().__init__(f"field {field} {problem}")
 
 
-def check_resumable(run: TrainRun, state: dict[str, Any], path: Path) -> None:
-    """Check every field of a loaded checkpoint against ``run`` before anything is restored.
+@dataclass(frozen=True)
+class FreshRun:
+    """The run a checkpoint would continue, as plain state.
+
+    ``state``: its own checkpoint fields (:data:`STATE_FIELDS` but ``"rng"``), as it would
+    save them before its first epoch; ``parameters``: its optimiser's parameters in the
+    optimiser's order (a checkpoint's Adam moments must be shaped as them).
+    """
+
+    state: dict[str, Any]
+    parameters: tuple[Tensor, ...]
+
+
+def check_resumable(
+    state: dict[str, Any], fresh: FreshRun, config: TrainingConfig, path: Path
+) -> None:
+    """Check every field of a loaded checkpoint ``state`` against the ``fresh`` run (trained
+    with ``config``) before anything is restored.
 
     Raises:
         ValueError: a field is missing or malformed (naming ``path`` and the field), or the
@@ -58,9 +76,9 @@ def check_resumable(run: TrainRun, state: dict[str, Any], path: Path) -> None:
             (listing the changes).
     """
     try:
-        _check_counters(run, state)
-        _refuse_changes(run, state, path)
-        _check_tensors(run, state)
+        _check_counters(state)
+        _refuse_changes(state, fresh.state, config, path)
+        _check_tensors(state, fresh)
     except _BadField as err:
         raise ValueError(
             f"{path}: {err}; the checkpoint is damaged or not from this tsattn: delete it, or "
@@ -68,7 +86,7 @@ def check_resumable(run: TrainRun, state: dict[str, Any], path: Path) -> None:
         ) from None
 
 
-def _check_counters(run: TrainRun, state: dict[str, Any]) -> None:
+def _check_counters(state: dict[str, Any]) -> None:
     """Every field present; the counters, the flags and the run's identity well-typed."""
     missing = [name for name in STATE_FIELDS if name not in state]
     if missing:
@@ -105,15 +123,18 @@ def _check_history(history: Any, epochs: int) -> None:
             raise _BadField(f"{field}['epoch']", f"must be {k}, got {entry['epoch']}")
 
 
-def _refuse_changes(run: TrainRun, state: dict[str, Any], path: Path) -> None:
-    """Refuse to continue another run: different data, network or training options."""
-    free = _FREE_OPTIONS + (() if run.config.lr_schedule == "onecycle" else ("max_epochs",))
-    config = {k: v for k, v in dataclasses.asdict(run.config).items() if k not in free}
+def _refuse_changes(
+    state: dict[str, Any], now: dict[str, Any], config: TrainingConfig, path: Path
+) -> None:
+    """Refuse to continue another run (``now``: the fresh run's state): different data,
+    network or training options."""
+    free = _FREE_OPTIONS + (() if config.lr_schedule == "onecycle" else ("max_epochs",))
+    options = {k: v for k, v in dataclasses.asdict(config).items() if k not in free}
     saved = {k: v for k, v in state["config"].items() if k not in free}
     changes = {
-        "the training data": _differences(state["data"], run.data),
-        "the network": _differences(state["network_options"], describe_network(run.network)),
-        "the training options": _differences(saved, config),
+        "the training data": _differences(state["data"], now["data"]),
+        "the network": _differences(state["network_options"], now["network_options"]),
+        "the training options": _differences(saved, options),
     }
     changed = [f"{what} ({shown})" for what, shown in changes.items() if shown]
     if changed:
@@ -121,13 +142,6 @@ def _refuse_changes(run: TrainRun, state: dict[str, Any], path: Path) -> None:
             f"cannot resume from {path}: {' and '.join(changed)} changed since the checkpoint "
             "(checkpoint -> now); resume with the same data and options, or fit with "
             "resume=False to start afresh"
-        )
-    if state["world_size"] != run.ctx.world_size and run.ctx.is_main:
-        logger.warning(
-            "resuming a run of %d processes on %d: the result will differ from an "
-            "uninterrupted run",
-            state["world_size"],
-            run.ctx.world_size,
         )
 
 
@@ -153,16 +167,16 @@ def _flatten(options: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def _check_tensors(run: TrainRun, state: dict[str, Any]) -> None:
+def _check_tensors(state: dict[str, Any], fresh: FreshRun) -> None:
     """Weights, optimiser, schedule, early stopping, sampler and RNG states shaped as the
-    run's own, the weights finite."""
-    weights = run.network.state_dict()
+    fresh run's own, the weights finite."""
+    weights = fresh.state["network"]
     _match(state["network"], weights, "'network'")
     _check_finite(state["network"], "'network'")
     _check_best(state["best"], weights, state["epoch"])
-    _check_optimizer(state["optimizer"], run.optimizer)
-    _match(state["schedule"], run.schedule.state_dict(), "'schedule'")
-    _match(state["sampler"], run.sampler.generator.get_state(), "'sampler'")
+    _check_optimizer(state["optimizer"], fresh.state["optimizer"], fresh.parameters)
+    _match(state["schedule"], fresh.state["schedule"], "'schedule'")
+    _match(state["sampler"], fresh.state["sampler"], "'sampler'")
     _try("'sampler'", lambda: torch.Generator().set_state(state["sampler"]))
     _check_rng(state["rng"], state["world_size"])
 
@@ -181,12 +195,12 @@ def _check_best(best: Any, weights: dict[str, Tensor], epochs: int) -> None:
         raise _BadField("'best'", "has an epoch count outside the epochs done")
 
 
-def _check_optimizer(saved: Any, optimizer: torch.optim.Optimizer) -> None:
-    """The run's parameter groups (finite settings); Adam state (step, moments shaped as
-    the parameters) for any subset of its parameters."""
+def _check_optimizer(saved: Any, fresh: dict[str, Any], params: tuple[Tensor, ...]) -> None:
+    """The fresh optimiser's parameter groups (finite settings); Adam state (step, moments
+    shaped as ``params``) for any subset of its parameters."""
     if not isinstance(saved, dict) or set(saved) != {"state", "param_groups"}:
         raise _BadField("'optimizer'", "must be a dict of the optimiser's state and param_groups")
-    groups = optimizer.state_dict()["param_groups"]
+    groups = fresh["param_groups"]
     _match(saved["param_groups"], groups, "'optimizer'['param_groups']")
     for k, (group, expected) in enumerate(zip(saved["param_groups"], groups)):
         field = f"'optimizer'['param_groups'][{k}]"
@@ -194,7 +208,6 @@ def _check_optimizer(saved: Any, optimizer: torch.optim.Optimizer) -> None:
             raise _BadField(f"{field}['params']", f"must be {expected['params']!r:.60}")
         if any(isinstance(v, float) and not math.isfinite(v) for v in group.values()):
             raise _BadField(field, "holds a NaN or infinite setting")
-    params = [p for group in optimizer.param_groups for p in group["params"]]
     if not isinstance(saved["state"], dict):
         raise _BadField("'optimizer'['state']", f"must be a dict, got {_kind(saved['state'])}")
     for index, entry in saved["state"].items():

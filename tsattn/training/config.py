@@ -170,5 +170,3 @@ def _check_directory(path: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValueError(f"checkpoint_dir must be a non-empty path, got {path!r}")
     return text
-
-

@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 from tsattn.checks import check_positive_int
 from tsattn.datasets.windows import evaluated_windows, window_view
 from tsattn.training.checkpoint import restore_rng, start_checkpoints, write_checkpoint
-from tsattn.training.checkpoint_checks import describe_network
+from tsattn.training.checkpoint_checks import FreshRun, describe_network
 from tsattn.training.config import TrainingConfig, resolve_device
 from tsattn.training.distributed import DistContext, all_reduce_sums, init_distributed, wrap_network
 from tsattn.training.schedules import SCHEDULES, LRSchedule
@@ -142,8 +142,10 @@ class TrainRun:
     stopped: bool = False
     data: dict = field(default_factory=dict)
 
-    def state_dict(self, rng: list[dict]) -> dict:
-        """Checkpoint contents (``rng``: every rank's RNG states, in rank order)."""
+    def state_dict(self) -> dict:
+        """What a checkpoint saves, as plain tensors and values: every field of
+        :data:`~tsattn.training.checkpoint_checks.STATE_FIELDS` but ``"rng"`` (which
+        :func:`~tsattn.training.checkpoint.write_checkpoint` gathers from every rank)."""
         return {
             "epoch": self.epoch,
             "steps": self.steps,
@@ -154,17 +156,22 @@ class TrainRun:
             "schedule": self.schedule.state_dict(),
             "best": self.best.state_dict(),
             "sampler": self.sampler.generator.get_state(),
-            "rng": rng,
             "world_size": self.ctx.world_size,
             "config": dataclasses.asdict(self.config),
             "data": self.data,
             "network_options": describe_network(self.network),
         }
 
+    def fresh(self) -> FreshRun:
+        """This run as a checkpoint is checked against it: its state and the optimiser's
+        parameters (see :func:`~tsattn.training.checkpoint_checks.check_resumable`)."""
+        params = (p for group in self.optimizer.param_groups for p in group["params"])
+        return FreshRun(self.state_dict(), tuple(p.detach() for p in params))
+
     def load_state_dict(self, state: dict) -> None:
         """Continue from a checkpoint (checked by
-        :func:`~tsattn.training.checkpoint.check_resumable`): weights, optimiser, schedule, RNG,
-        counters."""
+        :func:`~tsattn.training.checkpoint_checks.check_resumable`): weights, optimiser,
+        schedule, RNG, counters."""
         try:
             self.network.load_state_dict(state["network"])
         except RuntimeError as err:
@@ -197,19 +204,21 @@ def fit_network(
     Raises:
         ValueError: training diverged (a non-finite loss or weights), the checkpoint folder
             cannot hold checkpoints, or the checkpoint cannot be resumed (see
-            :func:`~tsattn.training.checkpoint.check_resumable`).
+            :func:`~tsattn.training.checkpoint_checks.check_resumable`).
     """
     run = _start_run(network, len(train), config)
     if config.checkpoint_dir is not None:  # hashed on the CPU, before any move
         val_data = None if val is None else val.fingerprint()
         run.data = {"train": train.fingerprint(), "val": val_data}
     train, val = train.to(run.ctx.device), (val.to(run.ctx.device) if val is not None else None)
-    start_checkpoints(run, resume)
+    saved = start_checkpoints(config, run.ctx, run.fresh(), resume)
+    if saved is not None:
+        run.load_state_dict(saved)
     show = config.progress and run.ctx.is_main
     bar = tqdm(total=config.max_epochs, initial=run.epoch, desc="training", disable=not show)
     while run.epoch < config.max_epochs and not run.stopped:
         stats = _run_epoch(run, train, val)
-        write_checkpoint(run)
+        write_checkpoint(config, run.ctx, run.state_dict())
         bar.update(1)
         if run.ctx.is_main:
             _report(bar, stats)
