@@ -1,7 +1,13 @@
-"""Sliding windows over a (rows x channels) array, without materialising them.
+"""The one home of window construction: which rows form each window, and how many there are.
 
 Window ``i`` has input rows ``[i, i + L)`` and target rows ``[i + L, i + L + H)``; there are
-``rows - L - H + 1`` windows at stride 1.
+``rows - L - H + 1`` windows at stride 1. Everything that cuts series into windows builds on
+this module: the literature splits (:mod:`tsattn.datasets.splits`), the benchmark's scoring
+(:func:`window_view`, :class:`SlidingWindows`, :func:`evaluated_windows`), the training
+engine's start rows (:func:`split_starts`, :func:`series_starts`; the engine's
+:class:`~tsattn.training.windows.WindowSet` only stores them on the device), and the lag
+features of the scikit-learn forecaster (:func:`lag_windows`). It is numpy only, on the
+datasets floor, because the splits use it and every floor above may import it.
 
 >>> import numpy as np
 >>> a = np.arange(20, dtype=np.float32).reshape(10, 2)
@@ -28,6 +34,59 @@ from numpy.lib.stride_tricks import sliding_window_view
 def n_windows(rows: int, input_size: int, horizon: int) -> int:
     """The number of stride-1 windows in ``rows`` rows (0 when the rows are too few)."""
     return max(rows - input_size - horizon + 1, 0)
+
+
+def split_starts(
+    rows: int, input_size: int, horizon: int, val_size: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Start rows of the training and validation windows of one (rows, C) array: validation
+    targets are its last ``val_size`` rows (their inputs start earlier), training targets end
+    before them. ``val_size=0``: every window trains, no validation (None).
+
+    >>> train, val = split_starts(12, input_size=4, horizon=2, val_size=3)
+    >>> train.tolist(), val.tolist()
+    ([0, 1, 2, 3], [5, 6])
+    """
+    last_train = rows - val_size - input_size - horizon  # the last training start
+    train = np.arange(last_train + 1, dtype=np.int64)
+    if not val_size:
+        return train, None
+    val = np.arange(rows - val_size - input_size, rows - input_size - horizon + 1, dtype=np.int64)
+    return train, val
+
+
+def series_starts(
+    lengths: Sequence[int], input_size: int, horizon: int, val_size: int = 0
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`split_starts` of series of ``lengths`` stacked along rows, each window inside
+    one series: start rows into the stacked array.
+
+    >>> train, val = series_starts([8, 9], input_size=3, horizon=2, val_size=2)
+    >>> train.tolist(), val.tolist()
+    ([0, 1, 8, 9, 10], [3, 12])
+    """
+    offsets = np.cumsum([0, *lengths[:-1]], dtype=np.int64)
+    parts = [split_starts(n, input_size, horizon, val_size) for n in lengths]
+    train = np.concatenate([starts + k for (starts, _), k in zip(parts, offsets)])
+    if not val_size:
+        return train, None
+    return train, np.concatenate([starts + k for (_, starts), k in zip(parts, offsets)])
+
+
+def lag_windows(
+    series: Sequence[np.ndarray], lags: int, horizon: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every stride-1 window of univariate series, pooled: ``lags`` inputs (N, lags) and
+    ``horizon`` targets (N, H) (copies; the lag features of a direct multi-step regressor).
+
+    >>> x, y = lag_windows([np.arange(5.0), np.arange(10.0, 14.0)], lags=2, horizon=1)
+    >>> x.tolist(), y.ravel().tolist()
+    ([[0.0, 1.0], [1.0, 2.0], [2.0, 3.0], [10.0, 11.0], [11.0, 12.0]], [2.0, 3.0, 4.0, 12.0, 13.0])
+    """
+    views = [window_view(np.asarray(values)[:, None], lags, horizon) for values in series]
+    x = np.concatenate([view.inputs[:, :, 0] for view in views])  # (N, lags)
+    y = np.concatenate([view.targets[:, :, 0] for view in views])  # (N, H)
+    return x, y
 
 
 def evaluated_windows(total: int, legacy_drop_last: int | None) -> int:

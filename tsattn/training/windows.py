@@ -1,8 +1,11 @@
 """Training windows gathered by index from one stored tensor, never materialised.
 
-A :class:`WindowSet` holds the series as one (rows, C) float32 tensor plus the start row of
-every window; a batch is gathered by advanced indexing. Electricity's 18k training windows x
-321 channels thus cost the series tensor only, not 18k copies of it.
+Which rows form a window, and where the training and validation windows start, is decided in
+:mod:`tsattn.datasets.windows` (the one home of window construction); this module keeps the
+torch side. A :class:`WindowSet` holds the series as one (rows, C) float32 tensor plus the
+start row of every window; a batch is gathered by advanced indexing. Electricity's 18k
+training windows x 321 channels thus cost the series tensor only, not 18k copies of it.
+:class:`WindowSampler` shuffles and shards the windows over the ranks of a DDP run.
 
 >>> import numpy as np
 >>> windows = WindowSet.from_array(np.arange(20.0).reshape(10, 2), input_size=4, horizon=2)
@@ -21,6 +24,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from torch import Tensor
+
+from tsattn.datasets.windows import n_windows, series_starts, split_starts
 
 
 class WindowSet:
@@ -42,13 +47,13 @@ class WindowSet:
     def from_array(cls, array: np.ndarray, input_size: int, horizon: int) -> WindowSet:
         """Every stride-1 window of a (T, C) array (T - L - H + 1 windows)."""
         values = _as_tensor(array)
-        n = values.shape[0] - input_size - horizon + 1
-        if n <= 0:
+        if n_windows(values.shape[0], input_size, horizon) == 0:
             raise ValueError(
                 f"{values.shape[0]} rows are too few for one window of input_size "
                 f"{input_size} + horizon {horizon}"
             )
-        return cls(values, torch.arange(n), input_size, horizon)
+        starts, _ = split_starts(values.shape[0], input_size, horizon)
+        return cls(values, torch.from_numpy(starts), input_size, horizon)
 
     def __len__(self) -> int:
         return int(self.starts.numel())
@@ -134,36 +139,35 @@ def series_windows(
 
     The series are stacked into one (sum n_i, 1) tensor. Validation targets are the last
     ``val_size`` steps of each series (their inputs start earlier); training targets end
-    before them.
+    before them (:func:`~tsattn.datasets.windows.series_starts`).
     """
     values = _as_tensor(np.concatenate([np.asarray(s, dtype=np.float32) for s in series]))
-    train, val, offset = [], [], 0
-    for s in series:
-        n = len(s)
-        last_train = n - val_size - input_size - horizon  # last training start
-        train.append(torch.arange(offset, offset + last_train + 1))
-        if val_size:
-            first_val = n - val_size - input_size
-            val.append(torch.arange(offset + first_val, offset + n - input_size - horizon + 1))
-        offset += n
-    train_set = WindowSet(values, torch.cat(train), input_size, horizon)
-    val_set = WindowSet(values, torch.cat(val), input_size, horizon) if val_size else None
-    return train_set, val_set
+    starts = series_starts([len(s) for s in series], input_size, horizon, val_size)
+    return _window_sets(values, starts, input_size, horizon)
 
 
 def split_array_windows(
     array: np.ndarray, input_size: int, horizon: int, val_size: int = 0
 ) -> tuple[WindowSet, WindowSet | None]:
     """Train and validation windows over aligned channels of a (T, C) array, the last
-    ``val_size`` steps being the validation targets (as :func:`series_windows`)."""
+    ``val_size`` steps being the validation targets
+    (:func:`~tsattn.datasets.windows.split_starts`)."""
     values = _as_tensor(array)
-    n = values.shape[0]
-    last_train = n - val_size - input_size - horizon
-    train = WindowSet(values, torch.arange(last_train + 1), input_size, horizon)
-    if not val_size:
-        return train, None
-    val_starts = torch.arange(n - val_size - input_size, n - input_size - horizon + 1)
-    return train, WindowSet(values, val_starts, input_size, horizon)
+    starts = split_starts(values.shape[0], input_size, horizon, val_size)
+    return _window_sets(values, starts, input_size, horizon)
+
+
+def _window_sets(
+    values: Tensor,
+    starts: tuple[np.ndarray, np.ndarray | None],
+    input_size: int,
+    horizon: int,
+) -> tuple[WindowSet, WindowSet | None]:
+    """The training and (when there are validation starts) validation windows of one
+    (rows, C) series tensor."""
+    train, val = (None if s is None else torch.from_numpy(s) for s in starts)
+    val_set = None if val is None else WindowSet(values, val, input_size, horizon)
+    return WindowSet(values, train, input_size, horizon), val_set
 
 
 def _as_tensor(array: np.ndarray) -> Tensor:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from tsattn.checks import check_keywords, check_positive_int
+from tsattn.datasets.windows import lag_windows
 from tsattn.models.base import Forecaster, SeriesData, input_range_problem, register_model
 from tsattn.models.baselines.sklearn_io import (
     check_safe_params,
@@ -108,12 +109,7 @@ class SklearnForecaster(Forecaster):
 
     def _training_windows(self, data: SeriesData) -> tuple[np.ndarray, np.ndarray]:
         lags = check_positive_int("lags", self.lags)
-        windows = [
-            np.lib.stride_tricks.sliding_window_view(values, lags + self.h)
-            for values in data.values
-        ]
-        w = np.concatenate(windows)  # (N, lags + h)
-        x, y = w[:, :lags], w[:, lags:]
+        x, y = lag_windows(data.values, lags, self.h)  # (N, lags), (N, h) pooled over series
         level = x.mean(axis=1, keepdims=True) if self.center else 0.0
         return x - level, y - level
 
