@@ -40,7 +40,7 @@ from tsattn.models.options import (
     resolve_options,
     saveable_options,
 )
-from tsattn.models.series_prep import SeriesScaler, aligned_matrix
+from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import TrainResult, fit_network, forecast_batches, train_network
 from tsattn.training.windows import series_windows, split_array_windows
