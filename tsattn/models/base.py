@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -38,6 +38,13 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from tsattn.checks import check_positive_int
+from tsattn.models.intervals import (
+    QuantileRequest,
+    check_interval_method,
+    conformal_quantiles,
+    conformal_scores,
+)
 from tsattn.registry import Registry
 
 MODELS: Registry[type[Forecaster]] = Registry("model")
@@ -107,6 +114,12 @@ class Forecaster:
         freq: pandas frequency of the series (inferred when None).
         fill: missing-value policy passed to :func:`tsattn.read_series` (None: NaN is an
             error).
+        intervals: where ``predict(level=..., quantiles=...)`` takes its uncertainty from:
+            ``None`` / ``"native"`` (the model's own: a distribution or quantile head, a
+            statistical model's forecast distribution) or ``"conformal"`` (split-conformal
+            intervals from the model's own rolling-origin residuals; any model).
+        conformal_windows: cutoffs (``h`` apart, at the end of each series) whose errors make
+            the conformal scores; ``fit`` trains one extra copy of the model for them.
     """
 
     registry_name: ClassVar[str] = ""
@@ -117,6 +130,8 @@ class Forecaster:
     #: True when the model computes in float32 (torch networks): inputs beyond
     #: :data:`HUGE_VALUE` are refused at fit instead of overflowing into NaN forecasts.
     float32_inputs: ClassVar[bool] = False
+    #: True when the model has native uncertainty (implements :meth:`_predict_quantiles`)
+    supports_quantiles: ClassVar[bool] = False
     #: True when the window-level entry (:meth:`fit_arrays`, :meth:`predict_windows`) works.
     supports_windows: ClassVar[bool] = False
 
@@ -129,8 +144,13 @@ class Forecaster:
         target_col: str = "y",
         freq: str | None = None,
         fill: str | None = None,
+        intervals: str | None = None,
+        conformal_windows: int = 3,
     ):
         self.h = _check_horizon(h)
+        self.intervals = None if intervals is None else check_interval_method(intervals)
+        self.conformal_windows = check_positive_int("conformal_windows", conformal_windows)
+        self._conformal_scores: np.ndarray | None = None
         self.alias = _optional_name("alias", alias)
         self.id_col = _check_name("id_col", id_col)
         self.time_col = _check_name("time_col", time_col)
@@ -164,15 +184,27 @@ class Forecaster:
         if self.float32_inputs and input_range_problem(data):
             raise ValueError(f"{self.name} cannot fit: {input_range_problem(data)}")
         self._fit(data, val_size, **({"resume": resume} if self.supports_resume else {}))
+        if self.intervals == "conformal":
+            self._conformal_scores = conformal_scores(self, data, val_size)
         self._history = data
         return self
 
-    def predict(self, df: pd.DataFrame | None = None, h: int | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        df: pd.DataFrame | None = None,
+        h: int | None = None,
+        level: Sequence[float] | None = None,
+        quantiles: Sequence[float] | None = None,
+    ) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the model's h) after the end of each series.
 
         With ``df``, forecasts start from the end of that history (no refit); otherwise from
-        the end of the training data.
+        the end of the training data. ``level=[80, 95]`` adds ``<alias>-lo-80``,
+        ``<alias>-hi-80``, ...; ``quantiles=[0.1, 0.9]`` adds ``<alias>-q-0.1``, ... (original
+        scale; monotone in the level; every interval contains the median). The uncertainty
+        is the model's own, or conformal with ``intervals="conformal"``.
         """
+        request = QuantileRequest.make(level, quantiles)
         if self._history is None:
             raise ValueError(f"{self.name} is not fitted: call fit(df) before predict()")
         h = self._check_predict_horizon(h)
@@ -181,7 +213,48 @@ class Forecaster:
             self._check_predict_lengths(data)
         values = np.asarray(self._predict(data, h), dtype=np.float64)  # (n_series, h)
         self._check_finite(data, values)
-        return self._forecast_frame(data, values)
+        frame = self._forecast_frame(data, values)
+        if request is None:
+            return frame
+        return self._with_quantiles(frame, data, values, request)
+
+    def _with_quantiles(
+        self, frame: pd.DataFrame, data: SeriesData, point: np.ndarray, request: QuantileRequest
+    ) -> pd.DataFrame:
+        """``frame`` plus the requested interval and quantile columns."""
+        probs = request.probs  # (Q,) sorted
+        values = np.sort(self._quantiles(data, point, probs), axis=-1)  # (S, h, Q)
+        if values.shape != (*point.shape, len(probs)):
+            raise ValueError(f"{self.name} returned quantiles of shape {values.shape}")
+        self._check_finite(data, values.reshape(len(point), -1))
+        index = [int(np.argmin(np.abs(probs - p))) for p in request.column_probs()]
+        chosen = values[:, :, index].reshape(-1, len(index))  # (S*h, columns), rows as frame
+        return frame.assign(**dict(zip(request.columns(self.name), chosen.T)))
+
+    def _quantiles(self, data: SeriesData, point: np.ndarray, probs: np.ndarray) -> np.ndarray:
+        """(S, h, Q) quantiles from the configured source of uncertainty."""
+        if self.intervals == "conformal":
+            if self._conformal_scores is None:
+                raise ValueError(f"{self.name} has no conformal scores: fit it again")
+            return conformal_quantiles(point, self._conformal_scores, probs)
+        if self.supports_quantiles:
+            return np.asarray(self._predict_quantiles(data, point.shape[1], probs), np.float64)
+        raise ValueError(
+            f"{self.name} has no native intervals; create it with intervals='conformal' "
+            f"(intervals from its own backtest residuals) to get level= and quantiles="
+        )
+
+    def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:
+        """(n_series, h, len(probs)) quantiles in the original scale (native uncertainty)."""
+        raise NotImplementedError
+
+    def conformal_copy(self) -> Forecaster:
+        """An unfitted copy with the same options, for the conformal residuals (native
+        intervals, no checkpoints, so it never touches the original's files)."""
+        params = {**self.get_params(), "intervals": None}
+        if "checkpoint_dir" in params:
+            params["checkpoint_dir"] = None
+        return type(self)(**params)
 
     @classmethod
     def param_names(cls) -> list[str]:

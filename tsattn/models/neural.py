@@ -107,11 +107,15 @@ class NeuralForecaster(Forecaster):
         target_col: str = "y",
         freq: str | None = None,
         fill: str | None = None,
+        intervals: str | None = None,
+        conformal_windows: int = 3,
         config: Any = None,
         training: TrainingConfig | None = None,
         **kwargs: Any,
     ):
-        super().__init__(h, alias, id_col, time_col, target_col, freq, fill)
+        super().__init__(
+            h, alias, id_col, time_col, target_col, freq, fill, intervals, conformal_windows
+        )
         self.input_size = input_size
         # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
         for name, value in resolve_options(self.config_class, kwargs, config, training).items():

@@ -34,6 +34,8 @@ FORECASTER_ARGUMENTS = (
     "target_col",
     "freq",
     "fill",
+    "intervals",
+    "conformal_windows",
 )
 
 

@@ -24,6 +24,7 @@ from tsattn.atomic import atomic_file
 from tsattn.checks import state_frequency
 from tsattn.datasets import check_input
 from tsattn.models.base import FORMAT_NAME, FORMAT_VERSION, MODELS, SeriesData, to_json
+from tsattn.models.intervals import check_scores
 
 #: errors that rebuilding a model from a forged header or tensors can raise; each becomes a
 #: ``ValueError`` naming the file
@@ -38,6 +39,8 @@ _REBUILD_ERRORS = (
     TypeError,
     ValueError,
 )
+#: the tensor that holds the conformity scores of a model with intervals="conformal"
+CONFORMAL_TENSOR = "__conformal__"
 #: the oldest format whose files carry a tensor digest
 _FIRST_DIGEST_VERSION = 2
 
@@ -63,6 +66,8 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     for i, values in enumerate(model._history.values):
         tensors[f"__history__.{i}"] = torch.from_numpy(values.copy())
+    if model._conformal_scores is not None:
+        tensors[CONFORMAL_TENSOR] = torch.from_numpy(model._conformal_scores.copy())
     header["digest"] = tensor_digest(tensors)
     path = Path(path)
     with atomic_file(path) as handle:
@@ -91,6 +96,7 @@ def load(path: str | Path) -> Forecaster:
             raise ValueError(f"unexpected parameter(s) {unexpected} for model {header['model']!r}")
         model = cls(**_loadable_here(params))
         model._history = _history_from(_json_dict(header, "history"), tensors)
+        model._conformal_scores = _conformal_from(model, tensors)
         model._set_state(_json_dict(header, "state"), tensors)
     except _REBUILD_ERRORS as err:
         detail = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
@@ -214,6 +220,18 @@ def _history_from(meta: dict, tensors: dict[str, torch.Tensor]) -> SeriesData:
     for stamp, freq in zip(last, freqs):
         _check_step(stamp, freq)
     return SeriesData([str(u) for u in ids], values, last, freqs)
+
+
+def _conformal_from(model: Forecaster, tensors: dict[str, torch.Tensor]) -> np.ndarray | None:
+    """The saved conformal scores: present exactly when the model uses them, and checked."""
+    scores = tensors.pop(CONFORMAL_TENSOR, None)
+    if model.intervals != "conformal":
+        if scores is not None:
+            raise ValueError(f"{CONFORMAL_TENSOR} is saved but intervals={model.intervals!r}")
+        return None
+    if scores is None:
+        raise ValueError(f"{CONFORMAL_TENSOR} is missing for intervals='conformal'")
+    return check_scores(scores.numpy(), model.h)
 
 
 def _check_step(stamp: pd.Timestamp, freq: str) -> None:
