@@ -5,15 +5,19 @@ series id, JSON-able metadata and a float64 parameter vector. Those are what ``s
 writes (as JSON and safetensors; never a pickle), and what ``predict(df=history)`` re-applies
 to the given history without re-estimating anything.
 
-Subclasses implement ``_fit_one(y) -> (meta, params)`` and
-``_forecast_one(y, meta, params, h) -> (h,) array``.
+Subclasses implement ``_fit_one(y) -> (meta, params)``,
+``_forecast_one(y, meta, params, h) -> (h,) array`` and, for ``predict(level=...,
+quantiles=...)``, ``_quantiles_one(y, meta, params, h, probs) -> (h, Q) array``: quantiles of
+statsmodels' own forecast distribution (:func:`normal_quantiles` where that is a Normal with
+the model's forecast standard error).
 """
 
 from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any
+from statistics import NormalDist
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -47,6 +51,18 @@ def check_n_jobs(value: object) -> int:
     return int(value)
 
 
+def normal_quantiles(mean: np.ndarray, sd: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Quantiles ``probs`` (Q,) of Normal(mean, sd) per step: (..., h) -> (..., h, Q).
+
+    >>> normal_quantiles(np.array([0.0]), np.array([1.0]), np.array([0.5, 0.975])).round(2)
+    array([[0.  , 1.96]])
+    """
+    mean = np.asarray(mean, dtype=np.float64)[..., None]
+    sd = np.maximum(np.asarray(sd, dtype=np.float64), 0.0)[..., None]
+    z = np.array([NormalDist().inv_cdf(float(p)) for p in np.ravel(probs)], dtype=np.float64)
+    return mean + sd * z
+
+
 def quietly(fn, *args):
     """``fn(*args)`` with statsmodels' convergence/frequency warnings silenced."""
     with warnings.catch_warnings():
@@ -73,6 +89,8 @@ class LocalModel(Forecaster):
         **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
     """
 
+    supports_quantiles: ClassVar[bool] = True
+
     def __init__(self, h: int = 1, n_jobs: int = 1, **kwargs: Any):
         check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
@@ -86,6 +104,11 @@ class LocalModel(Forecaster):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         raise NotImplementedError
 
+    def _quantiles_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+    ) -> np.ndarray:
+        raise NotImplementedError
+
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         """Validate one series' saved (meta, params); a ``ValueError`` names what is wrong.
         The default accepts any metadata and any (finite) parameter vector."""
@@ -96,14 +119,22 @@ class LocalModel(Forecaster):
         self._states = dict(zip(data.ids, states))
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        return np.stack(self._parallel(self._forecast_one, self._jobs(data, h)))
+
+    def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:
+        """(n_series, h, Q) quantiles of each series' native forecast distribution."""
+        probs = np.asarray(probs, dtype=np.float64)
+        return np.stack(self._parallel(self._quantiles_one, self._jobs(data, h, probs)))
+
+    def _jobs(self, data: SeriesData, h: int, *extra) -> list[tuple]:
+        """``(y, meta, params, h, *extra)`` per series, from the states fitted on them."""
         unknown = [uid for uid in data.ids if uid not in self._states]
         if unknown:
             raise ValueError(
                 f"{self.name} is a local model (one fit per series) and was not fitted on "
                 f"series {unknown[:3]}; fit it on them (backtest with refit=True) first"
             )
-        jobs = [(y, *self._states[uid], h) for uid, y in zip(data.ids, data.values)]
-        return np.stack(self._parallel(self._forecast_one, jobs))
+        return [(y, *self._states[uid], h, *extra) for uid, y in zip(data.ids, data.values)]
 
     def _parallel(self, fn, jobs: list[tuple]) -> list:
         """``fn(*job)`` for every job, with single-threaded BLAS in each worker: the matrices

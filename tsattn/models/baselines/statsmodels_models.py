@@ -11,6 +11,13 @@ forecasts without re-estimating. Theta's two parameters have closed forms, so it
 none: it re-estimates them on whatever history it forecasts from (the training data, the
 saved history after ``load``, or ``df``), which is deterministic.
 
+``predict(level=..., quantiles=...)`` takes the quantiles of statsmodels' own forecast
+distribution: ETS's ``get_prediction`` (a Normal with the exact forecast variance for the
+linear models ANN, AAN, AAdN, ANA, AAA, AAdA; otherwise 1000 simulated paths with a fixed seed,
+so the numbers repeat), ARIMA's and AutoARIMA's ``get_forecast`` (a Normal with
+``se_mean``), and Theta's ``prediction_intervals`` (a Normal with the variance of its
+integrated-MA form).
+
 >>> import numpy as np, pandas as pd
 >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=48,
 ...                    freq="D"), "y": 10 + np.sin(np.arange(48.0))})
@@ -20,6 +27,7 @@ saved history after ``load``, or ``df``), which is deterministic.
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -34,11 +42,16 @@ from tsattn.checks import (
     short_repr,
 )
 from tsattn.models.base import register_model
-from tsattn.models.baselines._local import LocalModel, LocalState
+from tsattn.models.baselines._local import LocalModel, LocalState, normal_quantiles
 
 ETS_COMPONENTS = (None, "add", "mul", "additive", "multiplicative")
 ARIMA_TRENDS = (None, "n", "c", "t", "ct")
 THETA_METHODS = ("auto", "additive", "multiplicative", "add", "mul")
+#: simulated paths behind ETS quantiles when statsmodels has no exact variance, and their seed
+ETS_SIMULATIONS = 1000
+ETS_SEED = 0
+#: the ETS forms with an exact forecast variance in statsmodels (the others are simulated)
+ETS_EXACT = ("ANN", "AAN", "AAdN", "ANA", "AAA", "AAdA")
 
 
 def check_param_count(params: np.ndarray, names: list[str]) -> None:
@@ -114,6 +127,20 @@ class ETS(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         return np.asarray(self._model(y).smooth(params).forecast(h))
 
+    def _quantiles_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+    ) -> np.ndarray:
+        import pandas as pd  # statsmodels' get_prediction needs an index on the series
+
+        result = self._model(pd.Series(y)).smooth(params)
+        if result.model.short_name not in ETS_EXACT:  # nonlinear: statsmodels simulates
+            paths = result.simulate(h, anchor="end", repetitions=ETS_SIMULATIONS, rng=ETS_SEED)
+            return np.quantile(np.asarray(paths).reshape(h, -1), probs, axis=1).T
+        n = len(y)
+        pred = result.get_prediction(start=n, end=n + h - 1, method="exact")
+        mean = np.asarray(pred.predicted_mean)  # the same as forecast(h)
+        return normal_quantiles(mean, np.sqrt(np.asarray(pred.var_pred_mean)), probs)
+
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         model = self._model(dummy_series(self.min_train_length()))
         check_param_count(params, list(model.param_names))
@@ -141,6 +168,13 @@ def _arima(y: np.ndarray, order, seasonal_order, trend: str | None):
 
 def _fit_arima(y: np.ndarray, order, seasonal_order, trend: str | None):
     return _arima(y, order, seasonal_order, trend).fit()
+
+
+def _arima_quantiles(model, params: np.ndarray, h: int, probs: np.ndarray) -> np.ndarray:
+    """(h, Q) quantiles of the Normal forecast distribution of ``model`` at ``params``."""
+    forecast = model.filter(params).get_forecast(h)
+    mean, sd = np.asarray(forecast.predicted_mean), np.asarray(forecast.se_mean)
+    return normal_quantiles(mean, sd, probs)
 
 
 @register_model("arima")
@@ -178,6 +212,12 @@ class ARIMA(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         model = _arima(y, self.order, self.seasonal_order, self.trend)
         return np.asarray(model.filter(params).forecast(h))
+
+    def _quantiles_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+    ) -> np.ndarray:
+        model = _arima(y, self.order, self.seasonal_order, self.trend)
+        return _arima_quantiles(model, params, h, probs)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         y = dummy_series(self.min_train_length())
@@ -237,6 +277,12 @@ class AutoARIMA(LocalModel):
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
         model = _arima(y, meta["order"], (0, 0, 0, 0), meta["trend"])
         return np.asarray(model.filter(params).forecast(h))
+
+    def _quantiles_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+    ) -> np.ndarray:
+        model = _arima(y, meta["order"], (0, 0, 0, 0), meta["trend"])
+        return _arima_quantiles(model, params, h, probs)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         """The chosen order within the search bounds, its trend, and its parameters."""
@@ -306,7 +352,7 @@ class Theta(LocalModel):
         self._forecast_one(y, {}, np.empty(0), 1)  # surfaces bad settings at fit time
         return {}, np.empty(0)
 
-    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+    def _theta_fit(self, y: np.ndarray):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         m = check_positive_int("season_length", self.season_length)
@@ -317,15 +363,28 @@ class Theta(LocalModel):
             method=self.method,
             use_test=self.use_test,
         )
-        return np.asarray(model.fit().forecast(h, theta=self.theta))
+        return model.fit()
+
+    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+        return np.asarray(self._theta_fit(y).forecast(h, theta=self.theta))
+
+    def _quantiles_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+    ) -> np.ndarray:
+        """Normal(forecast, sd): sd read off statsmodels' 95% interval (its half-width is
+        1.96 sd around the forecast, whatever the level)."""
+        result = self._theta_fit(y)
+        mean = np.asarray(result.forecast(h, theta=self.theta))
+        interval = result.prediction_intervals(h, theta=self.theta, alpha=0.05)
+        half = (np.asarray(interval["upper"]) - np.asarray(interval["lower"])) / 2.0
+        return normal_quantiles(mean, half / NormalDist().inv_cdf(0.975), probs)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         if meta or len(params):
             raise ValueError("Theta stores no fitted parameters; the file holds some")
 
-    def _predict(self, data, h: int) -> np.ndarray:
-        jobs = [(y, {}, np.empty(0), h) for y in data.values]  # any series: nothing stored
-        return np.stack(self._parallel(self._forecast_one, jobs))
+    def _jobs(self, data, h: int, *extra) -> list[tuple]:
+        return [(y, {}, np.empty(0), h, *extra) for y in data.values]  # any series: no state
 
     def min_train_length(self, val_size: int = 0) -> int:
         return 2 * self.season_length + 1 if self.season_length > 1 else 4
