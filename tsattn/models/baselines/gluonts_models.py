@@ -1,8 +1,10 @@
 """GluonTS' torch estimators (DeepAR, PatchTST, DLinear) behind the Forecaster API.
 
 Needs the ``gluonts`` extra (PyTorch Lightning): ``pip install "tsattn[gluonts]"``. The
-point forecast is the mean of gluonts' probabilistic forecast; sampling is seeded, so a
-model forecasts the same numbers every time. ``save`` writes the network's ``state_dict``
+point forecast is the mean of gluonts' probabilistic forecast, and ``predict(level=...,
+quantiles=...)`` returns that forecast's own quantiles (``forecast.quantile(p)``: of the
+sample paths for DeepAR, of the output distribution for the others); sampling is seeded, so
+a model forecasts the same numbers every time. ``save`` writes the network's ``state_dict``
 as tensors; ``load`` rebuilds the estimator from its parameters and loads them (no
 retraining, no pickle).
 
@@ -76,6 +78,7 @@ class GluonTSForecaster(Forecaster):
 
     supports_longer_horizon = False
     float32_inputs: ClassVar[bool] = True
+    supports_quantiles: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -120,10 +123,23 @@ class GluonTSForecaster(Forecaster):
             self._predictor = estimator.train(_dataset(data))
         self._freq = data.freqs[0]
 
+    def _forecasts(self, data: SeriesData) -> list:
+        """gluonts' probabilistic forecast of every series (seeded: the same sample paths
+        on every call, so the mean and the quantiles come from the same draws)."""
+        torch.manual_seed(self.seed)
+        return list(self._predictor.predict(_dataset(data)))
+
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
-        torch.manual_seed(self.seed)  # sample paths (DeepAR) are drawn reproducibly
-        forecasts = list(self._predictor.predict(_dataset(data)))
-        return np.stack([np.asarray(f.mean)[:h] for f in forecasts])
+        return np.stack([np.asarray(f.mean)[:h] for f in self._forecasts(data)])
+
+    def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:
+        """(n_series, h, Q): ``forecast.quantile(p)`` of each series' forecast."""
+        return np.stack(
+            [
+                np.stack([np.asarray(f.quantile(float(p)))[:h] for p in probs], axis=-1)
+                for f in self._forecasts(data)
+            ]
+        )
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         state = self._predictor.prediction_net.state_dict()

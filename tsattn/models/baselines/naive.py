@@ -15,21 +15,89 @@ The same on windows of a multichannel array (the benchmark runner's entry):
 [10.0, 10.0]
 >>> SeasonalNaive(season_length=3, h=4).predict_windows(x)[0, :, 0].tolist()
 [6.0, 8.0, 10.0, 6.0]
+
+Intervals (``predict(level=..., quantiles=...)``) are statsforecast's closed forms: a Normal
+around the point forecast whose scale is the root mean square ``sigma`` of the in-sample
+residuals (one-step differences for Naive, one-season differences for SeasonalNaive, computed
+at fit and saved with the model), times ``sqrt(k)`` at step k for Naive (a random walk) and
+``sqrt(floor((k - 1) / m) + 1)`` for SeasonalNaive:
+
+>>> Naive().fit(df).predict(h=2, level=[80])["Naive-hi-80"].round(3).tolist()  # sigma = 1
+[7.282, 7.812]
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
+import torch
 
-from tsattn.checks import check_keywords
+from tsattn.checks import check_keywords, state_ids, state_vector
 from tsattn.models.base import Forecaster, SeriesData, check_window_array, register_model
-from tsattn.models.baselines._local import positive_int
+from tsattn.models.baselines._local import normal_quantiles, positive_int
+
+
+def residual_sigma(values: np.ndarray, lag: int) -> float | None:
+    """Root mean square of ``values[t] - values[t - lag]`` (statsforecast's sigma of the naive
+    residuals); None when the series has no residual (``len(values) <= lag``)."""
+    residuals = values[lag:] - values[:-lag]
+    return float(np.sqrt(np.mean(residuals**2))) if len(residuals) else None
+
+
+class ResidualIntervals(Forecaster):
+    """Normal intervals with the residual sigma of each series, kept per series id."""
+
+    supports_quantiles: ClassVar[bool] = True
+
+    def _lag(self) -> int:
+        raise NotImplementedError
+
+    def _step_scale(self, h: int) -> np.ndarray:
+        """(h,) factor of sigma at steps 1..h."""
+        raise NotImplementedError
+
+    def _store_sigmas(self, data: SeriesData) -> None:
+        lag = self._lag()
+        sigmas = {uid: residual_sigma(v, lag) for uid, v in zip(data.ids, data.values)}
+        self._sigmas = {uid: s for uid, s in sigmas.items() if s is not None}
+
+    def _sigma(self, uid: str, values: np.ndarray) -> float:
+        """The sigma stored at fit; for a series not fitted on, that of its history."""
+        sigma = getattr(self, "_sigmas", {}).get(uid)
+        sigma = residual_sigma(values, self._lag()) if sigma is None else sigma
+        if sigma is None:
+            raise ValueError(
+                f"{self.name} needs more than {self._lag()} observations of series {uid!r} "
+                f"for intervals (the residual sigma), got {len(values)}"
+            )
+        return sigma
+
+    def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:
+        point = self._predict(data, h)  # (S, h)
+        sigma = np.array([self._sigma(uid, v) for uid, v in zip(data.ids, data.values)])
+        return normal_quantiles(point, sigma[:, None] * self._step_scale(h), probs)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        sigmas = getattr(self, "_sigmas", {})
+        values = np.array(list(sigmas.values()), dtype=np.float64)
+        return {"sigma_ids": list(sigmas)}, {"sigma": torch.from_numpy(values)}
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        """Restore the residual sigmas: one finite, non-negative value per series id (a file
+        saved before intervals existed has none: they are then computed from the history)."""
+        if "sigma_ids" not in meta and "sigma" not in tensors:
+            self._sigmas = {}
+            return
+        ids = state_ids(meta, "sigma_ids")
+        sigma = state_vector(tensors, "sigma", len(ids))
+        if (sigma < 0).any():
+            raise ValueError("saved tensor 'sigma' holds a negative residual sigma")
+        self._sigmas = dict(zip(ids, sigma.tolist()))
 
 
 @register_model("naive")
-class Naive(Forecaster):
+class Naive(ResidualIntervals):
     """Repeats each series' last observed value. Nothing is learned, so ``predict(df=...)``
     (and ``predict_windows``) works on any series, seen in training or not.
 
@@ -45,7 +113,13 @@ class Naive(Forecaster):
         super().__init__(h, **kwargs)
 
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
-        pass
+        self._store_sigmas(data)
+
+    def _lag(self) -> int:
+        return 1
+
+    def _step_scale(self, h: int) -> np.ndarray:
+        return np.sqrt(np.arange(1, h + 1))
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
         return np.stack([np.full(h, values[-1]) for values in data.values])
@@ -65,7 +139,7 @@ class Naive(Forecaster):
 
 
 @register_model("seasonal_naive")
-class SeasonalNaive(Forecaster):
+class SeasonalNaive(ResidualIntervals):
     """Repeats each series' last observed season of ``season_length`` steps (no fit is
     needed before ``predict_windows``).
 
@@ -85,6 +159,13 @@ class SeasonalNaive(Forecaster):
 
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
         positive_int("season_length", self.season_length)
+        self._store_sigmas(data)
+
+    def _lag(self) -> int:
+        return positive_int("season_length", self.season_length)
+
+    def _step_scale(self, h: int) -> np.ndarray:
+        return np.sqrt(np.arange(h) // self._lag() + 1.0)  # floor((k - 1) / m) + 1
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
         m = positive_int("season_length", self.season_length)
