@@ -2,8 +2,9 @@
 
 The references use only the modules' weights (``state_dict``) and the formulas of
 ATTENTION.md, computed in float64: dense projections, explicit block indicators, the BTT
-matrix materialised from its cores by the index formula, the bilinear MLR matrix built
-block by block.
+matrix materialised from its cores by the official index formula (the paper's code,
+YilunKuang/structured-attention ``src/model.py``), the bilinear MLR matrix built block by
+block from the clamped factors.
 """
 
 from __future__ import annotations
@@ -192,20 +193,34 @@ def ref_clamp(core: torch.Tensor, d_in: int, d_out: int) -> torch.Tensor:
 
 
 def ref_btt_matrices(attn) -> torch.Tensor:
-    """(H, D, D): W_h[(b', a), (g, d)] = sum_s L[h*b + b', a, g, s] * R[g, d, h*b + b', s]."""
+    """(H, D, D) from the official definition (YilunKuang/structured-attention, ``src/model.py``,
+    ``BilinearBTTAttention``), written entry by entry::
+
+        W_h[alpha * b + beta', gamma * b + delta]
+            = sum_sigma L[h*b + beta', alpha, gamma*s + sigma] * R[gamma, delta, (h*b + beta')*s + sigma]
+
+    Rows are the key features in the official order ``alpha * b + beta'`` (the order of the
+    input features ``gamma * b + delta``), read off the official reshape of the second bmm's
+    output ``(H*b, a, B*T) -> (B, H, T, a, b)``; the cores are clamped with the official
+    constants first.
+    """
     sc, sd = attn.scorer, attn.state_dict()
     a, b, h, s, dim = sc.a, sc.b, sc.n_heads, sc.rank, sc.d_model
-    core_r = ref_clamp(sd["scorer.core_r"], d_in=b, d_out=h * b * s).reshape(a, b, h * b, s)
-    core_l = ref_clamp(sd["scorer.core_l"], d_in=a * s, d_out=a).reshape(h * b, a, a, s)
-    w = torch.zeros(h, b, a, a, b, dtype=core_r.dtype)  # [h, beta', alpha, gamma, delta]
-    for beta in range(h * b):
-        for alpha in range(a):
-            for gamma in range(a):
-                for delta in range(b):
-                    w[beta // b, beta % b, alpha, gamma, delta] = (
-                        core_l[beta, alpha, gamma] @ core_r[gamma, delta, beta]
-                    )
-    return w.reshape(h, dim, dim)  # rows beta' * a + alpha, columns gamma * b + delta
+    core_r = ref_clamp(sd["scorer.core_r"], d_in=b, d_out=h * b * s)  # (a, b, H*b*s)
+    core_l = ref_clamp(sd["scorer.core_l"], d_in=a * s, d_out=a)  # (H*b, a, a*s)
+    w = torch.zeros(h, dim, dim, dtype=core_r.dtype)
+    for head in range(h):
+        for beta in range(b):
+            full = head * b + beta
+            for alpha in range(a):
+                for gamma in range(a):
+                    for delta in range(b):
+                        w[head, alpha * b + beta, gamma * b + delta] = sum(
+                            core_l[full, alpha, gamma * s + sigma]
+                            * core_r[gamma, delta, full * s + sigma]
+                            for sigma in range(s)
+                        )
+    return w
 
 
 @pytest.mark.parametrize("qk_norm", [False, True])
@@ -229,6 +244,39 @@ def test_btt_scores_equal_dense_matrix(qk_norm, rank, inflate):
     with torch.no_grad():
         torch.testing.assert_close(attn.scores(x), expected, rtol=0, atol=1e-12)
         torch.testing.assert_close(attn(x), value_out(attn, x, torch.softmax(expected, -1)))
+
+
+def test_btt_identity_cores_give_plain_dot_product():
+    """Rank 1, L[h*b + beta', alpha, gamma] = [alpha == gamma], R[gamma, delta, h*b + beta'] =
+    [delta == beta']: every W_h is the identity in the official layout, so the scores are
+    ``x_i . LN(x_j) / sqrt(D)`` (LN: the key LayerNorm, weight 1 and bias 0 as built). With
+    tokens standardised per token (mean 0, variance 1) LN(x_j) = x_j / sqrt(1 + 1e-5), so the
+    scores times sqrt(D) * sqrt(1 + 1e-5) are the plain dot products ``x_i . x_j``.
+    (The identity cores sit exactly at the clamp ceiling: RMS^2 = 1/b and 1/a; the 1e-8
+    inside the RMS divides W by 1 + O(1e-8).)"""
+    attn = build64("btt", 16, 4, 42, rank=1)
+    sc = attn.scorer
+    a, b, h = sc.a, sc.b, sc.n_heads
+    with torch.no_grad():
+        sc.core_r.zero_()
+        sc.core_l.zero_()
+        for full in range(h * b):
+            for gamma in range(a):
+                sc.core_r[gamma, full % b, full] = 1.0
+            for alpha in range(a):
+                sc.core_l[full, alpha, alpha] = 1.0
+        eye = torch.eye(16, dtype=torch.float64).expand(h, 16, 16)
+        torch.testing.assert_close(ref_btt_matrices(attn), eye, rtol=0, atol=1e-7)
+        x = x64(2, 42, 16)
+        keys = F.layer_norm(x, (16,))
+        expected = (x @ keys.transpose(-1, -2))[:, None] / 4.0  # (B, 1, T, T) for every head
+        torch.testing.assert_close(attn.scores(x), expected.expand(2, h, 42, 42))
+        z = (x - x.mean(-1, keepdim=True)) / x.std(-1, unbiased=False, keepdim=True)
+        plain = (z @ z.transpose(-1, -2))[:, None]  # x_i . x_j
+        got = attn.scores(z) * 4.0 * math.sqrt(1 + 1e-5)
+        torch.testing.assert_close(got, plain.expand(2, h, 42, 42), rtol=1e-6, atol=1e-6)
+        weights = torch.softmax(plain / (4.0 * math.sqrt(1 + 1e-5)), -1)
+        torch.testing.assert_close(attn(z), value_out(attn, z, weights))
 
 
 def test_btt_factors_of_128():

@@ -5,14 +5,23 @@ Tensor-Train matrix. There is no query projection (the query is the token itself
 ``W_h`` can be full rank: small heads lose the low-rank bottleneck of ``W_Q W_K^T``.
 
 The BTT matrix of rank s: D = a * b with b the smallest divisor of D above sqrt(D). Two
-cores, R (a, b, H*b*s) and L (H*b, a, a*s), give one (H*D) x D matrix::
+cores, R (a, b, H*b*s) and L (H*b, a, a*s), give for head h the D x D matrix::
 
-    W[(al, be), (ga, de)] = sum_sigma L[be, al, ga, sigma] * R[ga, de, be, sigma]
+    W_h[al * b + be', ga * b + de] = sum_sigma L[h*b + be', al, ga*s + sigma]
+                                               * R[ga, de, (h*b + be')*s + sigma]
 
-(alpha, beta, gamma, delta abbreviated) with be = h*b + be' running over the heads' output
-blocks; head h's key is the length-D vector indexed (be', al). Keys cost two batched
-matmuls. Before each use a core is divided by max(1, RMS(core) / rho), with
-rho = sqrt(min(d_in, d_out)) / d_in.
+(alpha, beta, gamma, delta abbreviated; be' in 0..b-1 is the output block within the head).
+Input and output are both indexed "a-major, b-minor": the input feature ga * b + de is
+x.reshape(a, b)[ga, de], and the key feature al * b + be' is laid out the same way. This is
+the layout of the paper's official code (YilunKuang/structured-attention, ``src/model.py``,
+``BilinearBTTAttention``), so the family contains W_h = I, i.e. plain ``x_i . LN(x_j)``
+(L[h*b + be', al, ga] = [al == ga], R[ga, de, h*b + be'] = [de == be'] at rank 1).
+tsattn before issue 15 laid the key out as be' * a + al, a fixed permutation P of the
+official one (scores ``x_i . P W_h x_j``), which cannot represent the identity.
+
+Keys cost two batched matmuls. Before each use a core is divided by
+max(1, RMS(core) / rho), RMS = sqrt(mean(core^2) + 1e-8), rho = sqrt(min(d_in, d_out)) / d_in
+(R: d_in = b, d_out = H*b*s; L: d_in = a*s, d_out = a), the official constants.
 
 >>> from tsattn.attention import create_attention
 >>> import torch
@@ -99,8 +108,8 @@ class BTTScorer(AttentionScorer):
         # (a, N, H*b, s) -> (H*b, N, a, s) -> (H*b, N, a*s): rows indexed (gamma, sigma)
         y = y.reshape(a, bsz * t, h * b, s).permute(2, 1, 0, 3).reshape(h * b, bsz * t, a * s)
         z = torch.bmm(y, core_l.transpose(1, 2))  # (H*b, N, a): z[beta, n, alpha]
-        # (H, b, N, a) -> (N, H, b, a) -> (B, T, H, D) -> (B, H, T, D)
-        z = z.reshape(h, b, bsz * t, a).permute(2, 0, 1, 3).reshape(bsz, t, h, d)
+        # (H, b, N, a) -> (N, H, a, b) -> (B, T, H, D): key feature alpha * b + beta'
+        z = z.reshape(h, b, bsz * t, a).permute(2, 0, 3, 1).reshape(bsz, t, h, d)
         return self.key_norm(z.transpose(1, 2))
 
     def query_key(self, x: Tensor) -> QueryKey:
