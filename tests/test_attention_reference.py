@@ -197,7 +197,8 @@ def ref_btt_matrices(attn) -> torch.Tensor:
     ``BilinearBTTAttention``), written entry by entry::
 
         W_h[alpha * b + beta', gamma * b + delta]
-            = sum_sigma L[h*b + beta', alpha, gamma*s + sigma] * R[gamma, delta, (h*b + beta')*s + sigma]
+            = sum_sigma L[h*b + beta', alpha, gamma*s + sigma]
+                        * R[gamma, delta, (h*b + beta')*s + sigma]
 
     Rows are the key features in the official order ``alpha * b + beta'`` (the order of the
     input features ``gamma * b + delta``), read off the official reshape of the second bmm's
