@@ -54,9 +54,11 @@ def test_metric_errors_are_clear(call, message):
 
 
 def test_registry_by_name():
-    assert list_metrics() == ["mae", "mape", "mase", "mse", "rmse", "smape"]
+    point = ["mae", "mape", "mase", "mse", "rmse", "smape"]
+    probabilistic = ["coverage", "crps", "mean_wql", "msis", "pinball", "sql", "width"]
+    assert list_metrics() == sorted(point + probabilistic)
     assert get_metric("MAE") is mae
-    with pytest.raises(ValueError, match="valid names: mae"):
+    with pytest.raises(ValueError, match="valid names: coverage, crps, mae"):
         get_metric("wape")
 
 

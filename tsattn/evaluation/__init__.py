@@ -2,8 +2,9 @@
 backtests, metric tables, plots. The literature benchmark lives in :mod:`tsattn.benchmark`.
 
 >>> from tsattn.evaluation import list_metrics
->>> list_metrics()
-['mae', 'mape', 'mase', 'mse', 'rmse', 'smape']
+>>> list_metrics()  # doctest: +NORMALIZE_WHITESPACE
+['coverage', 'crps', 'mae', 'mape', 'mase', 'mean_wql', 'mse', 'msis',
+ 'pinball', 'rmse', 'smape', 'sql', 'width']
 """
 
 from tsattn.evaluation.backtest import backtest
@@ -21,21 +22,37 @@ from tsattn.evaluation.metrics import (
     rmse,
     smape,
 )
+from tsattn.evaluation.quantile_metrics import (
+    coverage,
+    crps,
+    interval_width,
+    mean_weighted_quantile_loss,
+    msis,
+    pinball_loss,
+    scaled_quantile_loss,
+)
 
 __all__ = [
     "METRICS",
     "backtest",
+    "coverage",
+    "crps",
     "cutoff_positions",
     "evaluate",
     "get_metric",
+    "interval_width",
     "list_metrics",
     "mae",
     "mape",
     "mase",
     "mase_scale",
+    "mean_weighted_quantile_loss",
     "metrics_by_step",
     "mse",
+    "msis",
+    "pinball_loss",
     "rmse",
+    "scaled_quantile_loss",
     "smape",
     "with_step",
 ]

@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from tsattn.checks import check_positive_int, short_repr
 from tsattn.datasets import check_input
+from tsattn.evaluation import quantile_metrics  # noqa: F401  (registers the metrics)
+from tsattn.evaluation.columns import ModelColumns, forecast_columns, level_label, split_suffix
 from tsattn.evaluation.metrics import Metric, get_metric, mase_scale
 
 #: columns of a backtest frame that are never model forecasts
@@ -80,18 +83,25 @@ def evaluate(
         frame = with_step(frame)
     _require(frame, ["y", *by])
     _require_complete(frame, by, "a by= column")
-    models = _model_columns(frame, by) if models is None else _chosen_models(frame, models, by)
-    frame = frame.assign(**{c: _finite_values(frame, c) for c in ["y", *models]})
-    if any(getattr(fn, "needs_scale", False) for fn in named.values()):
-        frame = frame.assign(_scale=_scale_column(frame, train_df, season_length))
+    layout = forecast_columns(frame.columns)
+    if models is None:
+        models = _model_columns(frame, by, layout)
+    else:
+        models = _chosen_models(frame, models, by, layout)
+    tasks = _plan(named, {m: layout[m] for m in models})
+    used = dict.fromkeys(["y", *models, *(c for t in tasks for c in t.columns_used())])
+    frame = frame.assign(**{c: _finite_values(frame, c) for c in used})
+    scaled = [n for n, fn in named.items() if getattr(fn, "needs_scale", False)]
+    if scaled:
+        frame = frame.assign(_scale=_scale_column(frame, train_df, season_length, scaled))
     _warn_if_scales_pooled(frame, named, by)
     groups = frame.groupby(by, sort=True) if by else [((), frame)]
     rows = []
     for key, group in groups:
         key = key if isinstance(key, tuple) else (key,)
-        for name, fn in named.items():
-            scores = {m: _score(fn, group, m) for m in models}
-            rows.append({**dict(zip(by, key)), "metric": name, **scores})
+        for task in tasks:
+            scores = {m: task.score(group, m) for m in models}
+            rows.append({**dict(zip(by, key)), "metric": task.label, **scores})
     return pd.DataFrame(rows, columns=[*by, "metric", *models])
 
 
@@ -115,17 +125,131 @@ def with_step(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(step=step.reindex(frame.index))
 
 
-def _score(fn: Metric, group: pd.DataFrame, model: str) -> float:
-    extra = {"scale": group["_scale"].to_numpy()} if getattr(fn, "needs_scale", False) else {}
-    return fn(group["y"].to_numpy(), group[model].to_numpy(), **extra)
+class _Task(NamedTuple):
+    """One row label of the result: a metric on each model's columns.
+
+    ``inputs[model]`` holds the forecast columns handed to the metric after ``y`` and the
+    constant arguments after them (a quantile's probability, an interval's level...).
+    """
+
+    label: str
+    fn: Metric
+    inputs: dict[str, tuple[list[str], tuple]]
+
+    def columns_used(self) -> list[str]:
+        return [c for columns, _ in self.inputs.values() for c in columns]
+
+    def score(self, group: pd.DataFrame, model: str) -> float:
+        columns, constants = self.inputs[model]
+        if _kind(self.fn) == "quantiles":  # one (N, Q) array of the model's quantiles
+            forecasts = [group[columns].to_numpy(dtype=np.float64)]
+        else:
+            forecasts = [group[c].to_numpy() for c in columns]
+        extra = {}
+        if getattr(self.fn, "needs_scale", False):
+            extra["scale"] = group["_scale"].to_numpy()
+        return self.fn(group["y"].to_numpy(), *forecasts, *constants, **extra)
+
+
+def _kind(fn: Metric) -> str:
+    """``"point"`` (f(y, yhat), the default), ``"quantiles"``, ``"quantile"`` or ``"interval"``
+    (see :mod:`tsattn.evaluation.quantile_metrics`)."""
+    return getattr(fn, "kind", "point")
+
+
+def _plan(named: dict[str, Metric], layout: dict[str, ModelColumns]) -> list[_Task]:
+    """The result rows of one group: a point metric gives one row, ``pinball`` one per
+    quantile, an interval metric one per level; every model must have the columns needed."""
+    planners = {
+        "point": _point_tasks,
+        "quantiles": _quantile_set_tasks,
+        "quantile": _per_quantile_tasks,
+        "interval": _interval_tasks,
+    }
+    tasks = []
+    for name, fn in named.items():
+        kind = _kind(fn)
+        if kind not in planners:
+            raise ValueError(f"metric {name!r} has an unknown kind {kind!r}")
+        tasks.extend(planners[kind](name, fn, layout))
+    return tasks
+
+
+def _point_tasks(name: str, fn: Metric, layout: dict[str, ModelColumns]) -> list[_Task]:
+    return [_Task(name, fn, {m: ([m], ()) for m in layout})]
+
+
+def _quantile_set_tasks(name: str, fn: Metric, layout: dict[str, ModelColumns]) -> list[_Task]:
+    """One row over each model's own quantile columns."""
+    inputs = {}
+    for model, cols in layout.items():
+        if not cols.quantiles:
+            raise _no_columns(name, model, "quantile forecasts")
+        inputs[model] = (list(cols.quantiles.values()), (np.array(list(cols.quantiles)),))
+    return [_Task(name, fn, inputs)]
+
+
+def _per_quantile_tasks(name: str, fn: Metric, layout: dict[str, ModelColumns]) -> list[_Task]:
+    """One row per probability that any model forecasts (every model must have it)."""
+    probs = sorted({p for cols in layout.values() for p in cols.quantiles})
+    for model, cols in layout.items():
+        missing = [p for p in probs if p not in cols.quantiles]
+        if not cols.quantiles or missing:
+            what = f"the {missing[0]!r} quantile" if missing and cols.quantiles else None
+            raise _no_columns(name, model, what or "quantile forecasts")
+    return [
+        _Task(f"{name}-{p!r}", fn, {m: ([c.quantiles[p]], (p,)) for m, c in layout.items()})
+        for p in probs
+    ]
+
+
+def _interval_tasks(name: str, fn: Metric, layout: dict[str, ModelColumns]) -> list[_Task]:
+    """One row per level that any model forecasts (every model must have it)."""
+    levels = sorted({level for cols in layout.values() for level in cols.intervals})
+    for model, cols in layout.items():
+        missing = [level for level in levels if level not in cols.intervals]
+        if not cols.intervals or missing:
+            what = f"a {level_label(missing[0])}% interval" if missing and cols.intervals else None
+            raise _no_columns(name, model, what or "prediction intervals")
+    with_level = getattr(fn, "needs_level", False)
+    return [
+        _Task(
+            f"{name}-{level_label(level)}",
+            fn,
+            {
+                m: (list(c.intervals[level]), (level,) if with_level else ())
+                for m, c in layout.items()
+            },
+        )
+        for level in levels
+    ]
+
+
+def _no_columns(metric: str, model: str, what: str) -> ValueError:
+    """The error of a probabilistic metric asked of a model without the columns it reads."""
+    if "interval" in what:
+        example = f"{model}-lo-80, {model}-hi-80 (forecast with level=[80, 95])"
+    else:
+        example = (
+            f"{model}-q-0.1, ... or {model}-lo-80, {model}-hi-80 (forecast with "
+            f"quantiles=[0.1, 0.5, 0.9] or level=[80, 95])"
+        )
+    return ValueError(
+        f"metric {metric!r} needs {what} of model {model!r}, but the frame has no such "
+        f"columns; it reads {example}, e.g. backtest(..., level=[80, 95]); or score that "
+        f"model with point metrics only (models=[...])"
+    )
 
 
 def _scale_column(
-    frame: pd.DataFrame, train_df: pd.DataFrame | None, season_length: int
+    frame: pd.DataFrame, train_df: pd.DataFrame | None, season_length: int, metrics: list[str]
 ) -> np.ndarray:
     """MASE scale of every row: from its series' training values up to its cutoff."""
     if train_df is None:
-        raise ValueError("MASE needs the training series: pass train_df= to evaluate")
+        raise ValueError(
+            f"{', '.join(m.upper() for m in metrics)} need(s) the training series for the "
+            "seasonal naive scale (as MASE): pass train_df= to evaluate"
+        )
     from tsattn.datasets import read_series
 
     train = read_series(train_df)
@@ -146,15 +270,20 @@ def _scale_column(
     return scale
 
 
-def _model_columns(frame: pd.DataFrame, by: list[str]) -> list[str]:
-    """Every numeric column that is neither reserved nor grouped by."""
-    models = _candidates(frame, by)
+def _model_columns(
+    frame: pd.DataFrame, by: list[str], layout: dict[str, ModelColumns]
+) -> list[str]:
+    """Every numeric column that is neither reserved, grouped by, nor a model's interval or
+    quantile column (``<model>-lo-80``, ``<model>-q-0.1``...)."""
+    models = _candidates(frame, by, layout)
     if not models:
         raise ValueError(f"no model columns to score: the frame has only {list(frame.columns)}")
     return models
 
 
-def _chosen_models(frame: pd.DataFrame, models: Sequence[str], by: list[str]) -> list[str]:
+def _chosen_models(
+    frame: pd.DataFrame, models: Sequence[str], by: list[str], layout: dict[str, ModelColumns]
+) -> list[str]:
     """``models`` as given, checked: a list of existing forecast columns."""
     if isinstance(models, str):
         raise ValueError(
@@ -166,18 +295,26 @@ def _chosen_models(frame: pd.DataFrame, models: Sequence[str], by: list[str]) ->
         raise ValueError("models is empty; pass the forecast columns to score or leave it None")
     _require(frame, models)
     for column in models:
-        if column in RESERVED or column in by:
+        if column in RESERVED or column in by or column not in layout:
+            what = (
+                "a reserved or by= column"
+                if column in layout
+                else (f"an interval or quantile column of model {split_suffix(column)[0]!r}")
+            )
             raise ValueError(
-                f"models=[{column!r}, ...]: {column!r} is a reserved or by= column, not a "
-                f"forecast; the forecast columns of this frame are {_candidates(frame, by)}"
+                f"models=[{column!r}, ...]: {column!r} is {what}, not a forecast; the "
+                f"forecast columns of this frame are {_candidates(frame, by, layout)}"
             )
     return models
 
 
-def _candidates(frame: pd.DataFrame, by: list[str]) -> list[str]:
-    """The columns that may be forecasts: real-valued, neither reserved nor grouped by."""
+def _candidates(frame: pd.DataFrame, by: list[str], layout: dict[str, ModelColumns]) -> list[str]:
+    """The columns that may be forecasts: real-valued, neither reserved, grouped by, nor a
+    model's interval or quantile column."""
     skip = set(RESERVED) | set(by)
-    return [c for c in frame.columns if c not in skip and _is_number_column(frame[c])]
+    return [
+        c for c in frame.columns if c not in skip and c in layout and _is_number_column(frame[c])
+    ]
 
 
 def _is_number_column(column: pd.Series) -> bool:
