@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 from tsattn.checks import check_positive_int
 from tsattn.evaluation.cutoffs import Start, cutoff_positions
 from tsattn.models.base import Forecaster
+from tsattn.models.intervals import QuantileRequest
 
 WINDOWS = ("expanding", "sliding")
 
@@ -59,6 +60,8 @@ def backtest(
     target_col: str | None = None,
     freq: str | None = None,
     fill: str | None = None,
+    level: Sequence[float] | None = None,
+    quantiles: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Forecast ``h`` steps after each of several cutoffs and return them next to the actuals.
 
@@ -92,10 +95,16 @@ def backtest(
             reads them (``id_col``, ``time_col``, ``target_col``, ``freq``, ``fill`` are
             passed to it).
         progress: show a tqdm bar over windows.
+        level: prediction interval levels in percent, e.g. ``[80, 95]``, and
+        quantiles: probabilities, e.g. ``[0.1, 0.5, 0.9]``: passed to every model's
+            ``predict``; their columns (``<model>-lo-80``, ``<model>-hi-80``, ...,
+            ``<model>-q-0.1``, ...) follow each model's column. The models need uncertainty
+            (native, or ``intervals="conformal"``).
 
     Returns:
-        Long frame ``unique_id, ds, cutoff, y, <one column per model name>``, ordered by
-        window, series, then time.
+        Long frame ``unique_id, ds, cutoff, y, <one column per model name>`` (each followed
+        by its interval and quantile columns when asked for), ordered by window, series, then
+        time.
 
     Raises:
         ValueError: ``h``/``step``/``n_windows``/``train_length`` not positive, both
@@ -103,6 +112,8 @@ def backtest(
             without ``train_length``, duplicate model names, or too little data.
     """
     models = _as_models(models)
+    request = QuantileRequest.make(level, quantiles)
+    asked = {} if request is None else {"level": level, "quantiles": quantiles}
     h = check_positive_int("h", h)
     step = h if step is None else check_positive_int("step", step)
     refit_every = _refit_every(refit)
@@ -118,10 +129,10 @@ def backtest(
             local = _as_model_frame(train, model)
             if w % refit_every == 0:
                 fitted[i] = copy.deepcopy(model).fit(local)
-                forecast = fitted[i].predict(h=h)
+                forecast = fitted[i].predict(h=h, **asked)
             else:
-                forecast = fitted[i].predict(df=local, h=h)
-            actual = _attach(actual, forecast, model.name)
+                forecast = fitted[i].predict(df=local, h=h, **asked)
+            actual = _attach(actual, forecast, model.name, request)
         frames.append(actual.drop(columns="_key"))
     return pd.concat(frames, ignore_index=True)
 
@@ -243,8 +254,18 @@ def _as_model_frame(train: pd.DataFrame, model: Forecaster) -> pd.DataFrame:
     return train.rename(columns=names)
 
 
-def _attach(actual: pd.DataFrame, forecast: pd.DataFrame, name: str) -> pd.DataFrame:
-    forecast = forecast.assign(_key=forecast["unique_id"].astype(str))[["_key", "ds", name]]
+def _attach(
+    actual: pd.DataFrame, forecast: pd.DataFrame, name: str, request: QuantileRequest | None
+) -> pd.DataFrame:
+    """``actual`` with the model's point column and its requested interval/quantile columns."""
+    columns = [name, *(request.columns(name) if request is not None else ())]
+    missing = [c for c in columns if c not in forecast.columns]
+    if missing:
+        raise ValueError(
+            f"{name}.predict returned no {missing} columns although level=/quantiles= were "
+            f"given; it returned {list(forecast.columns)}"
+        )
+    forecast = forecast.assign(_key=forecast["unique_id"].astype(str))[["_key", "ds", *columns]]
     merged = actual.merge(forecast, on=["_key", "ds"], how="left")
     if merged[name].isna().any():
         raise ValueError(
