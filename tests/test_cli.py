@@ -29,11 +29,11 @@ OPTIONS = {
                   "--no-progress"],
     "backtest": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
                  "--fill", "--h", "--models", "--input-size", "--n-windows", "--step",
-                 "--refit", "--metrics", "--out", "--plot"],
+                 "--refit", "--metrics", "--level", "--season-length", "--out", "--plot"],
     "fit": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
             "--fill", "--model", "--h", "--input-size", "--val-size", "--save",
             "--checkpoint-dir", "--resume"],
-    "predict": ["--model-path", "--csv", "--time-col", "--h", "--out"],
+    "predict": ["--model-path", "--csv", "--time-col", "--h", "--level", "--out"],
 }  # fmt: skip
 
 

@@ -62,6 +62,36 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _level_list(text: str) -> list[float]:
+    """Comma-separated interval levels in percent, each strictly between 0 and 100 (``80,95``)."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected levels in percent like 80,95, got {_shorten(text)!r}"
+        ) from None
+    if not values:
+        raise argparse.ArgumentTypeError(f"expected at least one level like 80,95, got {text!r}")
+    bad = [v for v in values if not 0 < v < 100]  # also NaN
+    if bad:
+        raise argparse.ArgumentTypeError(
+            f"levels are percentages strictly between 0 and 100 like 80,95, got {text!r}"
+        )
+    if len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"levels must be distinct, got {text!r}")
+    return [int(v) if v.is_integer() else v for v in values]
+
+
+def _add_level_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--level",
+        type=_level_list,
+        help="prediction intervals, comma-separated levels in percent (e.g. 80,95): adds "
+        "<model>-lo-80, <model>-hi-80, ... columns (the model needs intervals, e.g. "
+        "naive or any model:intervals=conformal)",
+    )
+
+
 def _add_series_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--csv", required=True, help="CSV file with the series (wide or long)")
     p.add_argument("--time-col", default="ds", help="time column (default: ds)")
@@ -120,19 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 ...")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
-    p = sub.add_parser("backtest", help="rolling-origin backtest of models on your CSV")
-    _add_series_options(p)
-    p.add_argument("--h", type=_positive_int, required=True, help="forecast horizon")
-    p.add_argument("--models", default="naive,seasonal_naive", help="comma-separated specs")
-    p.add_argument("--input-size", type=_positive_int, help="lookback of neural models")
-    p.add_argument(
-        "--n-windows", type=_positive_int, default=3, help="backtest windows (default: 3)"
-    )
-    p.add_argument("--step", type=_positive_int, help="steps between cutoffs (default: h)")
-    p.add_argument("--refit", default="true", help="true, false, or refit every K windows")
-    p.add_argument("--metrics", default="mae,mse,rmse,smape", help="comma-separated metrics")
-    p.add_argument("--out", help="write the backtest frame to this CSV")
-    p.add_argument("--plot", help="write a forecast-vs-actuals plot (PNG)")
+    _add_backtest_parser(sub)
 
     p = sub.add_parser("fit", help="fit one model on your CSV and save it")
     _add_series_options(p)
@@ -146,13 +164,43 @@ def _parser() -> argparse.ArgumentParser:
         "--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir"
     )
 
+    _add_predict_parser(sub)
+    return parser
+
+
+def _add_backtest_parser(sub) -> None:
+    p = sub.add_parser("backtest", help="rolling-origin backtest of models on your CSV")
+    _add_series_options(p)
+    p.add_argument("--h", type=_positive_int, required=True, help="forecast horizon")
+    p.add_argument("--models", default="naive,seasonal_naive", help="comma-separated specs")
+    p.add_argument("--input-size", type=_positive_int, help="lookback of neural models")
+    p.add_argument(
+        "--n-windows", type=_positive_int, default=3, help="backtest windows (default: 3)"
+    )
+    p.add_argument("--step", type=_positive_int, help="steps between cutoffs (default: h)")
+    p.add_argument("--refit", default="true", help="true, false, or refit every K windows")
+    p.add_argument("--metrics", default="mae,mse,rmse,smape", help="comma-separated metrics")
+    _add_level_option(p)
+    p.add_argument(
+        "--season-length",
+        type=_positive_int,
+        default=1,
+        help="seasonal period of the MASE/MSIS scale (default: 1)",
+    )
+    p.add_argument("--out", help="write the backtest frame to this CSV")
+    p.add_argument(
+        "--plot", help="write a forecast-vs-actuals plot (PNG), intervals as shaded bands"
+    )
+
+
+def _add_predict_parser(sub) -> None:
     p = sub.add_parser("predict", help="forecast with a saved model")
     p.add_argument("--model-path", required=True, help="a file written by `tsattn fit`")
     p.add_argument("--csv", help="history to forecast from (default: the training data)")
     p.add_argument("--time-col", default="ds", help="time column of --csv (default: ds)")
     p.add_argument("--h", type=_positive_int, help="horizon (default: the model's)")
+    _add_level_option(p)
     p.add_argument("--out", help="write the forecast CSV here (default: print it)")
-    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:

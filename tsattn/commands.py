@@ -76,12 +76,16 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
         n_windows=args.n_windows,
         step=args.step,
         refit=_refit(args.refit),
+        level=args.level,
     )
     if args.out:
         frame.to_csv(_output_path(args.out), index=False)
     if args.plot:
         plot_backtest(frame, history=df, path=args.plot)
-    return evaluate(frame, metrics=_names(args.metrics, "--metrics", "mae,mse"))
+    metrics = _names(args.metrics, "--metrics", "mae,mse")
+    if args.level:  # how well the intervals cover, and their M4 score
+        metrics += [m for m in ("coverage", "msis") if m not in metrics]
+    return evaluate(frame, metrics=metrics, train_df=df, season_length=args.season_length)
 
 
 def fit(args: argparse.Namespace) -> str:
@@ -106,7 +110,7 @@ def predict(args: argparse.Namespace) -> pd.DataFrame | str:
 
     model = load(args.model_path)
     history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None
-    forecast = model.predict(df=history, h=args.h)
+    forecast = model.predict(df=history, h=args.h, level=args.level)
     if args.out:
         forecast.to_csv(_output_path(args.out), index=False)
         return f"wrote {len(forecast)} rows to {args.out}"
