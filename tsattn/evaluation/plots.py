@@ -12,11 +12,14 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from tsattn.atomic import atomic_file
+from tsattn.evaluation.columns import ModelColumns, forecast_columns, level_label
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 BACKTEST_KEYS = ("unique_id", "ds", "cutoff", "y")
+#: opacity of the widest and the narrowest interval band
+BAND_ALPHA = (0.15, 0.35)
 
 
 def _pyplot():
@@ -57,7 +60,9 @@ def plot_backtest(
     """Forecasts of every model against the actuals, one panel per series.
 
     Args:
-        frame: a :func:`tsattn.backtest` result (``unique_id, ds, cutoff, y, <models>``).
+        frame: a :func:`tsattn.backtest` result (``unique_id, ds, cutoff, y, <models>``);
+            a model's ``<model>-lo-<L>`` / ``<model>-hi-<L>`` columns are drawn as shaded
+            bands in its colour, lighter for wider levels.
         unique_ids: series to draw (default: the first ``max_series``).
         history: optional long frame (``unique_id, ds, y``) drawn in grey behind.
         path: where to write the figure.
@@ -65,7 +70,8 @@ def plot_backtest(
     missing = [c for c in BACKTEST_KEYS if c not in frame.columns]
     if missing:
         raise ValueError(f"plot_backtest needs a backtest frame; missing columns {missing}")
-    models = [c for c in frame.columns if c not in BACKTEST_KEYS]
+    layout = forecast_columns(frame.columns)
+    models = [c for c in layout if c not in BACKTEST_KEYS and c != "step"]
     ids = unique_ids or list(pd.unique(frame["unique_id"]))[:max_series]
     plt = _pyplot()
     fig, axes = plt.subplots(len(ids), 1, figsize=(10, 2.8 * len(ids)), squeeze=False)
@@ -75,15 +81,12 @@ def plot_backtest(
             past = history[history["unique_id"] == uid]
             ax.plot(past["ds"], past["y"], color="0.75", lw=1, label="history")
         ax.plot(part["ds"], part["y"], color="black", lw=1.2, label="actual")
-        for model in models:
+        for k, model in enumerate(models):
             for i, (_, window) in enumerate(part.groupby("cutoff")):
-                ax.plot(
-                    window["ds"],
-                    window[model],
-                    lw=1,
-                    label=model if i == 0 else None,
-                    color=f"C{models.index(model)}",
-                )
+                colour = f"C{k % 10}"
+                ax.plot(window["ds"], window[model], lw=1, label=model if i == 0 else None,
+                        color=colour)  # fmt: skip
+                _bands(ax, window, layout[model], colour, label=i == 0)
         for cutoff in pd.unique(part["cutoff"]):
             ax.axvline(cutoff, color="0.85", lw=0.6, zorder=0)
         ax.set_title(str(uid))
@@ -93,6 +96,23 @@ def plot_backtest(
     axes[-1, 0].set_xlabel("ds")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _bands(ax, window: pd.DataFrame, model: ModelColumns, colour: str, label: bool) -> None:
+    """The model's prediction intervals as shaded bands in its colour, the widest level
+    lightest (drawn first, so narrower bands lie on top)."""
+    levels = sorted(model.intervals, reverse=True)
+    for rank, level in enumerate(levels):
+        lo, hi = model.intervals[level]
+        ax.fill_between(
+            window["ds"],
+            window[lo],
+            window[hi],
+            color=colour,
+            alpha=BAND_ALPHA[0] + (BAND_ALPHA[1] - BAND_ALPHA[0]) * rank / max(1, len(levels) - 1),
+            lw=0,
+            label=f"{model.name} {level_label(level)}%" if label else None,
+        )
 
 
 def _model_styles(models: list[str]) -> dict[str, dict]:
