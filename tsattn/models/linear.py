@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from tsattn.checks import check_field_types, check_positive_int
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.nn import MovingAverage
+from tsattn.nn import DistributionHead, MovingAverage, finish_outputs, n_outputs
 
 
 class TimeLinear(nn.Module):
@@ -72,34 +72,53 @@ class DLinearConfig(NLinearConfig):
         check_positive_int("kernel_size", self.kernel_size)
 
 
-class NLinearNetwork(nn.Module):
-    """Subtract the window's last value, map linearly over time, add it back."""
+def _split_outputs(y: Tensor, horizon: int) -> Tensor:
+    """(B, H*K, C) time-linear outputs -> (B, H, C, K)."""
+    b, _, n_channels = y.shape
+    return y.reshape(b, horizon, -1, n_channels).transpose(2, 3)  # (B, H, C, K)
 
-    def __init__(self, config: NLinearConfig):
+
+class NLinearNetwork(nn.Module):
+    """Subtract the window's last value, map linearly over time, add it back. With a
+    distribution ``head``: (B, L, C) -> (B, H, C, K) parameters."""
+
+    def __init__(self, config: NLinearConfig, head: DistributionHead | None = None):
         super().__init__()
         self.config = config
         c = config
-        self.linear = TimeLinear(c.input_size, c.horizon, c.n_channels, c.individual)
+        self.output_head = head
+        width = c.horizon * n_outputs(self.output_head)
+        self.linear = TimeLinear(c.input_size, width, c.n_channels, c.individual)
 
     def forward(self, x: Tensor) -> Tensor:
         last = x[:, -1:, :]  # (B, 1, C)
+        if self.output_head is not None:
+            raw = _split_outputs(self.linear(x - last), self.config.horizon)  # (B, H, C, K)
+            return finish_outputs(self.output_head, raw, 1.0, last)  # location + last
         return self.linear(x - last) + last  # (B, H, C)
 
 
 class DLinearNetwork(nn.Module):
-    """Split into a moving-average trend and the remainder; one linear map for each."""
+    """Split into a moving-average trend and the remainder; one linear map for each. With a
+    distribution ``head``: (B, L, C) -> (B, H, C, K) parameters."""
 
-    def __init__(self, config: DLinearConfig):
+    def __init__(self, config: DLinearConfig, head: DistributionHead | None = None):
         super().__init__()
         self.config = config
         c = config
+        self.output_head = head
+        width = c.horizon * n_outputs(self.output_head)
         self.trend = MovingAverage(c.kernel_size)
-        self.trend_linear = TimeLinear(c.input_size, c.horizon, c.n_channels, c.individual)
-        self.seasonal_linear = TimeLinear(c.input_size, c.horizon, c.n_channels, c.individual)
+        self.trend_linear = TimeLinear(c.input_size, width, c.n_channels, c.individual)
+        self.seasonal_linear = TimeLinear(c.input_size, width, c.n_channels, c.individual)
 
     def forward(self, x: Tensor) -> Tensor:
         trend = self.trend(x)  # (B, L, C)
-        return self.trend_linear(trend) + self.seasonal_linear(x - trend)  # (B, H, C)
+        forecast = self.trend_linear(trend) + self.seasonal_linear(x - trend)  # (B, H*K, C)
+        if self.output_head is not None:
+            raw = _split_outputs(forecast, self.config.horizon)  # (B, H, C, K)
+            return finish_outputs(self.output_head, raw)  # (B, H, C, K)
+        return forecast  # (B, H, C)
 
 
 class _LinearForecaster(NeuralForecaster):

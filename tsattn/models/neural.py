@@ -41,8 +41,15 @@ from tsattn.models.options import (
     saveable_options,
 )
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
+from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
 from tsattn.training.config import TrainingConfig
-from tsattn.training.engine import TrainResult, fit_network, forecast_batches, train_network
+from tsattn.training.engine import (
+    TrainResult,
+    fit_network,
+    forecast_batches,
+    forecast_quantiles,
+    train_network,
+)
 from tsattn.training.windows import series_windows, split_array_windows
 
 
@@ -76,11 +83,11 @@ def create_network(
     create_network("patchtst", 336, 96, 7, attention="mlr")  # (B, 336, 7) -> (B, 96, 7)
     """
     cls = MODELS.get(model)
-    network_options, _ = split_options(cls, options)
+    network_options, training = split_options(cls, options)
     config = cls.config_class(
         input_size=input_size, horizon=horizon, n_channels=n_channels, **network_options
     )
-    return cls.network_class(config)
+    return cls.network_class(config, make_head(training.loss, training.quantiles))
 
 
 class NeuralForecaster(Forecaster):
@@ -96,6 +103,9 @@ class NeuralForecaster(Forecaster):
     supports_resume: ClassVar[bool] = True
     float32_inputs: ClassVar[bool] = True
     supports_windows: ClassVar[bool] = True
+    #: native quantiles when trained with a probabilistic loss ("quantile", "normal",
+    #: "studentt"): the network's distribution head (see :mod:`tsattn.nn.probabilistic`)
+    supports_quantiles = property(lambda self: self.loss in PROBABILISTIC_LOSSES)  # type: ignore
 
     def __init__(
         self,
@@ -162,7 +172,7 @@ class NeuralForecaster(Forecaster):
         (so the initial weights never depend on how validation works)."""
         config = self.network_config(n_channels)
         torch.manual_seed(self.training_config.seed)
-        return self.network_class(config)
+        return self.network_class(config, make_head(self.loss, self.quantiles))
 
     def get_params(self) -> dict[str, Any]:
         """Forecaster arguments plus every network and training option."""
@@ -210,6 +220,27 @@ class NeuralForecaster(Forecaster):
         forecast = forecast_batches(self.network_, inputs, self.training_config.batch_size)
         per_series = forecast[0].T if self.joint_channels else forecast[:, :, 0]  # (N, H)
         return self._scaler.inverse(data.ids, per_series[:, :h], data.values)
+
+    def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:
+        """(n_series, h, len(probs)) quantiles of the distribution head, in the original
+        scale: computed in the network's scale, then each mapped back as the point forecast
+        (the per-series standardization is increasing, so their order is kept)."""
+        assert self.network_ is not None and self._scaler is not None
+        series = self._scaler.transform(data.ids, data.values)
+        if self.joint_channels:
+            self._check_channels(data)
+            inputs = aligned_matrix(data, series, self.name)[-self.input_size :][None]  # (1,L,C)
+        else:
+            inputs = np.stack([s[-self.input_size :] for s in series])[:, :, None]  # (N, L, 1)
+        batch_size = self.training_config.batch_size
+        values = forecast_quantiles(self.network_, inputs, probs, batch_size)  # (B, H, C, Q)
+        per_series = values[0].transpose(1, 0, 2) if self.joint_channels else values[:, :, 0]
+        per_series = per_series[:, :h]  # (N, h, Q)
+        columns = [
+            self._scaler.inverse(data.ids, per_series[:, :, k], data.values)  # (N, h)
+            for k in range(per_series.shape[-1])
+        ]
+        return np.stack(columns, axis=-1)  # (N, h, Q)
 
     # ------------------------------------------------------------------ window level
     def fit_arrays(self, train: np.ndarray, val: np.ndarray | None = None) -> NeuralForecaster:
@@ -294,7 +325,8 @@ class NeuralForecaster(Forecaster):
         count and ids, finite weights that fit the network, one finite scaler statistic
         per series) and anything wrong is a ``ValueError`` naming it."""
         n_channels, channel_ids = self._saved_channels(meta)
-        network = self.network_class(self.network_config(n_channels))
+        head = make_head(self.loss, self.quantiles)  # the distribution head it was trained with
+        network = self.network_class(self.network_config(n_channels), head)
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         load_weights(network, weights, "network")

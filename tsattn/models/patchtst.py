@@ -29,6 +29,7 @@ from tsattn.checks import (
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import (
+    DistributionHead,
     Encoder,
     EncoderConfig,
     FastDropout,
@@ -37,6 +38,8 @@ from tsattn.nn import (
     Patching,
     RevIN,
     count_patches,
+    finish_outputs,
+    n_outputs,
 )
 
 
@@ -77,9 +80,10 @@ class PatchTSTConfig(EncoderConfig):
 
 
 class PatchTSTNetwork(nn.Module):
-    """(B, L, C) -> (B, H, C), channel-independent patch Transformer."""
+    """(B, L, C) -> (B, H, C), channel-independent patch Transformer; with a distribution
+    ``head`` (see :mod:`tsattn.nn.probabilistic`), (B, L, C) -> (B, H, C, K) parameters."""
 
-    def __init__(self, config: PatchTSTConfig):
+    def __init__(self, config: PatchTSTConfig, head: DistributionHead | None = None):
         super().__init__()
         c = self.config = config
         self.n_patches = count_patches(c.input_size, c.patch_len, c.stride, c.pad_end)
@@ -93,7 +97,9 @@ class PatchTSTNetwork(nn.Module):
         self.position = LearnablePositionalEmbedding(self.n_patches, c.d_model)
         self.dropout = FastDropout(c.dropout)
         self.encoder = Encoder(c, seq_len=self.n_patches)
-        self.head = FlattenHead(self.n_patches, c.d_model, c.horizon, c.head_dropout)
+        self.output_head = head
+        width = c.horizon * n_outputs(self.output_head)
+        self.head = FlattenHead(self.n_patches, c.d_model, width, c.head_dropout)
 
     def forward(self, x: Tensor) -> Tensor:
         b, length, n_channels = x.shape
@@ -103,7 +109,13 @@ class PatchTSTNetwork(nn.Module):
         patches = self.patching(series)  # (B*C, P, patch_len)
         tokens = self.dropout(self.position(self.patch_embedding(patches)))  # (B*C, P, D)
         encoded = self.encoder(tokens)  # (B*C, P, D)
-        forecast = self.head(encoded)  # (B*C, H)
+        forecast = self.head(encoded)  # (B*C, H*K)
+        if self.output_head is not None:
+            raw = forecast.reshape(b, n_channels, self.config.horizon, -1)  # (B, C, H, K)
+            raw = raw.transpose(1, 2)  # (B, H, C, K)
+            if self.revin is None:
+                return finish_outputs(self.output_head, raw)  # (B, H, C, K)
+            return finish_outputs(self.output_head, raw, *self.revin.linear_map(stats))
         forecast = forecast.reshape(b, n_channels, -1).transpose(1, 2)  # (B, H, C)
         if self.revin is not None:
             forecast = self.revin.denormalize(forecast, stats)

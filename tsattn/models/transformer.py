@@ -20,7 +20,16 @@ from torch import Tensor, nn
 from tsattn.checks import check_field_types, check_probability
 from tsattn.models.base import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.nn import Encoder, EncoderConfig, FastDropout, FlattenHead, LearnablePositionalEmbedding
+from tsattn.nn import (
+    DistributionHead,
+    Encoder,
+    EncoderConfig,
+    FastDropout,
+    FlattenHead,
+    LearnablePositionalEmbedding,
+    finish_outputs,
+    n_outputs,
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,22 +61,28 @@ class TransformerConfig(EncoderConfig):
 
 
 class TransformerNetwork(nn.Module):
-    """(B, L, C) -> (B, H, C) with one token per time step."""
+    """(B, L, C) -> (B, H, C) with one token per time step; with a distribution ``head``
+    (see :mod:`tsattn.nn.probabilistic`), (B, L, C) -> (B, H, C, K) parameters."""
 
-    def __init__(self, config: TransformerConfig):
+    def __init__(self, config: TransformerConfig, head: DistributionHead | None = None):
         super().__init__()
         c = self.config = config
         self.embedding = nn.Linear(c.n_channels, c.d_model)
         self.position = LearnablePositionalEmbedding(c.input_size, c.d_model)
         self.dropout = FastDropout(c.dropout)
         self.encoder = Encoder(c, seq_len=c.input_size)
-        self.head = FlattenHead(c.input_size, c.d_model, c.horizon * c.n_channels, c.head_dropout)
+        self.output_head = head
+        width = c.horizon * c.n_channels * n_outputs(self.output_head)
+        self.head = FlattenHead(c.input_size, c.d_model, width, c.head_dropout)
 
     def forward(self, x: Tensor) -> Tensor:
         b = x.shape[0]
         tokens = self.dropout(self.position(self.embedding(x)))  # (B, L, D)
         encoded = self.encoder(tokens)  # (B, L, D)
-        forecast = self.head(encoded)  # (B, H*C)
+        forecast = self.head(encoded)  # (B, H*C*K)
+        if self.output_head is not None:
+            raw = forecast.reshape(b, self.config.horizon, self.config.n_channels, -1)
+            return finish_outputs(self.output_head, raw)  # (B, H, C, K)
         return forecast.reshape(b, self.config.horizon, self.config.n_channels)  # (B, H, C)
 
 

@@ -15,9 +15,25 @@ from tsattn.nn.encoder import (
 )
 from tsattn.nn.layers import FastDropout, FlattenHead, LearnablePositionalEmbedding, MovingAverage
 from tsattn.nn.patching import Patching, count_patches
+from tsattn.nn.probabilistic import (
+    DEFAULT_QUANTILES,
+    LOSS_NAMES,
+    PROBABILISTIC_LOSSES,
+    DistributionHead,
+    finish_outputs,
+    make_head,
+    n_outputs,
+)
 from tsattn.nn.revin import RevIN, RevINStats
 
 __all__ = [
+    "DEFAULT_QUANTILES",
+    "LOSS_NAMES",
+    "PROBABILISTIC_LOSSES",
+    "DistributionHead",
+    "finish_outputs",
+    "make_head",
+    "n_outputs",
     "FastDropout",
     "Encoder",
     "EncoderConfig",

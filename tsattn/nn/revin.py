@@ -77,5 +77,14 @@ class RevIN(nn.Module):
             y = (y - self.bias) / (self.weight + self.eps * self.eps)
         return y * stats.scale + stats.center
 
+    def linear_map(self, stats: RevINStats) -> tuple[Tensor, Tensor]:
+        """(slope, offset), each (B, 1, C), such that :meth:`denormalize` is
+        ``y * slope + offset``: how a distribution head maps its location and scale back."""
+        slope = stats.scale  # (B, 1, C)
+        if self.affine:
+            slope = slope / (self.weight + self.eps * self.eps)  # (B, 1, C)
+            return slope, stats.center - self.bias * slope
+        return slope, stats.center
+
     def extra_repr(self) -> str:
         return f"affine={self.affine}, subtract_last={self.subtract_last}, eps={self.eps}"

@@ -295,12 +295,15 @@ def _check_finite(weights: dict[str, Tensor], field: str) -> None:
 
 
 def _check_plain(value: Any, field: str, depth: int) -> None:
-    """A dict of str keys whose values are plain scalars or such dicts (compared on resume)."""
+    """A dict of str keys whose values are plain scalars, tuples of numbers (the training
+    config's quantiles) or such dicts (compared on resume)."""
     if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
         raise _BadField(field, f"must be a dict of named values, got {_kind(value)}")
     for key, item in value.items():
         if isinstance(item, dict) and depth < 2:
             _check_plain(item, f"{field}[{key!r}]", depth + 1)
+        elif isinstance(item, tuple) and all(type(v) in (int, float) for v in item):
+            continue
         elif not (item is None or isinstance(item, (bool, int, float, str))):
             raise _BadField(f"{field}[{key!r}]", f"must be a plain value, got {_kind(item)}")
 

@@ -19,10 +19,10 @@ from tsattn.checks import check_bool as _check_bool
 from tsattn.checks import check_choice, check_nonnegative_int, short_repr
 from tsattn.checks import check_positive_int as _check_positive
 from tsattn.checks import check_real as _check_real
+from tsattn.nn.probabilistic import DEFAULT_QUANTILES, LOSS_NAMES, check_quantiles
 from tsattn.training.schedules import SCHEDULES
 
 OPTIMIZERS = ("adam", "adamw")
-LOSS_NAMES = ("mse", "mae")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,7 +41,16 @@ class TrainingConfig:
         patience: stop after this many epochs without a better validation loss (None: run
             all epochs). With validation data the best weights are always restored.
         grad_clip: clip the gradient norm to this value (None: no clipping).
-        loss: ``"mse"`` or ``"mae"``.
+        loss: a point loss, ``"mse"`` (the default) or ``"mae"``, or a probabilistic one
+            that gives the network a distribution head (see :mod:`tsattn.nn.probabilistic`):
+            ``"quantile"`` (mean pinball loss over ``quantiles``, which never cross; the
+            point forecast is the median), ``"normal"`` or ``"studentt"`` (negative
+            log-likelihood; the point forecast is the location). A network must be built
+            with the same ``loss`` (the forecasters pass one option to both).
+        quantiles: the quantile head's probabilities (``loss="quantile"`` only): distinct,
+            in (0, 1), including 0.5. The default, 0.025, 0.05, 0.1, 0.2, ..., 0.9, 0.95,
+            0.975, gives the 80%, 90% and 95% intervals straight from the head; other
+            probabilities within its range are interpolated linearly.
         windows_per_epoch: a random subset of this many training windows per epoch (None:
             all), for speed on large data.
         seed: seeds weight initialisation, shuffling and dropout.
@@ -68,6 +77,7 @@ class TrainingConfig:
     patience: int | None = None
     grad_clip: float | None = None
     loss: str = "mse"
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     windows_per_epoch: int | None = None
     seed: int = 0
     device: str = "auto"
@@ -80,6 +90,7 @@ class TrainingConfig:
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
         check_choice("loss", self.loss, LOSS_NAMES)
+        self._set("quantiles", check_quantiles(self.quantiles))
         self._check_integers()
         self._check_reals()
         for name in ("bf16", "compile", "progress"):

@@ -1,10 +1,13 @@
 """The one training engine of every tsattn network.
 
-A network maps (B, L, C) inputs to (B, H, C) forecasts; :func:`fit_network` trains it on
+A network maps (B, L, C) inputs to (B, H, C) forecasts, or with a probabilistic loss to
+(B, H, C, K) parameters of its ``output_head`` (see :mod:`tsattn.nn.probabilistic`), which
+then gives the loss and the point forecast; :func:`fit_network` trains it on
 :class:`~tsattn.training.windows.WindowSet` windows with one :class:`TrainingConfig`.
 :func:`train_network` and :func:`predict_windows` do the same on plain (T, C) arrays
 (pre-split, standardized data: the benchmark's protocol). :func:`forecast_batches` is the one
-batched inference loop, used by every forecaster and by :func:`predict_windows`.
+batched inference loop, used by every forecaster and by :func:`predict_windows` (point
+forecasts); :func:`forecast_quantiles` gives a probabilistic network's quantiles.
 
 >>> import numpy as np
 >>> from tsattn.models.linear import NLinearNetwork, NLinearConfig
@@ -34,6 +37,7 @@ from tqdm.auto import tqdm
 
 from tsattn.checks import check_positive_int
 from tsattn.datasets.windows import evaluated_windows, window_view
+from tsattn.nn.probabilistic import DistributionHead, make_head
 from tsattn.training.checkpoint import restore_rng, start_checkpoints, write_checkpoint
 from tsattn.training.checkpoint_checks import FreshRun, describe_network
 from tsattn.training.config import TrainingConfig, resolve_device
@@ -51,6 +55,7 @@ __all__ = [
     "TrainingConfig",
     "fit_network",
     "forecast_batches",
+    "forecast_quantiles",
     "predict_windows",
     "train_network",
 ]
@@ -231,6 +236,7 @@ def fit_network(
 
 def _start_run(network: nn.Module, n_train: int, config: TrainingConfig) -> TrainRun:
     """Device, DDP wrapping, sampler, optimiser and schedule of a fresh run."""
+    check_output_head(network, config)
     ctx = init_distributed(config.device)
     torch.manual_seed(config.seed + ctx.rank)  # rank 0 = a single process; ranks differ
     network.to(ctx.device)
@@ -307,8 +313,12 @@ def _train_epoch(run: TrainRun, train: WindowSet) -> float:
 def _train_step(run: TrainRun, inputs: Tensor, targets: Tensor) -> Tensor:
     """Forward, loss, backward (gradients all-reduced under DDP), clip, step; the loss."""
     with _autocast(targets.device, run.config.bf16):
-        forecast = run.model(inputs)  # (B, H, C)
-    loss = LOSSES[run.config.loss](forecast.float(), targets)
+        forecast = run.model(inputs)  # (B, H, C), or (B, H, C, K) with a head
+    head = output_head(run.network)
+    if head is None:
+        loss = LOSSES[run.config.loss](forecast.float(), targets)
+    else:
+        loss = head.loss(forecast.float(), targets).mean()
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if run.config.grad_clip is not None:
@@ -329,13 +339,17 @@ def evaluate_loss(
     windows ``rank::world_size`` and the sums are all-reduced, so all ranks agree."""
     ctx = ctx or DistContext(windows.values.device)
     model.eval()
-    loss_fn, total = LOSSES[config.loss], 0.0
+    head = make_head(config.loss, config.quantiles)
+    loss_fn, total = LOSSES.get(config.loss), 0.0
     index = torch.arange(len(windows))[ctx.rank :: ctx.world_size]
     for batch in index.split(config.batch_size):
         inputs, targets = windows.gather(batch)
         with _autocast(targets.device, config.bf16):
-            forecast = model(inputs)
-        total += loss_fn(forecast.float(), targets, reduction="sum").item()
+            forecast = model(inputs)  # (B, H, C), or (B, H, C, K) with a head
+        if head is None:
+            total += loss_fn(forecast.float(), targets, reduction="sum").item()
+        else:
+            total += head.loss(forecast.float(), targets).sum().item()
     total, count = all_reduce_sums(ctx, [total, float(len(index))])
     return total / max(count * windows.horizon * windows.n_channels, 1)
 
@@ -359,13 +373,61 @@ def train_network(
     return fit_network(network, train_set, val_set, config, resume=resume)
 
 
+def output_head(network: nn.Module) -> DistributionHead | None:
+    """The distribution head of a network trained with a probabilistic loss (else None)."""
+    return getattr(network, "output_head", None)
+
+
+def check_output_head(network: nn.Module, config: TrainingConfig) -> None:
+    """A ``ValueError`` unless the network's outputs fit ``config.loss``: a point network
+    for ``"mse"`` / ``"mae"``, a head of that loss (and quantiles) otherwise."""
+    head, wanted = output_head(network), make_head(config.loss, config.quantiles)
+    have = "point" if head is None else head.name
+    need = "point" if wanted is None else wanted.name
+    same_quantiles = getattr(head, "probs", None) == getattr(wanted, "probs", None)
+    if have != need or not same_quantiles:
+        raise ValueError(
+            f"the network has a {have} output but the training loss is {config.loss!r}: "
+            f"build the network with the same loss (and quantiles) as the TrainingConfig"
+        )
+
+
 @torch.no_grad()
 def forecast_batches(network: nn.Module, inputs: np.ndarray, batch_size: int) -> np.ndarray:
-    """The one batched inference loop: (B, L, C) windows -> (B, H, C) float32 forecasts.
+    """The one batched inference loop: (B, L, C) windows -> (B, H, C) float32 forecasts
+    (a probabilistic network's point forecast: the median or the location).
 
     ``batch_size`` windows per forward pass, in eval mode, on the network's device; the
     inputs may be a strided view (each batch is copied to the device as float32).
     """
+    head = output_head(network)
+    point = None if head is None else head.point
+    return _forward_batches(network, inputs, batch_size, point)
+
+
+def forecast_quantiles(
+    network: nn.Module, inputs: np.ndarray, probs: np.ndarray, batch_size: int
+) -> np.ndarray:
+    """A probabilistic network's quantiles: (B, L, C) windows -> (B, H, C, len(probs))
+    float64, in the scale of the inputs, non-decreasing in ``probs`` (sorted, in (0, 1)).
+
+    Raises:
+        ValueError: the network has no distribution head, or (quantile head) a probability
+            lies outside the head's quantiles.
+    """
+    head = output_head(network)
+    if head is None:
+        raise ValueError("the network was trained with a point loss: it has no quantiles")
+    probs = np.asarray(probs, dtype=np.float64)  # (Q,)
+    head.check_probs(probs)
+    params = _forward_batches(network, inputs, batch_size, None)  # (B, H, C, K)
+    return head.quantiles(params.astype(np.float64), probs)  # (B, H, C, Q)
+
+
+@torch.no_grad()
+def _forward_batches(network: nn.Module, inputs: np.ndarray, batch_size: int, reduce) -> np.ndarray:
+    """The network's outputs on every window, batched; ``reduce`` maps each batch's output
+    (e.g. parameters to a point forecast) before it leaves the device."""
     check_positive_int("batch_size", batch_size)
     if len(inputs) == 0:
         raise ValueError("no windows to forecast: inputs has shape (0, ...)")
@@ -375,7 +437,10 @@ def forecast_batches(network: nn.Module, inputs: np.ndarray, batch_size: int) ->
     for start in range(0, len(inputs), batch_size):
         chunk = np.ascontiguousarray(inputs[start : start + batch_size])  # (b, L, C)
         x = torch.as_tensor(chunk, dtype=torch.float32, device=device)
-        outputs.append(network(x).float().cpu())  # (b, H, C)
+        output = network(x)  # (b, H, C), or (b, H, C, K) with a head
+        if reduce is not None:
+            output = reduce(output)  # (b, H, C)
+        outputs.append(output.float().cpu())
     return torch.cat(outputs).numpy()
 
 
