@@ -298,14 +298,15 @@ def test_btt_matrix_is_full_rank_softmax_is_not():
 
 # ------------------------------------------------------------------------------ bilinear MLR
 def ref_bilinear_matrices(attn, ranks) -> torch.Tensor:
-    """(H, D, D): M_h = sum_l c_l blockdiag_n(Wq_l[n][:, h] Wk_l[n][:, h]^T)."""
+    """(H, D, D): M_h = sum_l c_l blockdiag_n(Wq_l[n][:, h] Wk_l[n][:, h]^T), each factor
+    W RMS-clamped first (official constants: d_in = D / n, d_out = H * r)."""
     sd, dim, h = attn.state_dict(), attn.d_model, attn.n_heads
     m = torch.zeros(h, dim, dim, dtype=torch.float64)
     for lvl, r in enumerate(ranks):
         n_chunks, c = 2**lvl, 1 / math.sqrt(r * 2**lvl)
-        wq = sd[f"scorer.queries.{lvl}.weight"]  # (n, D/n, H*r)
-        wk = sd[f"scorer.keys.{lvl}.weight"]
         size = dim // n_chunks
+        wq = ref_clamp(sd[f"scorer.queries.{lvl}.weight"], size, h * r)  # (n, D/n, H*r)
+        wk = ref_clamp(sd[f"scorer.keys.{lvl}.weight"], size, h * r)
         for head in range(h):
             for n in range(n_chunks):
                 fq = wq[n][:, head * r : (head + 1) * r]  # (D/n, r)
@@ -316,8 +317,12 @@ def ref_bilinear_matrices(attn, ranks) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("ranks", [[2, 1, 1], [4], [1, 1, 1, 1]])
-def test_bilinear_mlr_scores_equal_dense_matrix(ranks):
+@pytest.mark.parametrize("inflate", [1.0, 0.05], ids=["as-built", "below-ceiling"])
+def test_bilinear_mlr_scores_equal_dense_matrix(ranks, inflate):
     attn = build64("bilinear_mlr", 16, 4, 42, ranks=ranks)
+    with torch.no_grad():
+        for p in attn.scorer.parameters():
+            p.mul_(inflate)  # 0.05: every factor below its clamp ceiling, used as is
     x = x64(2, 42, 16)
     m = ref_bilinear_matrices(attn, ranks)
     expected = torch.einsum("bic,hcd,bjd->bhij", x, m, x)

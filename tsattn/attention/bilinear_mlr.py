@@ -8,6 +8,17 @@ factors of rank r_l. ``q_h^(l)(x)`` concatenates the chunk projections (length r
 
 With sum(r_l) = d the parameter count equals that of W_Q and W_K (D^2 each).
 
+As in the paper's official code (YilunKuang/structured-attention, ``src/model.py``,
+``BilinearMLRProjection``) every factor -- one (2^l, D / 2^l, H * r_l) weight per level and
+side -- is divided before each use by max(1, RMS(W) / rho), with RMS = sqrt(mean(W^2) + 1e-8)
+over the whole factor (all chunks and heads) and rho = sqrt(min(d_in, d_out)) / d_in,
+d_in = D / 2^l, d_out = H * r_l: the RMS clamp that BTT's cores get. The weights are drawn with
+RMS 1 / sqrt(d_in) >= rho, so the clamp is active from initialisation (with D=16, H=4,
+ranks [2, 1, 1] and seed 0 it scales the factors by about 0.68-0.71, 0.61-0.89 and
+0.85-1.0 at levels 0, 1, 2) and its scale is set by rho, not by the draw. Within a level the
+query/key vector is ordered rank-major, ``rank * 2^l + chunk`` (the official "(r p)"
+order), which is where a QK-norm's weights apply.
+
 >>> from tsattn.attention import create_attention
 >>> import torch
 >>> attn = create_attention("bilinear_mlr", d_model=16, n_heads=4, seq_len=42, ranks=[2, 1, 1])
@@ -23,25 +34,33 @@ import torch
 from torch import Tensor, nn
 
 from tsattn.attention.base import AttentionScorer, QueryKey
+from tsattn.attention.btt import rms_clamp
 from tsattn.attention.mlr import default_mlr_ranks
 
 
 class ChunkedProjection(nn.Module):
-    """Block-diagonal projection: D features in ``n_chunks`` chunks, each to H*rank outputs."""
+    """Block-diagonal projection: D features in ``n_chunks`` chunks, each to H*rank outputs,
+    through the RMS-clamped weight (:meth:`clamped_weight`)."""
 
     def __init__(self, d_model: int, n_heads: int, n_chunks: int, rank: int):
         super().__init__()
         self.n_heads, self.n_chunks, self.rank = n_heads, n_chunks, rank
         chunk = d_model // n_chunks
+        self.d_in, self.d_out = chunk, n_heads * rank
         self.weight = nn.Parameter(torch.randn(n_chunks, chunk, n_heads * rank) / math.sqrt(chunk))
 
+    def clamped_weight(self) -> Tensor:
+        """(n, D/n, H*r) weight divided by max(1, RMS / rho), the official constants."""
+        return rms_clamp(self.weight, d_in=self.d_in, d_out=self.d_out)
+
     def forward(self, x: Tensor) -> Tensor:
-        """(B, T, D) -> (B, H, T, n_chunks * rank)."""
+        """(B, T, D) -> (B, H, T, rank * n_chunks), ordered rank-major (``(r n)``)."""
         b, t, _ = x.shape
         xc = x.reshape(b, t, self.n_chunks, -1)  # (B, T, n, D/n)
-        y = torch.einsum("btnc,ncr->btnr", xc, self.weight)  # (B, T, n, H*r)
+        y = torch.einsum("btnc,ncr->btnr", xc, self.clamped_weight())  # (B, T, n, H*r)
         y = y.reshape(b, t, self.n_chunks, self.n_heads, self.rank)  # (B, T, n, H, r)
-        return y.permute(0, 3, 1, 2, 4).reshape(b, self.n_heads, t, self.n_chunks * self.rank)
+        # (B, T, n, H, r) -> (B, H, T, r, n) -> (B, H, T, r*n)
+        return y.permute(0, 3, 1, 4, 2).reshape(b, self.n_heads, t, self.rank * self.n_chunks)
 
 
 class BilinearMLRScorer(AttentionScorer):
