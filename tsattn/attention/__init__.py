@@ -2,7 +2,7 @@
 
 >>> from tsattn.attention import create_attention, list_attention
 >>> list_attention()
-['bilinear_mlr', 'btt', 'mlr', 'sliding', 'softmax']
+['bilinear_mlr', 'btt', 'mlr', 'mlr_paper', 'sliding', 'softmax']
 >>> attn = create_attention("mlr", d_model=16, n_heads=4, seq_len=42)
 >>> attn.scorer.ranks
 [2, 1, 1]
@@ -21,7 +21,7 @@ from tsattn.attention.base import (
 )
 from tsattn.attention.bilinear_mlr import BilinearMLRScorer
 from tsattn.attention.btt import BTTScorer
-from tsattn.attention.mlr import MLRScorer, default_mlr_ranks
+from tsattn.attention.mlr import MLRPaperScorer, MLRScorer, default_mlr_ranks
 from tsattn.attention.sliding import SlidingWindowScorer
 from tsattn.attention.softmax import SoftmaxScorer
 from tsattn.registry import Registry
@@ -30,6 +30,7 @@ ATTENTION: Registry[type[AttentionScorer]] = Registry("attention")
 ATTENTION.register("softmax")(SoftmaxScorer)
 ATTENTION.register("sliding")(SlidingWindowScorer)
 ATTENTION.register("mlr")(MLRScorer)
+ATTENTION.register("mlr_paper")(MLRPaperScorer)
 ATTENTION.register("btt")(BTTScorer)
 ATTENTION.register("bilinear_mlr")(BilinearMLRScorer)
 
@@ -159,6 +160,7 @@ __all__ = [
     "AttentionScorer",
     "BTTScorer",
     "BilinearMLRScorer",
+    "MLRPaperScorer",
     "MLRScorer",
     "MultiHeadAttention",
     "QueryKey",

@@ -16,11 +16,22 @@ Fast path: with augmented vectors ``q~_i = [c_0 q0_i | onehot(blk_1(i)) (x) c_1 
 computes the attention. The block-divide normaliser (``normalize="levels"``) is not
 separable and uses explicit scores.
 
+The paper's recipe (Kuang et al., ICML 2025, and its official ``AttentionMLR``): per-level
+scale c_l = 1/r_l, per-head QK-norm, and the block-divide normaliser. It is registered as
+``"mlr_paper"`` (:class:`MLRPaperScorer`), so ``create_attention("mlr_paper", ...)`` and specs
+such as ``patchtst:mlr_paper`` get it by name; it is exactly ``"mlr"`` with
+``qk_norm=True, scale="per_level", normalize="levels"``. The plain ``"mlr"`` defaults
+(uniform 1/sqrt(d), no QK-norm, no normaliser) are tsattn's: one level is then exactly
+standard attention.
+
 >>> from tsattn.attention import create_attention
 >>> import torch
 >>> attn = create_attention("mlr", d_model=16, n_heads=4, seq_len=42, ranks=[2, 1, 1])
 >>> attn(torch.randn(3, 42, 16)).shape
 torch.Size([3, 42, 16])
+>>> paper = create_attention("mlr_paper", d_model=16, n_heads=4, seq_len=42)
+>>> paper.scorer.qk_norm, paper.scorer.scale_mode, paper.scorer.normalize
+(True, 'per_level', 'levels')
 """
 
 from __future__ import annotations
@@ -243,4 +254,40 @@ class MLRScorer(DenseQKScorer):
         return (
             f"ranks={self.ranks}, block_sizes={self.block_sizes}, scale={self.scale_mode!r}, "
             f"normalize={self.normalize!r}, causal={self.causal}"
+        )
+
+
+class MLRPaperScorer(MLRScorer):
+    """Sequence MLR with the paper's recipe: ``mlr`` with ``scale="per_level"`` (c_l = 1/r_l),
+    ``normalize="levels"`` (block-divide) and QK-norm on.
+
+    The scale and normaliser are the recipe and cannot be changed here (use ``"mlr"`` for
+    other combinations); QK-norm is on by default, as in every experiment of the paper, and
+    ``qk_norm=False`` switches it off for ablations.
+
+    Args:
+        qk_norm: per-head LayerNorm on q and k (default True).
+        ranks, block_sizes: as for :class:`MLRScorer`.
+    """
+
+    def __init__(
+        self,
+        d_model,
+        n_heads,
+        seq_len,
+        causal=False,
+        qk_norm=True,
+        ranks: list[int] | None = None,
+        block_sizes: list[int] | None = None,
+    ):
+        super().__init__(
+            d_model,
+            n_heads,
+            seq_len,
+            causal=causal,
+            qk_norm=qk_norm,
+            ranks=ranks,
+            block_sizes=block_sizes,
+            scale="per_level",
+            normalize="levels",
         )
