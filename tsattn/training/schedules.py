@@ -4,23 +4,43 @@
 * ``"type3"``: the reference PatchTST schedule (its ``adjust_learning_rate`` with
   ``lradj="type3"``): epoch ``e`` (0-based) trains with ``lr`` if ``e < 3`` else
   ``lr * 0.9 ** (e - 3)``, so epochs 0-3 use lr, epoch 4 uses 0.9 lr, epoch 5 0.81 lr...
+* ``"type3_reference"``: "type3" as the reference code actually runs it. PatchTST's
+  ``exp_main.py`` builds a ``OneCycleLR`` whatever ``lradj`` is and steps it only under
+  ``lradj="TST"``; its constructor alone sets the optimiser's lr to ``max_lr / div_factor``
+  = lr / 25 and Adam's beta1 to ``max_momentum`` = 0.95. ``adjust_learning_rate`` first runs
+  after epoch 0, so epoch 0 trains at lr / 25 (4e-6 for lr 1e-4), epochs 1-3 at lr, then
+  x0.9 per epoch, and beta1 stays 0.95 for the whole run. A quirk of the reference, kept
+  only in the literature preset (``tsattn.benchmark.reference``); ``"type3"`` stays the
+  clean schedule.
 * ``"onecycle"``: ``torch.optim.lr_scheduler.OneCycleLR`` stepped per batch (the reference's
   ``lradj="TST"``), warming up for ``pct_start`` of the steps.
 
 >>> [round(type3_lr(1.0, e), 4) for e in range(6)]
 [1.0, 1.0, 1.0, 1.0, 0.9, 0.81]
+>>> [round(type3_reference_lr(1.0, e), 4) for e in range(6)]
+[0.04, 1.0, 1.0, 1.0, 0.9, 0.81]
 """
 
 from __future__ import annotations
 
 import torch
 
-SCHEDULES = ("constant", "type3", "onecycle")
+SCHEDULES = ("constant", "type3", "type3_reference", "onecycle")
+
+#: torch's ``OneCycleLR`` defaults that the reference's unstepped scheduler leaves in place
+ONECYCLE_DIV_FACTOR = 25.0
+ONECYCLE_MAX_MOMENTUM = 0.95
 
 
 def type3_lr(lr: float, epoch: int) -> float:
     """The reference "type3" learning rate of 0-based ``epoch``."""
     return lr if epoch < 3 else lr * 0.9 ** ((epoch - 3) // 1)
+
+
+def type3_reference_lr(lr: float, epoch: int) -> float:
+    """The learning rate the reference code trains 0-based ``epoch`` with under "type3":
+    lr / 25 in epoch 0 (set by the OneCycleLR constructor), :func:`type3_lr` afterwards."""
+    return lr / ONECYCLE_DIV_FACTOR if epoch == 0 else type3_lr(lr, epoch)
 
 
 class LRSchedule:
@@ -42,11 +62,15 @@ class LRSchedule:
             self._onecycle = torch.optim.lr_scheduler.OneCycleLR(
                 optimizer, max_lr=lr, total_steps=max(total_steps, 1), pct_start=pct_start
             )
+        if kind == "type3_reference":
+            self._set_beta1(ONECYCLE_MAX_MOMENTUM)
         self._set(lr)
 
     def start_epoch(self, epoch: int) -> None:
         if self.kind == "type3":
             self._set(type3_lr(self.lr, epoch))
+        elif self.kind == "type3_reference":
+            self._set(type3_reference_lr(self.lr, epoch))
 
     def after_batch(self) -> None:
         if self._onecycle is not None and self._onecycle.last_epoch < self._onecycle.total_steps:
@@ -70,3 +94,11 @@ class LRSchedule:
             return
         for group in self.optimizer.param_groups:
             group["lr"] = lr
+
+    def _set_beta1(self, beta1: float) -> None:
+        """Adam's beta1 (or SGD's momentum), as OneCycleLR's constructor sets it."""
+        for group in self.optimizer.param_groups:
+            if "betas" in group:
+                group["betas"] = (beta1, *group["betas"][1:])
+            elif "momentum" in group:
+                group["momentum"] = beta1
