@@ -210,7 +210,7 @@ def _interval_tasks(name: str, fn: Metric, layout: dict[str, ModelColumns]) -> l
         missing = [level for level in levels if level not in cols.intervals]
         if not cols.intervals or missing:
             what = f"a {level_label(missing[0])}% interval" if missing and cols.intervals else None
-            raise _no_columns(name, model, what or "prediction intervals")
+            raise _no_columns(name, model, what or "prediction intervals", (missing or [None])[0])
     with_level = getattr(fn, "needs_level", False)
     return [
         _Task(
@@ -225,10 +225,11 @@ def _interval_tasks(name: str, fn: Metric, layout: dict[str, ModelColumns]) -> l
     ]
 
 
-def _no_columns(metric: str, model: str, what: str) -> ValueError:
+def _no_columns(metric: str, model: str, what: str, level: float | None = None) -> ValueError:
     """The error of a probabilistic metric asked of a model without the columns it reads."""
     if "interval" in what:
-        example = f"{model}-lo-80, {model}-hi-80 (forecast with level=[80, 95])"
+        shown = level_label(level) if level is not None else "80"
+        example = f"{model}-lo-{shown}, {model}-hi-{shown} (forecast with level=[{shown}, ...])"
     else:
         example = (
             f"{model}-q-0.1, ... or {model}-lo-80, {model}-hi-80 (forecast with "
