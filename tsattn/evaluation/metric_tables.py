@@ -65,7 +65,16 @@ def evaluate(
             (series, cutoff) uses the training values at or before that cutoff, so the full
             series given to ``backtest`` gives each window its expanding-window scale.
         models: a list of the model columns to score (default: every numeric column but the
-            reserved ones and those of ``by``).
+            reserved ones, those of ``by`` and the interval / quantile columns).
+
+    Interval and quantile columns (``<model>-lo-80``, ``<model>-hi-80``, ``<model>-q-0.1``,
+    from ``predict`` / ``backtest`` with ``level=`` / ``quantiles=``) are never models: the
+    probabilistic metrics read them (:mod:`~tsattn.evaluation.quantile_metrics`).
+    ``coverage``, ``width`` and ``msis`` give one row per level (``coverage-80``, ...),
+    ``pinball`` one per quantile (``pinball-0.1``, ...), ``crps``, ``mean_wql`` and ``sql``
+    one row over each model's quantiles (both ends of every interval count). Asking one of
+    them for a model without those columns is a ``ValueError``; ``msis`` and ``sql`` need
+    ``train_df`` (the MASE scale).
 
     Returns:
         DataFrame with columns ``[*by, "metric", *models]``, one row per group and metric.
