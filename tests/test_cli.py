@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import tsattn
 from tests.data_dir import DATA_DIR, needs_data
 from tsattn.cli import _parser
 
@@ -103,9 +104,10 @@ def test_datasets_lists_etth1_as_available_in_data_dir():
     assert str(DATA_DIR) in etth1 and "True" in etth1
 
 
-def test_attention_lists_the_five_variants():
+def test_attention_lists_every_registered_variant():
     names = [line.split()[0] for line in ok("attention").splitlines()[1:]]
-    assert sorted(names) == ["bilinear_mlr", "btt", "mlr", "sliding", "softmax"]
+    assert sorted(names) == tsattn.list_attention()
+    assert {"bilinear_mlr", "btt", "mlr", "mlr_paper", "sliding", "softmax"} <= set(names)
 
 
 def test_models_lists_the_neural_models_and_baselines():

@@ -36,7 +36,10 @@ class TrainingConfig:
         max_epochs: passes over the training windows.
         max_steps: stop after this many optimiser steps (None: no limit).
         lr_schedule: ``"constant"``, ``"type3"`` (reference: lr for epochs 0-3, then x0.9 per
-            epoch) or ``"onecycle"`` (per batch, warm-up for ``pct_start`` of the steps).
+            epoch), ``"type3_reference"`` (type3 as the PatchTST code really runs it: epoch 0
+            at lr/25 and Adam's beta1 at 0.95, left there by its never-stepped OneCycleLR; the
+            benchmark's ETTh/Weather presets) or ``"onecycle"`` (per batch, warm-up for
+            ``pct_start`` of the steps).
         pct_start: one-cycle warm-up fraction.
         patience: stop after this many epochs without a better validation loss (None: run
             all epochs). With validation data the best weights are always restored.
