@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import tsattn
 from tests.data_dir import DATA_DIR, needs_data
+from tsattn.attention import list_attention
 from tsattn.cli import _parser
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -106,7 +106,7 @@ def test_datasets_lists_etth1_as_available_in_data_dir():
 
 def test_attention_lists_every_registered_variant():
     names = [line.split()[0] for line in ok("attention").splitlines()[1:]]
-    assert sorted(names) == tsattn.list_attention()
+    assert sorted(names) == list_attention()
     assert {"bilinear_mlr", "btt", "mlr", "mlr_paper", "sliding", "softmax"} <= set(names)
 
 

@@ -1,0 +1,142 @@
+"""Prediction intervals on real series: empirical coverage and scaled quantile loss.
+
+Every model forecasts the series of ``series_suite.py`` (single channels of ../shared/data,
+15-minute, hourly, daily and weekly) by rolling origin: ``--windows`` cutoffs ``h`` apart at
+the end of each series, refit at every cutoff, ``level=[80, 95]``. Per series: coverage of
+the 80% and 95% intervals, MSIS and the scaled quantile loss (``sql``: mean pinball loss over
+the interval bounds and the median, divided by the seasonal naive in-sample MAE, like MASE).
+Conformal intervals use 19 cutoffs: n = 19 scores per step is the smallest n for which split
+conformal can guarantee 95% (ceil((n + 1) 0.95) <= n); its 95% radius is the largest score.
+Aggregates: the mean over series, and the mean absolute coverage error (|coverage - nominal|).
+
+    python benchmarks/intervals.py              # writes BENCHMARKS.md and results/intervals/
+    python benchmarks/intervals.py --quick      # 3 series, 2 windows: a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _report import write_section  # noqa: E402
+from series_suite import SeriesCase, load_suite  # noqa: E402
+
+import tsattn  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results" / "intervals"
+LEVELS = [80, 95]
+METRICS = ["coverage", "msis", "sql", "mase"]
+
+
+def neural_options(case: SeriesCase) -> dict:
+    """One small PatchTST set-up for every series: a look-back of four horizons (at least two
+    seasons), lr 1e-3 for 30 epochs; the same for every series (no per-series tuning)."""
+    lookback = min(max(4 * case.h, 2 * case.season_length), 192)
+    return dict(
+        input_size=lookback,
+        patch_len=min(16, lookback // 4),
+        stride=min(8, lookback // 8),
+        lr=1e-3,
+        lr_schedule="constant",
+        max_epochs=30,
+        batch_size=64,
+        progress=False,
+        device="cpu",
+    )
+
+
+def models_for(case: SeriesCase) -> list:
+    """The compared models, every one with intervals."""
+    h, m = case.h, case.season_length
+    seasonal = "add" if 2 * m < len(case.frame) // 2 and m > 1 else None
+    neural = neural_options(case)
+    return [
+        tsattn.SeasonalNaive(season_length=m, h=h),
+        tsattn.ETS(trend="add", damped_trend=True, seasonal=seasonal, season_length=m, h=h),
+        tsattn.AutoARIMA(h=h),
+        tsattn.PatchTST(h=h, loss="quantile", alias="PatchTST-quantile", **neural),
+        tsattn.PatchTST(
+            h=h, intervals="conformal", conformal_windows=19, alias="PatchTST-conformal", **neural
+        ),
+    ]
+
+
+def score_case(case: SeriesCase, windows: int) -> tuple[pd.DataFrame, dict[str, float]]:
+    """(metrics of every model on one series, seconds per model)."""
+    rows, seconds = [], {}
+    for model in models_for(case):
+        start = time.perf_counter()
+        frame = tsattn.backtest(model, case.frame, h=case.h, n_windows=windows, level=LEVELS)
+        seconds[model.name] = time.perf_counter() - start
+        table = tsattn.evaluate(
+            frame, metrics=METRICS, train_df=case.frame, season_length=case.season_length
+        )
+        rows.append(table.set_index("metric")[model.name])
+    metrics = pd.concat(rows, axis=1).T.rename_axis("model").reset_index()
+    return metrics.assign(series=case.name), seconds
+
+
+def summary(per_series: pd.DataFrame) -> pd.DataFrame:
+    """Mean over series of each metric, plus the mean absolute coverage error."""
+    table = per_series.drop(columns="series").groupby("model", sort=False).mean()
+    for level in LEVELS:
+        error = (per_series[f"coverage-{level}"] - level).abs()
+        table[f"|cov-{level} err|"] = error.groupby(per_series["model"], sort=False).mean()
+    return table
+
+
+def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, args) -> str:
+    cols = ["coverage-80", "coverage-95", "|cov-80 err|", "|cov-95 err|", "msis-95", "sql", "mase"]
+    lines = [
+        f"{per_series['series'].nunique()} series (`benchmarks/series_suite.py`), "
+        f"{args.windows} rolling windows of h each, refit per window, levels 80 and 95. "
+        "Coverage in percent (nominal 80 / 95); `sql` = scaled quantile loss over the 2.5, 10, "
+        "50, 90, 97.5% quantiles; MSIS at 95%; both scaled by the seasonal naive in-sample MAE. "
+        "PatchTST: one fixed small set-up for every series (`neural_options` in the script).",
+        "",
+        "| model | " + " | ".join(cols) + " | fit+predict s |",
+        "|---|" + "---:|" * (len(cols) + 1),
+    ]
+    for model, row in table.iterrows():
+        shown = [f"{row[c]:.3f}" if c in ("sql", "mase") else f"{row[c]:.1f}" for c in cols]
+        lines.append(f"| {model} | {' | '.join(shown)} | {seconds[model]:.0f} |")
+    where = RESULTS.relative_to(RESULTS.parents[2])
+    lines += ["", f"Per-series figures: `{where}/per_series.csv`."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=os.environ.get("TSATTN_DATA_DIR", "../shared/data"))
+    parser.add_argument("--windows", type=int, default=4)
+    parser.add_argument("--quick", action="store_true", help="3 series, 2 windows")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    cases = load_suite(args.data_dir)
+    if args.quick:
+        cases, args.windows = cases[:3], 2
+    frames, timing = [], []
+    for case in cases:
+        metrics, seconds = score_case(case, args.windows)
+        frames.append(metrics)
+        timing.append(pd.Series(seconds))
+        print(metrics.round(3).to_string(index=False), flush=True)
+    per_series = pd.concat(frames, ignore_index=True)
+    seconds = pd.concat(timing, axis=1).sum(axis=1)
+    table = summary(per_series)
+    print(table.round(3).to_string())
+    if not args.no_write:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        per_series.to_csv(RESULTS / "per_series.csv", index=False)
+        title = "Prediction intervals on real series: coverage and scaled quantile loss"
+        write_section("intervals", title, markdown(table, per_series, seconds, args))
+
+
+if __name__ == "__main__":
+    main()
