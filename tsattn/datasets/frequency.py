@@ -8,6 +8,13 @@ series with a missing month is ``"MS"`` rather than the fixed step ``"31D"``.
 'MS'
 >>> infer_frequency(pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-04"]))
 'D'
+
+:func:`season_length` is the library's one rule from a frequency to a seasonal period (the
+convention of R's ``frequency()`` and statsforecast), used by every model whose
+``season_length`` is left as None:
+
+>>> [season_length(f) for f in ("h", "D", "B", "W", "MS", "QS", "YE", "15min", "s")]
+[24, 7, 5, 52, 12, 4, 1, 96, 60]
 """
 
 from __future__ import annotations
@@ -21,6 +28,63 @@ CALENDAR_CANDIDATES = (
     "B", "W-{day}", "MS", "ME", "BMS", "BME",
     "QS-{mon}", "QE-{mon}", "YS-{mon}", "YE-{mon}",
 )  # fmt: skip
+
+
+#: the longest season :func:`season_length` gives sub-daily data (a day of minutes)
+MAX_SEASON_LENGTH = 1440
+#: the calendar cycle of each pandas offset class, in steps of one unit of that offset
+CALENDAR_SEASONS = {
+    "Day": 7,  # days in a week
+    "BusinessDay": 5, "CustomBusinessDay": 5,  # business days in a week
+    "Week": 52,  # weeks in a year
+    "MonthBegin": 12, "MonthEnd": 12, "BusinessMonthBegin": 12, "BusinessMonthEnd": 12,
+    "SemiMonthBegin": 24, "SemiMonthEnd": 24,
+    "QuarterBegin": 4, "QuarterEnd": 4, "BQuarterBegin": 4, "BQuarterEnd": 4,
+    "YearBegin": 1, "YearEnd": 1, "BYearBegin": 1, "BYearEnd": 1,
+}  # fmt: skip
+#: the cycles tried, longest first, for steps shorter than a day: a day, an hour, a minute
+SUBDAILY_CYCLES = (pd.Timedelta(days=1), pd.Timedelta(hours=1), pd.Timedelta(minutes=1))
+
+
+def season_length(freq: object) -> int:
+    """The seasonal period, in steps, of data at pandas frequency ``freq``.
+
+    The rule (R's ``frequency()`` / statsforecast's convention):
+
+    * hourly: 24 (a day), daily: 7 (a week), business daily: 5, weekly: 52, semi-monthly: 24,
+      monthly: 12, quarterly: 4, yearly: 1 (no season);
+    * other steps shorter than a day (minutes, seconds, ...): the number of steps in a day,
+      or in an hour when a day holds more than :data:`MAX_SEASON_LENGTH` (1440) steps, or in
+      a minute (so ``"15min"`` -> 96, ``"min"`` -> 1440, ``"s"`` -> 60, ``"30s"`` -> 120);
+    * a multiple of a unit divides the cycle when it can (``"2h"`` -> 12, ``"2W"`` -> 26,
+      ``"2QS"`` -> 2) and gives 1 when it cannot (``"5h"``, ``"3D"``, ``"7min"``), as does
+      any frequency not listed (e.g. business hours) and any cycle of fewer than 2 steps.
+
+    >>> season_length("h"), season_length("2h"), season_length("10min"), season_length("3D")
+    (24, 12, 144, 1)
+    """
+    check_freq(freq)
+    offset = pd.tseries.frequencies.to_offset(freq)
+    kind = type(offset).__name__
+    if kind in CALENDAR_SEASONS:
+        cycle, n = CALENDAR_SEASONS[kind], offset.n
+        period = cycle // n if cycle % n == 0 else 1
+    elif isinstance(offset, pd.offsets.Tick):
+        period = _subdaily_season(pd.Timedelta(offset))
+    else:
+        period = 1
+    return period if period >= 2 else 1
+
+
+def _subdaily_season(step: pd.Timedelta) -> int:
+    """Steps in the longest cycle (day, hour, minute) that ``step`` divides, at most
+    :data:`MAX_SEASON_LENGTH`; 1 when there is none."""
+    for cycle in SUBDAILY_CYCLES:
+        if step < cycle and cycle % step == pd.Timedelta(0):
+            steps = int(cycle // step)
+            if steps <= MAX_SEASON_LENGTH:
+                return steps
+    return 1
 
 
 def check_freq(freq: object) -> None:
