@@ -8,6 +8,14 @@ a model forecasts the same numbers every time. ``save`` writes the network's ``s
 as tensors; ``load`` rebuilds the estimator from its parameters and loads them (no
 retraining, no pickle).
 
+gluonts indexes series by pandas *periods*, whose aliases differ from the timestamp offsets
+:func:`tsattn.read_series` infers: :func:`period_frequency` maps one to the other (month
+starts and ends are both ``"M"``, quarter starts ``"QS-JAN"`` are ``"Q-DEC"``, year ends
+``"YE-DEC"`` are ``"Y-DEC"``...), so every frequency ``read_series`` accepts trains.
+
+>>> [period_frequency(f) for f in ("MS", "ME", "QS", "QE-NOV", "YS", "YE", "W-SUN", "15min")]
+['M', 'M', 'Q-DEC', 'Q-NOV', 'Y-DEC', 'Y-DEC', 'W-SUN', '15min']
+
 >>> model = GluonTSForecaster("deepar", h=24, max_epochs=5,
 ...                           estimator_kwargs={"num_layers": 1})  # doctest: +SKIP
 >>> model.fit(df).predict()  # doctest: +SKIP
@@ -48,6 +56,49 @@ QUIET_TRAINER = {
     "enable_model_summary": False,
     "logger": False,
 }
+
+
+#: month names of pandas' anchored aliases, January first
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def period_frequency(freq: str) -> str:
+    """The pandas *period* alias gluonts needs for series of timestamp frequency ``freq``.
+
+    Timestamp offsets that mark where a calendar period starts or ends (``MS``, ``ME``,
+    ``BMS``, ``BME``, ``QS-*``, ``QE-*``, ``YS-*``, ``YE-*``) have no period alias; the
+    period they name does: a month ``M``, a quarter ``Q-<last month of the year>``, a year
+    ``Y-<last month>``. Other frequencies (minutes, hours, days, business days, weeks) are
+    periods already. A frequency with no period equivalent is a ``ValueError``.
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    offsets = pd.offsets
+    n = "" if offset.n == 1 else str(offset.n)
+    if isinstance(
+        offset,
+        offsets.MonthBegin
+        | offsets.MonthEnd
+        | offsets.BusinessMonthBegin
+        | offsets.BusinessMonthEnd,
+    ):
+        return f"{n}M"
+    if isinstance(offset, offsets.QuarterBegin | offsets.BQuarterBegin):
+        return f"{n}Q-{MONTHS[(offset.startingMonth - 2) % 12]}"  # starts in JAN: ends in DEC
+    if isinstance(offset, offsets.QuarterEnd | offsets.BQuarterEnd):
+        return f"{n}Q-{MONTHS[offset.startingMonth - 1]}"
+    if isinstance(offset, offsets.YearBegin | offsets.BYearBegin):
+        return f"{n}Y-{MONTHS[(offset.month - 2) % 12]}"
+    if isinstance(offset, offsets.YearEnd | offsets.BYearEnd):
+        return f"{n}Y-{MONTHS[offset.month - 1]}"
+    try:
+        pd.Period("2000-01-03", freq=offset)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"GluonTSForecaster cannot model frequency {freq!r}: gluonts indexes series by "
+            f"pandas periods and {freq!r} has none; resample to minutes, hours, days, "
+            f"business days, weeks, months, quarters or years"
+        ) from None
+    return offset.freqstr
 
 
 def require_lightning() -> None:
@@ -110,7 +161,7 @@ class GluonTSForecaster(Forecaster):
         trainer = {**QUIET_TRAINER, "max_epochs": self.max_epochs}
         options["trainer_kwargs"] = {**trainer, **options.get("trainer_kwargs", {})}
         if needs_freq:
-            options.setdefault("freq", freq)
+            options.setdefault("freq", period_frequency(freq))
         cls = getattr(importlib.import_module(module), name)
         return cls(prediction_length=self.h, **options)
 
@@ -179,7 +230,7 @@ def _dataset(data: SeriesData):
         item_id="unique_id",
         timestamp="ds",
         target="y",
-        freq=data.freqs[0],
+        freq=period_frequency(data.freqs[0]),
     )
 
 
