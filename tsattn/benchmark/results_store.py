@@ -76,7 +76,9 @@ def append_result(out: Path, row: dict[str, Any]) -> None:
 
 def append_locked(out: Path, row: dict[str, Any]) -> None:
     """Add one row to the result files; the caller holds :func:`results_lock`."""
-    table = pd.concat([read_results(out), pd.DataFrame([row])], ignore_index=True)
+    old = read_results(out)  # it may lack columns added since (e.g. crps): left empty
+    columns = list(dict.fromkeys([*old.columns, *row]))
+    table = pd.DataFrame([*old.to_dict("records"), row], columns=columns)
     write_results(table, out)
 
 

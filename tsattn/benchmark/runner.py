@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tsattn.benchmark import claims
@@ -37,11 +38,12 @@ from tsattn.benchmark.results_store import (
     repair_json,
     results_lock,
 )
-from tsattn.benchmark.scoring import score_windows
+from tsattn.benchmark.scoring import INTERVAL_LEVELS, QuantileScores, score_windows
 from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
 from tsattn.models import MODELS, Forecaster
 from tsattn.models.base import no_window_entry
 from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
+from tsattn.nn.probabilistic import DEFAULT_QUANTILES
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,9 @@ def run_benchmark(
     Neural models train on the standardized train split with early stopping on val (the
     dataset's reference training protocol, and for PatchTST its reference architecture, fill
     whatever a spec leaves unset; other models keep their own architecture defaults) and
-    are scored on EVERY test window (MSE/MAE on standardized data, as in the papers);
+    are scored on EVERY test window (MSE/MAE on standardized data, as in the papers; a
+    model trained with a probabilistic ``loss`` also gets ``crps``, ``wql`` and
+    ``coverage_80`` / ``coverage_95`` on the same windows and scale, empty for the others);
     ``legacy_drop_last=<batch size>`` reproduces the PatchTST code's ``drop_last`` test
     loader. ``naive`` and ``seasonal_naive`` are scored on the same windows. Every model goes
     through the same window-level entry (:meth:`~tsattn.models.Forecaster.fit_arrays` on the
@@ -189,6 +193,7 @@ def _run_cell(
     started = time.perf_counter()
     model = _build_model(dataset, spec, split, seed, s).fit_arrays(split.train, split.val)
     trained = time.perf_counter()
+    probs = _quantile_probs(model)
     scores = score_windows(
         functools.partial(model.predict_windows, batch_size=s.eval_batch_size),
         split.test,
@@ -196,12 +201,15 @@ def _run_cell(
         split.horizon,
         batch_size=s.eval_batch_size,
         legacy_drop_last=s.legacy_drop_last,
+        quantiles=_window_quantiles(model, split, probs, s),
+        probs=probs,
     )
     done = time.perf_counter()
     reference = published(dataset, split.horizon)
     row = {
         "mse": scores.mse,
         "mae": scores.mae,
+        **probabilistic_columns(scores.quantiles),
         "test_windows": scores.n_windows,
         "train_seconds": round(trained - started, 2),
         "eval_seconds": round(done - trained, 2),
@@ -214,6 +222,41 @@ def _run_cell(
         "%s %s H=%s: mse %.4f mae %.4f", dataset, spec.alias, split.horizon, row["mse"], row["mae"]
     )
     return row
+
+
+#: the probabilistic result columns, empty for point models (and in results files written
+#: before they existed)
+PROBABILISTIC_COLUMNS = ["crps", "wql", *(f"coverage_{level}" for level in INTERVAL_LEVELS)]
+
+
+def probabilistic_columns(scores: QuantileScores | None) -> dict[str, float | None]:
+    """A row's ``crps``, ``wql`` and ``coverage_<level>`` (percent); None for a point model
+    (or a level the model's quantiles do not reach)."""
+    if scores is None:
+        return dict.fromkeys(PROBABILISTIC_COLUMNS)
+    coverage = {f"coverage_{level}": value for level, value in scores.coverage.items()}
+    return {"crps": scores.crps, "wql": scores.wql, **coverage}
+
+
+def _quantile_probs(model: Forecaster) -> tuple[float, ...]:
+    """The quantiles the CRPS averages over: those the model was trained for (a quantile
+    head's own), else :data:`~tsattn.nn.probabilistic.DEFAULT_QUANTILES`."""
+    return tuple(getattr(model, "quantiles", None) or DEFAULT_QUANTILES)
+
+
+def _window_quantiles(
+    model: Forecaster, split: BenchmarkSplit, probs: tuple[float, ...], s: RunSettings
+) -> Callable[[Any, Any], Any] | None:
+    """The model's window-level quantile entry, or None for a point model (one that answers
+    :meth:`~tsattn.models.Forecaster.predict_window_quantiles` with NotImplementedError,
+    asked on one test window)."""
+    predict = functools.partial(model.predict_window_quantiles, batch_size=s.eval_batch_size)
+    inputs, _ = split.window_view("test")
+    try:
+        predict(np.array(inputs[:1]), sorted(probs))  # a copy: the view is read-only
+    except NotImplementedError:
+        return None
+    return predict
 
 
 def _build_model(
@@ -240,7 +283,13 @@ def _build_model(
 #: PatchTST's own architecture (from the dataset's reference hyperparameters); other
 #: models keep their defaults (e.g. the paper-size vanilla Transformer) unless a spec sets them
 PATCHTST_ARCHITECTURE_KEYS = (
-    "d_model", "n_heads", "d_ff", "dropout", "n_layers", "patch_len", "stride"
+    "d_model",
+    "n_heads",
+    "d_ff",
+    "dropout",
+    "n_layers",
+    "patch_len",
+    "stride",
 )
 TRAINING_KEYS = ("batch_size", "lr", "lr_schedule", "pct_start", "patience", "max_epochs")
 
@@ -289,13 +338,25 @@ SEED_SUMMARY = {
 }
 
 
+def _probabilistic_summary(results: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Seed means of the probabilistic columns that some row of ``results`` holds (none for
+    point models only, or results written before those columns existed)."""
+    shown = ["crps", *(c for c in PROBABILISTIC_COLUMNS if c.startswith("coverage_"))]
+    return {
+        column: (column, "mean")
+        for column in shown
+        if column in results.columns and results[column].notna().any()
+    }
+
+
 def format_table(results: pd.DataFrame) -> str:
-    """Our MSE/MAE beside the published PatchTST/42 numbers (paper and full-test re-run)."""
+    """Our MSE/MAE beside the published PatchTST/42 numbers (paper and full-test re-run), and
+    the CRPS and 80%/95% coverage of models that forecast quantiles."""
     if results.empty:
         return "(no results)"
     keys = [k for k in TABLE_KEYS if k in results.columns]
     grouped = results.groupby([*keys, "model"], sort=False, dropna=False)
-    table = grouped.agg(**SEED_SUMMARY).reset_index()
+    table = grouped.agg(**SEED_SUMMARY, **_probabilistic_summary(results)).reset_index()
     table["vs_rerun_%"] = 100 * (table["mse"] / table["rerun_mse"] - 1)
     table = table.sort_values(["dataset", "horizon"], kind="stable")
     with pd.option_context("display.width", 160, "display.max_rows", 500):

@@ -300,6 +300,22 @@ class Forecaster:
         """
         raise NotImplementedError(no_window_entry(type(self)))
 
+    def predict_window_quantiles(
+        self, x: np.ndarray, probs: Sequence[float], batch_size: int | None = None
+    ) -> np.ndarray:
+        """Quantiles of a batch of windows: ``x`` (B, L, C) -> (B, h, C, len(probs)), in the
+        scale of ``x``, non-decreasing along the last axis (``probs`` sorted, in (0, 1)).
+
+        Raises:
+            NotImplementedError: the model gives no quantiles at the window level (every
+                model but a neural network trained with a probabilistic ``loss``).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} gives no quantiles at the window level: only neural "
+            "models trained with loss='quantile', 'normal' or 'studentt' do (use predict("
+            "level=...) or intervals='conformal' on frames instead)"
+        )
+
     def training_summary(self) -> dict[str, Any]:
         """Facts about the last fit that a results table records (epochs, parameters...);
         empty for models that do not train."""

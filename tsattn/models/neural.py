@@ -271,6 +271,28 @@ class NeuralForecaster(Forecaster):
         batch_size = batch_size or self.training_config.batch_size
         return forecast_batches(self.network_, x, batch_size)  # (B, h, C)
 
+    def predict_window_quantiles(
+        self, x: np.ndarray, probs: Any, batch_size: int | None = None
+    ) -> np.ndarray:
+        """The distribution head's quantiles on windows ``x`` (B, input_size, C) as they are
+        -> (B, h, C, len(probs)) float64, in the scale of ``x`` (as :meth:`predict_windows`);
+        ``probs`` sorted, in (0, 1), and for ``loss="quantile"`` within the trained range.
+
+        Raises:
+            NotImplementedError: the network was trained with a point loss.
+        """
+        if not self.supports_quantiles:
+            raise NotImplementedError(
+                f"{self.name} was trained with loss={self.loss!r}, a point loss: it gives no "
+                f"quantiles (train with loss='quantile', 'normal' or 'studentt')"
+            )
+        if self.network_ is None:
+            raise ValueError(f"{self.name} is not fitted: call fit_arrays(train, val) or fit(df)")
+        x = check_window_array("x", x, 3)
+        self._check_window_shape(x)
+        batch_size = batch_size or self.training_config.batch_size
+        return forecast_quantiles(self.network_, x, np.asarray(probs), batch_size)
+
     def _check_window_shape(self, x: np.ndarray) -> None:
         """Windows of ``input_size`` steps, and for a joint model the network's channels."""
         if x.shape[1] != self.input_size:
