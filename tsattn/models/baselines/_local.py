@@ -51,6 +51,21 @@ def check_n_jobs(value: object) -> int:
     return int(value)
 
 
+def resolve_season(given: int | None, data: SeriesData) -> int:
+    """``given``, or when None the season of the data's frequency
+    (:func:`tsattn.datasets.frequency.season_length`: hourly 24, daily 7, monthly 12, ...)."""
+    from tsattn.datasets.frequency import season_length
+
+    if given is not None:
+        return check_positive_int("season_length", given)
+    return season_length(data.freqs[0]) if data.freqs else 1
+
+
+def check_season_length(value: object) -> int | None:
+    """None (the season of the data's frequency, resolved at fit) or a positive integer."""
+    return None if value is None else check_positive_int("season_length", value)
+
+
 def normal_quantiles(mean: np.ndarray, sd: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Quantiles ``probs`` (Q,) of Normal(mean, sd) per step: (..., h) -> (..., h, Q).
 
@@ -114,7 +129,19 @@ class LocalModel(Forecaster):
         The default accepts any metadata and any (finite) parameter vector."""
 
     # ------------------------------------------------------------------ Forecaster hooks
+    @property
+    def season(self) -> int:
+        """The season in use: ``season_length``, or the one taken from the frequency at fit
+        (1 before a fit when ``season_length`` is None)."""
+        fitted = getattr(self, "_season", None)
+        if fitted is not None:
+            return fitted
+        given = getattr(self, "season_length", None)
+        return 1 if given is None else given
+
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
+        if hasattr(self, "season_length"):
+            self._season = resolve_season(self.season_length, data)
         states = self._parallel(self._fit_one, [(y,) for y in data.values])
         self._states = dict(zip(data.ids, states))
 
@@ -147,6 +174,8 @@ class LocalModel(Forecaster):
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         ids = list(self._states)
         meta = {"ids": ids, "meta": [self._states[uid][0] for uid in ids]}
+        if getattr(self, "_season", None) is not None:
+            meta["season"] = self._season
         tensors = {
             f"params.{i}": torch.from_numpy(np.ascontiguousarray(self._states[uid][1]))
             for i, uid in enumerate(ids)
@@ -157,6 +186,8 @@ class LocalModel(Forecaster):
         """Restore every series' state, each checked by :meth:`_check_state` (finite
         parameters of the length the model expects, metadata it can use)."""
         ids = state_ids(meta, "ids")
+        if "season" in meta:
+            self._season = check_positive_int("saved state 'season'", meta["season"])
         series_meta = state_field(meta, "meta", list)
         if len(series_meta) != len(ids):
             raise ValueError(

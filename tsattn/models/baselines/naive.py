@@ -35,7 +35,12 @@ import torch
 
 from tsattn.checks import check_keywords, state_ids, state_vector
 from tsattn.models.base import Forecaster, SeriesData, check_window_array, register_model
-from tsattn.models.baselines._local import normal_quantiles, positive_int
+from tsattn.models.baselines._local import (
+    check_season_length,
+    normal_quantiles,
+    positive_int,
+    resolve_season,
+)
 
 
 def residual_sigma(values: np.ndarray, lag: int) -> float | None:
@@ -140,55 +145,83 @@ class Naive(ResidualIntervals):
 
 @register_model("seasonal_naive")
 class SeasonalNaive(ResidualIntervals):
-    """Repeats each series' last observed season of ``season_length`` steps (no fit is
-    needed before ``predict_windows``).
+    """Repeats each series' last observed season of ``season_length`` steps.
 
     Args:
         season_length: the seasonal period in steps (e.g. 24 for a daily cycle of hourly
-            data).
+            data); None: from the frequency of the data at fit
+            (:func:`tsattn.datasets.frequency.season_length`: hourly 24, daily 7, monthly
+            12, ...). ``predict_windows`` has no frequency: it needs the period given (or a
+            fit on a data frame first).
         h: default horizon (any ``h`` can be asked of ``predict``).
         **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
     """
 
     supports_windows = True
 
-    def __init__(self, season_length: int = 1, h: int = 1, **kwargs: Any):
+    def __init__(self, season_length: int | None = None, h: int = 1, **kwargs: Any):
         check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
-        self.season_length = positive_int("season_length", season_length)
+        self.season_length = check_season_length(season_length)
 
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
-        positive_int("season_length", self.season_length)
+        self._season = resolve_season(self.season_length, data)
+        short = [uid for uid, v in zip(data.ids, data.values) if len(v) < self._season]
+        if short:
+            raise ValueError(
+                f"SeasonalNaive's season of {self._season} steps (from the frequency "
+                f"{data.freqs[0]!r}) is longer than series {short[:3]}; give season_length="
+            )
         self._store_sigmas(data)
 
     def _lag(self) -> int:
-        return positive_int("season_length", self.season_length)
+        """The season: given, or taken from the frequency at fit."""
+        if self.season_length is not None:
+            return positive_int("season_length", self.season_length)
+        season = getattr(self, "_season", None)
+        if season is None:
+            raise ValueError(
+                "SeasonalNaive(season_length=None) takes its season from the data's frequency "
+                "at fit; fit it on a data frame first or give season_length (e.g. 24 for "
+                "hourly data)"
+            )
+        return season
 
     def _step_scale(self, h: int) -> np.ndarray:
         return np.sqrt(np.arange(h) // self._lag() + 1.0)  # floor((k - 1) / m) + 1
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
-        m = positive_int("season_length", self.season_length)
+        m = self._lag()
         steps = np.arange(h) % m  # (h,) index into the last season
         return np.stack([values[-m:][steps] for values in data.values])
 
     def fit_arrays(self, train: np.ndarray, val: np.ndarray | None = None) -> SeasonalNaive:
         """Nothing to learn: checks ``train`` (T, C) and the season length."""
         check_window_array("train", train, 2)
-        positive_int("season_length", self.season_length)
+        self._lag()
         return self
 
     def predict_windows(self, x: np.ndarray, batch_size: int | None = None) -> np.ndarray:
         """Each window's last season repeated: (B, L, C) -> (B, h, C)."""
         x = check_window_array("x", x, 3)
-        m = positive_int("season_length", self.season_length)
+        m = self._lag()
         if x.shape[1] < m:
             raise ValueError(f"input_size {x.shape[1]} < season_length {m}")
         steps = np.arange(self.h) % m  # (h,) index into the last season
         return x[:, -m:][:, steps]  # (B, h, C)
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return positive_int("season_length", self.season_length)
+        return self.season_length or getattr(self, "_season", None) or 1
 
     def min_history_length(self) -> int:
-        return positive_int("season_length", self.season_length)
+        return self.season_length or getattr(self, "_season", None) or 1
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        meta, tensors = super()._get_state()
+        season = getattr(self, "_season", None)
+        return ({**meta, "season": season} if season is not None else meta), tensors
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
+        if "season" in meta:
+            self._season = positive_int("saved state 'season'", meta["season"])
+        super()._set_state(meta, tensors)

@@ -41,8 +41,15 @@ from tsattn.checks import (
     short_repr,
 )
 from tsattn.models.base import register_model
-from tsattn.models.baselines._local import LocalModel, LocalState, normal_quantiles
+from tsattn.models.baselines._local import (
+    LocalModel,
+    LocalState,
+    check_season_length,
+    normal_quantiles,
+)
 
+#: the value of an option that the fit chooses per series
+AUTO = "auto"
 ETS_COMPONENTS = (None, "add", "mul", "additive", "multiplicative")
 ARIMA_TRENDS = (None, "n", "c", "t", "ct")
 THETA_METHODS = ("auto", "additive", "multiplicative", "add", "mul")
@@ -66,72 +73,118 @@ def dummy_series(length: int) -> np.ndarray:
     return np.arange(1.0, max(length, 10) + 1.0)
 
 
+def _component(value: str | None) -> str | None:
+    """``"additive"`` -> ``"add"``, ``"multiplicative"`` -> ``"mul"``; others as they are."""
+    return {"additive": "add", "multiplicative": "mul"}.get(value, value)  # type: ignore[arg-type]
+
+
 @register_model("ets")
 class ETS(LocalModel):
-    """Exponential smoothing state-space model (statsmodels ``ETSModel``), one per series.
+    """Exponential smoothing state-space model (statsmodels ``ETSModel``), one per series,
+    with its form chosen per series by AICc where left ``"auto"`` (as R's ``ets()`` and
+    statsforecast's ``AutoETS``).
+
+    The automatic choice (:func:`ets_forms`) fits every admissible form and keeps the lowest
+    AICc: error additive or multiplicative; trend none, additive or additive damped;
+    season none, additive or multiplicative. Multiplicative error and season only for strictly
+    positive series; additive error never with a multiplicative season (R's ``restrict``);
+    a season only when ``2 <= season <= 24`` (R's limit) and the series holds two full
+    seasons; forms with more parameters than the series can carry (``n <= k + 4``) are
+    skipped, and so is a form whose fit fails. A component given explicitly is kept as given
+    (explicit values behave as before), the others are still chosen.
 
     Args:
-        error: ``"add"`` or ``"mul"``.
-        trend: None, ``"add"`` or ``"mul"``.
-        damped_trend: damp the trend (needs ``trend``).
-        seasonal: None, ``"add"`` or ``"mul"`` (needs ``season_length > 1``).
-        season_length: seasonal period in steps.
+        error: ``"auto"``, ``"add"`` or ``"mul"``.
+        trend: ``"auto"``, None, ``"add"`` or ``"mul"`` (``"mul"`` only when given).
+        damped_trend: ``"auto"``, True or False (True needs an explicit ``trend``).
+        seasonal: ``"auto"``, None, ``"add"`` or ``"mul"``.
+        season_length: seasonal period in steps; None: from the data's frequency at fit
+            (:func:`tsattn.datasets.frequency.season_length`: monthly 12, hourly 24, ...).
         h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
+
+    After ``fit``, :meth:`forms` gives each series' chosen form (e.g. ``"MAdM"``).
 
     >>> ETS(trend="add", damped_trend=True, seasonal="add", season_length=24)  # doctest: +SKIP
     """
 
     def __init__(
         self,
-        error: str = "add",
-        trend: str | None = None,
-        damped_trend: bool = False,
-        seasonal: str | None = None,
-        season_length: int = 1,
+        error: str = AUTO,
+        trend: str | None = AUTO,
+        damped_trend: bool | str = AUTO,
+        seasonal: str | None = AUTO,
+        season_length: int | None = None,
         h: int = 1,
         n_jobs: int = 1,
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.error = check_choice("error", error, ETS_COMPONENTS[1:])
-        self.trend = check_choice("trend", trend, ETS_COMPONENTS)
-        self.damped_trend = check_bool("damped_trend", damped_trend)
-        self.seasonal = check_choice("seasonal", seasonal, ETS_COMPONENTS)
-        self.season_length = check_positive_int("season_length", season_length)
-        if self.damped_trend and self.trend is None:
-            raise ValueError("damped_trend=True needs a trend ('add' or 'mul')")
-        if self.seasonal is not None and self.season_length < 2:
+        self.error = check_choice("error", error, (*ETS_COMPONENTS[1:], AUTO))
+        self.trend = check_choice("trend", trend, (*ETS_COMPONENTS, AUTO))
+        self.damped_trend = damped_trend if damped_trend == AUTO else check_bool(
+            "damped_trend", damped_trend
+        )
+        self.seasonal = check_choice("seasonal", seasonal, (*ETS_COMPONENTS, AUTO))
+        self.season_length = check_season_length(season_length)
+        if self.damped_trend is True and self.trend in (None, AUTO):
             raise ValueError(
-                f"seasonal={self.seasonal!r} needs season_length > 1, got {self.season_length}"
+                "damped_trend=True needs a trend ('add' or 'mul'); leave damped_trend='auto' "
+                "to let the fit choose a damped trend"
             )
+        if self.seasonal not in (None, AUTO) and self.season_length == 1:
+            raise ValueError(f"seasonal={self.seasonal!r} needs season_length > 1, got 1")
 
-    def _model(self, y: np.ndarray):
+    def _explicit_form(self) -> dict[str, Any]:
+        """The form when every component is given (a model saved before forms were chosen)."""
+        if AUTO in (self.error, self.trend, self.damped_trend, self.seasonal):
+            raise ValueError("the saved state lacks the chosen form (error, trend, ...)")
+        return {
+            "error": _component(self.error),
+            "trend": _component(self.trend),
+            "damped": bool(self.damped_trend),
+            "seasonal": _component(self.seasonal),
+            "m": self.season if self.seasonal is not None else 1,
+        }
+
+    def _model(self, y: np.ndarray, form: dict[str, Any], init: str = "estimated"):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
-        m = check_positive_int("season_length", self.season_length)
-        if self.seasonal is not None and m < 2:
-            raise ValueError(f"seasonal={self.seasonal!r} needs season_length > 1, got {m}")
+        form = form or self._explicit_form()
+        seasonal = form["seasonal"]
         return ETSModel(
             y,
-            error=self.error,
-            trend=self.trend,
-            damped_trend=self.damped_trend,
-            seasonal=self.seasonal,
-            seasonal_periods=m if self.seasonal is not None else None,
+            error=form["error"],
+            trend=form["trend"],
+            damped_trend=form["damped"],
+            seasonal=seasonal,
+            seasonal_periods=form["m"] if seasonal is not None else None,
+            initialization_method=init,
         )
 
     def _fit_one(self, y: np.ndarray) -> LocalState:
-        return {}, np.asarray(self._model(y).fit(disp=False).params, dtype=np.float64)
+        """Rank the candidate forms by AICc, fitted with heuristic initial states (10-30x
+        faster than estimating them); refit the best with estimated initial states (as an
+        explicit form is fitted), falling back to the next form if that refit fails."""
+        forms = ets_forms(y, self.error, self.trend, self.damped_trend, self.seasonal, self.season)
+        if len(forms) > 1 and len(y) >= ETS_MIN_HEURISTIC:
+            heuristic = [_ets_aicc(lambda f=f: self._model(y, f, "heuristic")) for f in forms]
+            ranked = sorted(zip(heuristic, range(len(forms))))
+            forms = [forms[i] for aicc, i in ranked if aicc < np.inf] or forms
+        for form in forms:
+            result = _try_fit(lambda form=form: self._model(y, form))
+            if result is not None:
+                return form, np.asarray(result.params, dtype=np.float64)
+        raise ValueError(f"ETS could not fit any of its forms to a series of {len(y)} values")
 
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
-        return np.asarray(self._model(y).smooth(params).forecast(h))
+        return np.asarray(self._model(y, meta).smooth(params).forecast(h))
 
     def _quantiles_one(
         self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
     ) -> np.ndarray:
         import pandas as pd  # statsmodels' get_prediction needs an index on the series
 
-        result = self._model(pd.Series(y)).smooth(params)
+        result = self._model(pd.Series(y), meta).smooth(params)
         if result.model.short_name not in ETS_EXACT:  # nonlinear: statsmodels simulates
             paths = result.simulate(h, anchor="end", repetitions=ETS_SIMULATIONS, rng=ETS_SEED)
             return np.quantile(np.asarray(paths).reshape(h, -1), probs, axis=1).T
@@ -141,11 +194,101 @@ class ETS(LocalModel):
         return normal_quantiles(mean, np.sqrt(np.asarray(pred.var_pred_mean)), probs)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
-        model = self._model(dummy_series(self.min_train_length()))
+        """The chosen form (or, for an older file, the explicit one) and its parameters."""
+        if meta:
+            check_ets_form(meta)
+        model = self._model(dummy_series(2 * int(meta.get("m", self.season)) + 2), meta)
         check_param_count(params, list(model.param_names))
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return 2 * self.season_length + 2 if self.seasonal is not None else 4
+        if self.seasonal not in (None, AUTO) and self.season_length is not None:
+            return 2 * self.season_length + 2
+        return 4
+
+    def forms(self) -> dict[str, str]:
+        """Each fitted series' form in R's notation: error, trend (``Ad``: damped), season,
+        e.g. ``{"a": "MAdM"}``."""
+        return {uid: ets_name(meta) for uid, (meta, _) in self._states.items()}
+
+
+def _try_fit(build):
+    """``build().fit()``, or None when statsmodels cannot fit it (an error or non-finite
+    parameters): a failed candidate is skipped, never the end of a search."""
+    try:
+        result = build().fit(disp=False)
+    except (ArithmeticError, ValueError, np.linalg.LinAlgError):
+        return None
+    return result if np.isfinite(np.asarray(result.params, dtype=np.float64)).all() else None
+
+
+def _ets_aicc(build) -> float:
+    """AICc of a fitted candidate; inf when it cannot be fitted or has none (-inf, an exact
+    fit of a constant series, ranks first)."""
+    result = _try_fit(build)
+    aicc = np.inf if result is None else float(result.aicc)
+    return np.inf if np.isnan(aicc) else aicc
+
+
+#: the shortest series whose ETS forms are ranked with heuristic initial states
+ETS_MIN_HEURISTIC = 10
+#: the longest season the automatic ETS choice considers (R's ``ets()`` limit)
+ETS_MAX_AUTO_SEASON = 24
+
+
+def ets_forms(
+    y: np.ndarray, error: Any, trend: Any, damped: Any, seasonal: Any, m: int
+) -> list[dict[str, Any]]:
+    """The forms the automatic ETS choice fits to ``y`` (see :class:`ETS`); components that
+    are not ``"auto"`` are fixed. An explicit seasonal form needs ``m > 1``."""
+    if seasonal not in (None, AUTO) and m < 2:
+        raise ValueError(f"seasonal={seasonal!r} needs season_length > 1, got {m}")
+    positive = bool(np.all(y > 0))
+    seasons_fit = 2 <= m <= ETS_MAX_AUTO_SEASON and len(y) >= 2 * m
+    errors = (["add", "mul"] if positive else ["add"]) if error == AUTO else [_component(error)]
+    trends = [None, "add"] if trend == AUTO else [_component(trend)]
+    seasons = [_component(seasonal)]
+    if seasonal == AUTO:
+        seasons = [None] + (["add", "mul"] if positive else ["add"]) * seasons_fit
+    forms = []
+    for e, t, s in ((e, t, s) for e in errors for t in trends for s in seasons):
+        if e == "add" and s == "mul" and AUTO in (error, seasonal):
+            continue  # R's restrict: an additive error with a multiplicative season
+        damps = [bool(damped)] if damped != AUTO else ([False, True] if t else [False])
+        forms += [{"error": e, "trend": t, "damped": d, "seasonal": s,
+                   "m": m if s else 1} for d in damps]  # fmt: skip
+    if len(forms) > 1:  # R's rule: no more parameters than the series can carry
+        forms = [f for f in forms if len(y) > _ets_n_params(f) + 4] or forms[:1]
+    return forms
+
+
+def _ets_n_params(form: dict[str, Any]) -> int:
+    """Smoothing parameters and initial states of ``form`` (R's count)."""
+    trend = 2 * (form["trend"] is not None) + int(form["damped"])
+    return 2 + trend + (form["m"] + 1) * (form["seasonal"] is not None)
+
+
+def ets_name(form: dict[str, Any]) -> str:
+    """``{"error": "mul", "trend": "add", "damped": True, "seasonal": "mul"}`` -> ``"MAdM"``."""
+    letter = {None: "N", "add": "A", "mul": "M"}
+    return (
+        letter[form["error"]]
+        + letter[form["trend"]]
+        + ("d" if form["damped"] else "")
+        + letter[form["seasonal"]]
+    )
+
+
+def check_ets_form(meta: dict) -> None:
+    """A saved ETS form: the keys of :func:`ets_forms`' forms with admissible values."""
+    if set(meta) != {"error", "trend", "damped", "seasonal", "m"}:
+        raise ValueError(f"meta must hold error, trend, damped, seasonal, m: {short_repr(meta)}")
+    check_choice("error", meta["error"], ("add", "mul"))
+    check_choice("trend", meta["trend"], (None, "add", "mul"))
+    check_bool("damped", meta["damped"])
+    check_choice("seasonal", meta["seasonal"], (None, "add", "mul"))
+    m = check_positive_int("m", meta["m"])
+    if meta["seasonal"] is not None and m < 2:
+        raise ValueError(f"a seasonal form needs m > 1, got {m}")
 
 
 def check_seasonal_order(value: object) -> tuple[int, int, int, int]:
@@ -322,8 +465,12 @@ class Theta(LocalModel):
     """The theta method (statsmodels ``ThetaModel``), per series.
 
     Args:
-        season_length: seasonal period; > 1 deseasonalizes (classical decomposition) when
-            the seasonality test (``use_test``) finds seasonality.
+        season_length: seasonal period; None: from the data's frequency at fit
+            (:func:`tsattn.datasets.frequency.season_length`). A period > 1 deseasonalizes
+            (classical decomposition, multiplicative for positive series under ``"auto"``)
+            when the series holds two full seasons and the seasonality test (``use_test``:
+            statsmodels' test of the lag-``m`` autocorrelation at 90%, as R's ``thetaf``)
+            finds a season.
         theta: weight of the trend line (2 is the classic theta method).
         method: decomposition, ``"auto"`` (multiplicative for positive series), ``"add"``,
             ``"mul"``.
@@ -333,7 +480,7 @@ class Theta(LocalModel):
 
     def __init__(
         self,
-        season_length: int = 1,
+        season_length: int | None = None,
         theta: float = 2.0,
         method: str = "auto",
         use_test: bool = True,
@@ -342,7 +489,7 @@ class Theta(LocalModel):
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
-        self.season_length = check_positive_int("season_length", season_length)
+        self.season_length = check_season_length(season_length)
         self.theta = check_real("theta", theta, ">= 1", lambda v: v >= 1.0)
         self.method = check_choice("method", method, THETA_METHODS)
         self.use_test = check_bool("use_test", use_test)
@@ -354,11 +501,11 @@ class Theta(LocalModel):
     def _theta_fit(self, y: np.ndarray):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
-        m = check_positive_int("season_length", self.season_length)
+        m = self.season
         model = ThetaModel(
             y,
             period=m,
-            deseasonalize=m > 1,
+            deseasonalize=m > 1 and len(y) >= 2 * m,
             method=self.method,
             use_test=self.use_test,
         )
@@ -389,7 +536,8 @@ class Theta(LocalModel):
         return [(y, {}, np.empty(0), h, *extra) for y in data.values]  # any series: no state
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return 2 * self.season_length + 1 if self.season_length > 1 else 4
+        m = self.season_length or 1
+        return 2 * m + 1 if m > 1 else 4
 
     def min_history_length(self) -> int:
         return self.min_train_length()
