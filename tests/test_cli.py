@@ -30,10 +30,11 @@ OPTIONS = {
                   "--no-progress"],
     "backtest": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
                  "--fill", "--h", "--models", "--input-size", "--n-windows", "--step",
-                 "--refit", "--metrics", "--level", "--season-length", "--out", "--plot"],
+                 "--refit", "--metrics", "--level", "--season-length", "--on-error", "--out",
+                 "--plot", "--no-progress"],
     "fit": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
             "--fill", "--model", "--h", "--input-size", "--val-size", "--save",
-            "--checkpoint-dir", "--resume"],
+            "--checkpoint-dir", "--resume", "--no-progress"],
     "predict": ["--model-path", "--csv", "--time-col", "--h", "--level", "--out"],
 }  # fmt: skip
 

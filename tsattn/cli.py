@@ -163,6 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir"
     )
+    _add_no_progress(p)
 
     _add_predict_parser(sub)
     return parser
@@ -184,12 +185,28 @@ def _add_backtest_parser(sub) -> None:
     p.add_argument(
         "--season-length",
         type=_positive_int,
-        default=1,
-        help="seasonal period of the MASE/MSIS scale (default: 1)",
+        help="seasonal period of the MASE/MSIS scale (default: the frequency's season, "
+        "e.g. 12 for monthly, 24 for hourly data)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=["raise", "warn"],
+        default="raise",
+        help="a model that fails on a window: stop (raise, the default) or warn, leave its "
+        "forecasts there empty and score the windows every model forecast (warn)",
     )
     p.add_argument("--out", help="write the backtest frame to this CSV")
     p.add_argument(
         "--plot", help="write a forecast-vs-actuals plot (PNG), intervals as shaded bands"
+    )
+    _add_no_progress(p)
+
+
+def _add_no_progress(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress shown on stderr (which model and window is running)",
     )
 
 

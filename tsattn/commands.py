@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
+import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -19,21 +22,23 @@ def datasets(args: argparse.Namespace) -> pd.DataFrame:
     return list_datasets(args.data_dir)
 
 
-def attention(args: argparse.Namespace) -> pd.DataFrame:
+def attention(args: argparse.Namespace) -> str:
     from tsattn.attention import ATTENTION
 
-    rows = [
-        {"name": name, "description": _first_line(ATTENTION.get(name))}
-        for name in ATTENTION.names()
-    ]
-    return pd.DataFrame(rows)
+    return _listing({name: _first_line(ATTENTION.get(name)) for name in ATTENTION.names()})
 
 
-def models(args: argparse.Namespace) -> pd.DataFrame:
+def models(args: argparse.Namespace) -> str:
     from tsattn.models import MODELS
 
-    rows = [{"name": n, "description": _first_line(MODELS.get(n))} for n in MODELS.names()]
-    return pd.DataFrame(rows)
+    return _listing({name: _first_line(MODELS.get(name)) for name in MODELS.names()})
+
+
+def _listing(descriptions: dict[str, str]) -> str:
+    """``name  description`` lines, left-aligned under a header (one line per entry)."""
+    width = max(len("name"), *map(len, descriptions))
+    lines = [f"{name:<{width}}  {text}" for name, text in descriptions.items()]
+    return "\n".join([f"{'name':<{width}}  description", *lines])
 
 
 def benchmark(args: argparse.Namespace) -> str:
@@ -61,6 +66,8 @@ def benchmark(args: argparse.Namespace) -> str:
 
 
 def backtest(args: argparse.Namespace) -> pd.DataFrame:
+    """Backtest, write the frame and plot where asked (saying where, on stderr), and return
+    the metrics of the windows every model forecast."""
     from tsattn.evaluation import backtest as run_backtest
     from tsattn.evaluation import evaluate
     from tsattn.evaluation.plots import plot_backtest
@@ -69,23 +76,32 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
     df = _read(args)
     defaults = _model_defaults(args)
     forecasters = [build_model(spec, **defaults) for spec in parse_model_list(args.models)]
-    frame = run_backtest(
-        forecasters,
-        df,
-        h=args.h,
-        n_windows=args.n_windows,
-        step=args.step,
-        refit=_refit(args.refit),
-        level=args.level,
-    )
-    if args.out:
-        frame.to_csv(_output_path(args.out), index=False)
-    if args.plot:
-        plot_backtest(frame, history=df, path=args.plot)
     metrics = _names(args.metrics, "--metrics", "mae,mse")
     if args.level:  # how well the intervals cover, and their M4 score
         metrics += [m for m in ("coverage", "msis") if m not in metrics]
-    return evaluate(frame, metrics=metrics, train_df=df, season_length=args.season_length)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        frame = run_backtest(
+            forecasters,
+            df,
+            h=args.h,
+            n_windows=args.n_windows,
+            step=args.step,
+            refit=_refit(args.refit),
+            level=args.level,
+            progress=not args.no_progress,
+            on_error=args.on_error,
+        )
+    _report_warnings(caught)
+    if args.out:
+        frame.to_csv(_output_path(args.out), index=False)
+        _say(f"wrote the backtest ({len(frame)} rows) to {args.out}")
+    if args.plot:
+        plot_backtest(frame, history=df, path=args.plot)
+        _say(f"wrote the plot to {args.plot}")
+    season = args.season_length or _season_length(df)
+    scored = _scored_rows(frame, [m.name for m in forecasters])
+    return evaluate(scored, metrics=metrics, train_df=df, season_length=season)
 
 
 def fit(args: argparse.Namespace) -> str:
@@ -94,10 +110,13 @@ def fit(args: argparse.Namespace) -> str:
     if args.resume and not args.checkpoint_dir:
         raise ValueError("--resume needs --checkpoint-dir (where the checkpoint is)")
     df = _read(args)
-    defaults = _model_defaults(args)
+    defaults = {**_model_defaults(args), "progress": not args.no_progress}
     if args.checkpoint_dir:
         defaults["checkpoint_dir"] = args.checkpoint_dir
     model = build_model(args.model, **defaults)
+    if not args.no_progress:
+        n_series = df["unique_id"].nunique()
+        _say(f"fitting {model.name} on {n_series} series ({len(df)} observations)")
     model.fit(df, val_size=args.val_size, resume=args.resume)
     path = model.save(args.save)
     return f"saved {model.name} to {path}"
@@ -167,6 +186,62 @@ def _refit(text: str) -> bool | int:
         raise ValueError(f"--refit must be true, false or an integer, got {text!r}") from None
 
 
+def _say(message: str) -> None:
+    """A progress or status line on stderr (stdout holds the command's result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def _report_warnings(caught: list) -> None:
+    """The backtest's warnings (failures under --on-error warn) as one stderr line each."""
+    from tsattn.cli import one_line
+
+    for warning in caught:
+        if issubclass(warning.category, UserWarning):
+            _say(f"tsattn: warning: {one_line(str(warning.message))}")
+
+
+def _scored_rows(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
+    """The rows every model forecast: failed windows (NaN) drop for all models alike, so the
+    models are compared on the same windows."""
+    kept = frame.dropna(subset=models)
+    if len(kept) < len(frame):
+        if kept.empty:
+            raise ValueError("every backtest window failed for some model: nothing to score")
+        _say(
+            f"scoring the {len(kept)} of {len(frame)} rows that every model forecast (the "
+            f"windows where a model failed are left out for all models)"
+        )
+    return kept
+
+
+def _season_length(df: pd.DataFrame) -> int:
+    """The seasonal period of the series' frequency (MASE's scale)."""
+    from tsattn.datasets.frequency import infer_frequency, season_length
+
+    first = df[df["unique_id"] == df["unique_id"].iloc[0]]
+    return season_length(infer_frequency(first["ds"]))
+
+
+#: reST inline markup: roles (:class:`~a.B`), literals (``x``), emphasis (*x*, **x**)
+_ROLE = re.compile(r":[\w:]+:`~?([^`]*)`")
+_LITERAL = re.compile(r"``([^`]*)``|`([^`]*)`")
+_EMPHASIS = re.compile(r"\*\*?([^*]+)\*\*?")
+_SENTENCE = re.compile(r"(.+?[.!?])(?=\s+[A-Z(]|$)")
+
+
 def _first_line(obj: object) -> str:
+    """The first sentence of ``obj``'s docstring, on one line, without reST markup.
+
+    >>> class M:
+    ...     '''DLinear forecaster (as :class:`~tsattn.NLinear`, plus ``kernel_size``), e.g.
+    ...     for trends. More text.'''
+    >>> _first_line(M)
+    'DLinear forecaster (as NLinear, plus kernel_size), e.g. for trends.'
+    """
     doc = inspect.getdoc(obj) or ""
-    return doc.splitlines()[0] if doc else ""
+    paragraph = " ".join(doc.split("\n\n", 1)[0].split())
+    text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], paragraph)
+    text = _LITERAL.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _EMPHASIS.sub(r"\1", text)
+    match = _SENTENCE.match(text)
+    return match.group(1) if match else text

@@ -15,12 +15,19 @@ scored against the actual values there.
 [14, 16, 18]
 >>> (frame["y"] - frame["Naive"]).tolist()
 [1.0, 2.0, 1.0, 2.0, 1.0, 2.0]
+
+A model that fails (raises) on a window stops the backtest with its own exception type (a
+``ValueError`` stays one), the message naming the model, the series and the cutoff;
+``on_error="warn"`` records the failure instead (a :class:`BacktestWarning`, and a row of
+``frame.attrs["failures"]``), leaves that model's forecasts of that window NaN and carries on
+with every other model and window.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
@@ -28,12 +35,23 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from tsattn.checks import check_positive_int
+from tsattn.checks import check_choice, check_positive_int
 from tsattn.evaluation.cutoffs import Start, cutoff_positions
 from tsattn.models.base import Forecaster
+from tsattn.models.baselines._local import LocalModel
 from tsattn.models.intervals import QuantileRequest
 
 WINDOWS = ("expanding", "sliding")
+ON_ERROR = ("raise", "warn")
+
+
+class BacktestError(RuntimeError):
+    """A model failed on a backtest window and its exception type cannot carry the message
+    naming the model, the series and the cutoff (``__cause__`` is the model's exception)."""
+
+
+class BacktestWarning(UserWarning):
+    """``backtest(on_error="warn")``: a model failed on a window, whose rows are NaN."""
 
 
 class _Series(NamedTuple):
@@ -62,6 +80,7 @@ def backtest(
     fill: str | None = None,
     level: Sequence[float] | None = None,
     quantiles: Sequence[float] | None = None,
+    on_error: str = "raise",
 ) -> pd.DataFrame:
     """Forecast ``h`` steps after each of several cutoffs and return them next to the actuals.
 
@@ -94,47 +113,139 @@ def backtest(
         df: the series, long (``unique_id, ds, y``) or wide, as :func:`tsattn.read_series`
             reads them (``id_col``, ``time_col``, ``target_col``, ``freq``, ``fill`` are
             passed to it).
-        progress: show a tqdm bar over windows.
+        progress: show a tqdm bar over the fits (window x model), which names the model
+            and the window running.
         level: prediction interval levels in percent, e.g. ``[80, 95]``, and
         quantiles: probabilities, e.g. ``[0.1, 0.5, 0.9]``: passed to every model's
             ``predict``; their columns (``<model>-lo-80``, ``<model>-hi-80``, ...,
             ``<model>-q-0.1``, ...) follow each model's column. The models need uncertainty
             (native, or ``intervals="conformal"``).
+        on_error: what a model that raises on a window does: ``"raise"`` (default) stops
+            with the model's own exception type (chained from it; :class:`BacktestError`
+            where that type takes no message), its message naming the model, the series and
+            the cutoff; ``"warn"`` issues a :class:`BacktestWarning` saying the same, fills
+            that model's rows of that window with NaN and carries on. Local models (ETS, ARIMA,
+            AutoARIMA, Theta: one fit per series) are retried series by series, so only the
+            series that fail are NaN; a global model's failure covers every series of the
+            window. After a failed fit the model is refit at the next window, whatever
+            ``refit`` says.
 
     Returns:
         Long frame ``unique_id, ds, cutoff, y, <one column per model name>`` (each followed
         by its interval and quantile columns when asked for), ordered by window, series, then
-        time.
+        time. ``frame.attrs["failures"]`` lists the failures recorded with
+        ``on_error="warn"`` (dicts with ``model``, ``unique_id``, ``cutoff``, ``error``).
+        :func:`~tsattn.evaluation.evaluate` refuses NaN forecasts: to compare the models on
+        the windows every one of them forecast, drop the failed rows first, e.g.
+        ``frame.dropna(subset=[m.name for m in models])``.
 
     Raises:
         ValueError: ``h``/``step``/``n_windows``/``train_length`` not positive, both
             ``n_windows`` and ``start`` given, an unknown ``window``, a sliding window
             without ``train_length``, duplicate model names, or too little data.
+        Exception: a model failed on a window (``on_error="raise"``): its own type, with
+            the model, the series and the cutoff in the message.
     """
     models = _as_models(models)
     request = QuantileRequest.make(level, quantiles)
     asked = {} if request is None else {"level": level, "quantiles": quantiles}
     h = check_positive_int("h", h)
     step = h if step is None else check_positive_int("step", step)
+    check_choice("on_error", on_error, ON_ERROR)
     refit_every = _refit_every(refit)
     _check_windows(n_windows, start, window, train_length)
     series = _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill)
     _check_models(series, models, h, window, train_length)
     n_total = max(len(s.cutoffs) for s in series)
-    fitted: list[Forecaster | None] = [None] * len(models)
+    run = _Run(models, h, asked, refit_every, on_error, n_total)
     frames = []
-    for w in tqdm(range(n_total), desc="backtest", unit="window", disable=not progress):
-        train, actual = _window(series, w, h, train_length if window == "sliding" else None)
-        for i, model in enumerate(models):
-            local = _as_model_frame(train, model)
-            if w % refit_every == 0:
-                fitted[i] = copy.deepcopy(model).fit(local)
-                forecast = fitted[i].predict(h=h, **asked)
-            else:
-                forecast = fitted[i].predict(df=local, h=h, **asked)
-            actual = _attach(actual, forecast, model.name, request)
-        frames.append(actual.drop(columns="_key"))
-    return pd.concat(frames, ignore_index=True)
+    bar = tqdm(total=n_total * len(models), desc="backtest", unit="fit", disable=not progress)
+    with bar:
+        for w in range(n_total):
+            train, actual = _window(series, w, h, train_length if window == "sliding" else None)
+            for i, model in enumerate(models):
+                bar.set_description(f"backtest {model.name} window {w + 1}/{n_total}")
+                forecast, failed = run.forecast(i, w, train, actual)
+                actual = _attach(actual, forecast, model.name, request, failed)
+                bar.update()
+            frames.append(actual.drop(columns="_key"))
+    frame = pd.concat(frames, ignore_index=True)
+    frame.attrs["failures"] = run.failures
+    return frame
+
+
+class _Run:
+    """The fitted copy of each model and the failures of one backtest."""
+
+    def __init__(self, models, h: int, asked: dict, refit_every: float, on_error: str, n: int):
+        self.models, self.h, self.asked = models, h, asked
+        self.refit_every, self.on_error, self.n_windows = refit_every, on_error, n
+        self.fitted: list[Forecaster | None] = [None] * len(models)
+        self.failures: list[dict] = []
+
+    def forecast(self, i: int, w: int, train: pd.DataFrame, actual: pd.DataFrame):
+        """Model ``i``'s forecast of window ``w`` and the keys of the series it failed on."""
+        model = self.models[i]
+        local = _as_model_frame(train, model)
+        refit = w % self.refit_every == 0 or self.fitted[i] is None
+        try:
+            forecast, self.fitted[i] = self._one(i, local, refit)
+            return forecast, set()
+        except Exception as exc:  # noqa: BLE001 - the failure is reported, raised or warned
+            self.fitted[i] = None
+            if not isinstance(model, LocalModel) or train["unique_id"].nunique() == 1:
+                self._fail(model, w, actual, exc)
+                return actual.iloc[:0][["_key", "ds"]], set(actual["_key"])
+        return self._series_by_series(i, w, local, actual, refit)
+
+    def _one(self, i: int, frame: pd.DataFrame, refit: bool):
+        if refit:
+            fitted = copy.deepcopy(self.models[i]).fit(frame)
+            return fitted.predict(h=self.h, **self.asked), fitted
+        return self.fitted[i].predict(df=frame, h=self.h, **self.asked), self.fitted[i]
+
+    def _series_by_series(self, i, w, local: pd.DataFrame, actual: pd.DataFrame, refit: bool):
+        """A local model's window, one series at a time: only the failing series fail."""
+        model, forecasts, failed = self.models[i], [], set()
+        ids = local[model.id_col]
+        for uid in ids.unique():
+            try:
+                forecasts.append(self._one(i, local[ids == uid], refit)[0])
+            except Exception as exc:  # noqa: BLE001
+                key = str(uid)
+                self._fail(model, w, actual[actual["_key"] == key], exc)
+                failed.add(key)
+        if not forecasts:
+            return actual.iloc[:0][["_key", "ds"]], failed
+        return pd.concat(forecasts, ignore_index=True), failed
+
+    def _fail(self, model: Forecaster, w: int, actual: pd.DataFrame, exc: Exception) -> None:
+        cuts = actual.drop_duplicates("_key")[["unique_id", "cutoff"]]
+        where = "; ".join(
+            f"series {uid!r} at cutoff {pd.Timestamp(cut)}"
+            for uid, cut in zip(cuts["unique_id"], cuts["cutoff"])
+        )
+        together = " (fitted together)" if len(cuts) > 1 else ""
+        error = f"{type(exc).__name__}: {exc}"
+        what = f"{model.name} failed on {where}{together} (window {w + 1} of {self.n_windows})"
+        if self.on_error == "raise":
+            raise _named(exc, f"{what}: {error}") from exc
+        warnings.warn(f"{what}: {error}; its forecasts there are NaN", BacktestWarning, 3)
+        for uid, cut in zip(cuts["unique_id"], cuts["cutoff"]):
+            self.failures.append(
+                {"model": model.name, "unique_id": uid, "cutoff": cut, "error": error}
+            )
+
+
+def _named(exc: Exception, message: str) -> Exception:
+    """``exc``'s type with ``message`` (a ValueError stays a ValueError), or a
+    :class:`BacktestError` when that type cannot be built from a message."""
+    message += "; on_error='warn' (the CLI: --on-error warn) records failures and carries on"
+    try:
+        named = type(exc)(message)
+    except Exception:  # noqa: BLE001 - a type that needs other arguments
+        return BacktestError(message)
+    return named if message in str(named) else BacktestError(message)
 
 
 def _as_models(models: Forecaster | Sequence[Forecaster]) -> list[Forecaster]:
@@ -255,21 +366,32 @@ def _as_model_frame(train: pd.DataFrame, model: Forecaster) -> pd.DataFrame:
 
 
 def _attach(
-    actual: pd.DataFrame, forecast: pd.DataFrame, name: str, request: QuantileRequest | None
+    actual: pd.DataFrame,
+    forecast: pd.DataFrame,
+    name: str,
+    request: QuantileRequest | None,
+    failed: set[str] = frozenset(),
 ) -> pd.DataFrame:
-    """``actual`` with the model's point column and its requested interval/quantile columns."""
+    """``actual`` with the model's point column and its requested interval/quantile columns;
+    the rows of the ``failed`` series (keys) are NaN."""
     columns = [name, *(request.columns(name) if request is not None else ())]
+    if failed:
+        forecast = forecast.reindex(columns=list(dict.fromkeys([*forecast.columns, *columns])))
     missing = [c for c in columns if c not in forecast.columns]
     if missing:
         raise ValueError(
             f"{name}.predict returned no {missing} columns although level=/quantiles= were "
             f"given; it returned {list(forecast.columns)}"
         )
-    forecast = forecast.assign(_key=forecast["unique_id"].astype(str))[["_key", "ds", *columns]]
-    merged = actual.merge(forecast, on=["_key", "ds"], how="left")
-    if merged[name].isna().any():
+    if "unique_id" in forecast.columns:
+        forecast = forecast.assign(_key=forecast["unique_id"].astype(str))
+    merged = actual.merge(forecast[["_key", "ds", *columns]], on=["_key", "ds"], how="left")
+    if failed:  # the NaN of failed series: float columns, as a forecast's
+        merged = merged.astype(dict.fromkeys(columns, np.float64))
+    unmatched = merged[name].isna() & ~merged["_key"].isin(failed)
+    if unmatched.any():
         raise ValueError(
             f"{name} returned forecasts whose series/dates do not match the actuals "
-            f"(e.g. series {merged.loc[merged[name].isna(), 'unique_id'].iloc[0]!r})"
+            f"(e.g. series {merged.loc[unmatched, 'unique_id'].iloc[0]!r})"
         )
     return merged

@@ -347,6 +347,15 @@ def _finite_values(frame: pd.DataFrame, column: str) -> np.ndarray:
         )
     values = frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(values)
+    failed = [f for f in frame.attrs.get("failures", ()) if f.get("model") == column]
+    if bad.any() and failed:
+        first = failed[0]
+        raise ValueError(
+            f"forecast column {column!r} is NaN on {int(bad.sum())} row(s): {column} failed in "
+            f"the backtest (on_error='warn') on {len(failed)} series/window(s), first series "
+            f"{first['unique_id']!r} at cutoff {first['cutoff']} ({first['error']}); score the "
+            f"windows every model forecast: evaluate(frame.dropna(subset=[<model columns>]))"
+        )
     if bad.any():
         where = _describe_row(frame.loc[bad].iloc[0])
         raise ValueError(
