@@ -47,7 +47,10 @@ from tsattn.models.baselines._local import (
     check_season_length,
     normal_quantiles,
 )
+from tsattn.models.baselines.arima_search import arima_model, search_order
 
+#: the longest season AutoARIMA searches seasonal terms for
+ARIMA_MAX_SEASON = 24
 #: the value of an option that the fit chooses per series
 AUTO = "auto"
 ETS_COMPONENTS = (None, "add", "mul", "additive", "multiplicative")
@@ -121,8 +124,8 @@ class ETS(LocalModel):
         super().__init__(h, n_jobs, **kwargs)
         self.error = check_choice("error", error, (*ETS_COMPONENTS[1:], AUTO))
         self.trend = check_choice("trend", trend, (*ETS_COMPONENTS, AUTO))
-        self.damped_trend = damped_trend if damped_trend == AUTO else check_bool(
-            "damped_trend", damped_trend
+        self.damped_trend = (
+            damped_trend if damped_trend == AUTO else check_bool("damped_trend", damped_trend)
         )
         self.seasonal = check_choice("seasonal", seasonal, (*ETS_COMPONENTS, AUTO))
         self.season_length = check_season_length(season_length)
@@ -303,9 +306,7 @@ def check_seasonal_order(value: object) -> tuple[int, int, int, int]:
 
 
 def _arima(y: np.ndarray, order, seasonal_order, trend: str | None):
-    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
-
-    return SMARIMA(y, order=tuple(order), seasonal_order=tuple(seasonal_order), trend=trend)
+    return arima_model(y, order, seasonal_order, trend)
 
 
 def _fit_arima(y: np.ndarray, order, seasonal_order, trend: str | None):
@@ -374,24 +375,33 @@ class ARIMA(LocalModel):
 
 @register_model("auto_arima")
 class AutoARIMA(LocalModel):
-    """Non-seasonal ARIMA with the order chosen per series, built on statsmodels.
+    """Seasonal ARIMA with the order chosen per series (R's ``auto.arima``, Hyndman-Khandakar
+    stepwise search), built on statsmodels: see :mod:`tsattn.models.baselines.arima_search`.
 
-    ``d`` is the number of differences after which the KPSS test (level stationarity,
-    ``alpha``) no longer rejects, at most ``max_d``; then every ``(p, q)`` in
-    ``0..max_p x 0..max_q`` is fitted and the lowest AIC wins (a small grid: keep the bounds
-    small). The trend term is a constant for d = 0, a drift for d = 1, none for d = 2.
+    ``D`` from the STL seasonal strength (> 0.64), ``d`` from the KPSS test (``alpha``), then a
+    stepwise search over ``(p, q)(P, Q)`` and the constant / drift by AICc. A candidate that
+    statsmodels cannot fit is skipped. Seasonal terms are searched when the season is
+    between 2 and :data:`ARIMA_MAX_SEASON` (24) and the series holds two full seasons; longer
+    seasons (weekly 52, 15-minute 96) make statsmodels' state-space fits too slow.
 
     Args:
-        max_p, max_q, max_d: search bounds.
+        max_p, max_q, max_d: non-seasonal bounds (R's defaults 5, 5, 2).
+        max_P, max_Q, max_D: seasonal bounds (R's defaults 2, 2, 1).
+        season_length: seasonal period in steps; None: from the data's frequency at fit
+            (:func:`tsattn.datasets.frequency.season_length`); 1: non-seasonal.
         alpha: KPSS significance level.
         h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
     """
 
     def __init__(
         self,
-        max_p: int = 2,
-        max_q: int = 2,
+        max_p: int = 5,
+        max_q: int = 5,
         max_d: int = 2,
+        max_P: int = 2,  # noqa: N803 - R's and statsforecast's names
+        max_Q: int = 2,  # noqa: N803
+        max_D: int = 1,  # noqa: N803
+        season_length: int | None = None,
         alpha: float = 0.05,
         h: int = 1,
         n_jobs: int = 1,
@@ -401,63 +411,65 @@ class AutoARIMA(LocalModel):
         self.max_p = check_nonnegative_int("max_p", max_p)
         self.max_q = check_nonnegative_int("max_q", max_q)
         self.max_d = check_nonnegative_int("max_d", max_d)
+        self.max_P = check_nonnegative_int("max_P", max_P)  # noqa: N815
+        self.max_Q = check_nonnegative_int("max_Q", max_Q)  # noqa: N815
+        self.max_D = check_nonnegative_int("max_D", max_D)  # noqa: N815
+        self.season_length = check_season_length(season_length)
         self.alpha = check_real("alpha", alpha, "in (0, 1)", lambda v: 0.0 < v < 1.0)
 
+    def _bounds(self) -> dict[str, int]:
+        names = ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D")
+        return {name: getattr(self, name) for name in names}
+
     def _fit_one(self, y: np.ndarray) -> LocalState:
-        d = n_diffs(y, self.max_d, self.alpha)
-        trend = ("c", "t", "n")[min(d, 2)]
-        best = None
-        for p in range(self.max_p + 1):
-            for q in range(self.max_q + 1):
-                result = _fit_arima(y, (p, d, q), (0, 0, 0, 0), trend)
-                if np.isfinite(result.aic) and (best is None or result.aic < best[0]):
-                    best = (result.aic, [p, d, q], np.asarray(result.params, dtype=np.float64))
-        if best is None:
-            raise ValueError("AutoARIMA found no ARIMA order with a finite AIC for a series")
-        return {"order": best[1], "trend": trend}, best[2]
+        m = self.season
+        m = m if 2 <= m <= ARIMA_MAX_SEASON and len(y) > 2 * m else 1
+        return search_order(y, self._bounds(), m, self.alpha)
+
+    @staticmethod
+    def _model(y: np.ndarray, meta: dict):
+        seasonal = meta.get("seasonal_order", (0, 0, 0, 0))  # older files: non-seasonal
+        return arima_model(y, meta["order"], seasonal, meta["trend"])
 
     def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
-        model = _arima(y, meta["order"], (0, 0, 0, 0), meta["trend"])
-        return np.asarray(model.filter(params).forecast(h))
+        return np.asarray(self._model(y, meta).filter(params).forecast(h))
 
     def _quantiles_one(
         self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
     ) -> np.ndarray:
-        model = _arima(y, meta["order"], (0, 0, 0, 0), meta["trend"])
-        return _arima_quantiles(model, params, h, probs)
+        return _arima_quantiles(self._model(y, meta), params, h, probs)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
-        """The chosen order within the search bounds, its trend, and its parameters."""
-        if set(meta) != {"order", "trend"}:
+        """The chosen orders within the search bounds, a trend, and their parameters."""
+        if not {"order", "trend"} <= set(meta) <= {"order", "seasonal_order", "trend"}:
             raise ValueError(f"meta must hold 'order' and 'trend', got {short_repr(meta)}")
         p, d, q = check_int_tuple("order", meta["order"], 3)
-        if p > self.max_p or d > self.max_d or q > self.max_q:
+        big_p, big_d, big_q, s = check_seasonal_order(meta.get("seasonal_order", (0, 0, 0, 0)))
+        b = self._bounds()
+        chosen = (p, d, q, big_p, big_d, big_q)
+        limits = (b["max_p"], b["max_d"], b["max_q"], b["max_P"], b["max_D"], b["max_Q"])
+        if any(c > limit for c, limit in zip(chosen, limits)):
             raise ValueError(
-                f"order {(p, d, q)} is outside the search bounds "
-                f"max_p={self.max_p}, max_d={self.max_d}, max_q={self.max_q}"
+                f"order {(p, d, q)}{(big_p, big_d, big_q, s)} is outside the search bounds "
+                + ", ".join(f"{k}={v}" for k, v in b.items())
             )
-        trend = check_choice("trend", meta["trend"], (("c", "t", "n")[min(d, 2)],))
-        names = _arima(dummy_series(p + d + q + 4), (p, d, q), (0, 0, 0, 0), trend).param_names
-        check_param_count(params, list(names))
+        check_choice("trend", meta["trend"], ("n", "c", "t"))
+        length = p + d + q + (big_p + big_d + big_q + 1) * s + 4
+        check_param_count(params, list(self._model(dummy_series(length), meta).param_names))
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return self.max_p + self.max_q + self.max_d + 4
+        return self.max_d + 6
 
     def orders(self) -> dict[str, tuple[int, int, int]]:
         """The chosen ``(p, d, q)`` of every fitted series."""
         return {uid: tuple(meta["order"]) for uid, (meta, _) in self._states.items()}
 
-
-def n_diffs(y: np.ndarray, max_d: int, alpha: float = 0.05) -> int:
-    """Differences needed until the KPSS test no longer rejects level stationarity."""
-    from statsmodels.tsa.stattools import kpss
-
-    d = 0
-    while d < max_d and len(y) > 10:
-        if np.ptp(y) == 0 or kpss(y, regression="c", nlags="auto")[1] >= alpha:
-            break
-        y, d = np.diff(y), d + 1
-    return d
+    def seasonal_orders(self) -> dict[str, tuple[int, int, int, int]]:
+        """The chosen ``(P, D, Q, s)`` of every fitted series (``(0, 0, 0, 0)``: none)."""
+        return {
+            uid: tuple(meta.get("seasonal_order", (0, 0, 0, 0)))
+            for uid, (meta, _) in self._states.items()
+        }
 
 
 @register_model("theta")

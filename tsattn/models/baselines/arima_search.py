@@ -1,0 +1,170 @@
+"""The order search behind :class:`~tsattn.models.baselines.AutoARIMA` (Hyndman-Khandakar).
+
+1. ``D`` (0 or 1, seasonal only): 1 when the seasonal strength of an STL decomposition,
+   ``max(0, 1 - var(remainder) / var(season + remainder))``, exceeds 0.64 (R's
+   ``nsdiffs(test="seas")``, statsforecast's default) and the series holds two full seasons.
+2. ``d`` (0..max_d): differences of the seasonally differenced series until the KPSS test
+   (level stationarity, ``alpha``) no longer rejects (R's ``ndiffs``).
+3. A stepwise search over ``(p, q)(P, Q)`` by AICc from the four starting models
+   ``(2,d,2)(1,D,1)``, ``(0,d,0)(0,D,0)``, ``(1,d,0)(1,D,0)``, ``(0,d,1)(0,D,1)``: each step
+   tries every neighbour (one of p, q, P, Q by +-1, p and q together, P and Q together, the
+   constant on or off) and moves to the best one that lowers the AICc, until none does.
+   The constant (a drift when ``d + D = 1``) is only possible when ``d + D < 2``.
+
+A candidate that statsmodels cannot fit (``LinAlgError``, ``ValueError``, a failed or
+non-converged optimisation, a non-finite AICc) is skipped; the search only fails when every
+candidate and the ``(0, d, 0)`` fallback fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: seasonal strength above which a seasonal difference is taken (R's nsdiffs "seas" test)
+SEASONAL_STRENGTH_THRESHOLD = 0.64
+#: the stepwise search's cap on the number of models fitted (R's ``nmodels``: 94)
+MAX_MODELS = 94
+
+
+def arima_model(y: np.ndarray, order, seasonal_order, trend: str | None):
+    from statsmodels.tsa.arima.model import ARIMA as SMARIMA
+
+    return SMARIMA(y, order=tuple(order), seasonal_order=tuple(seasonal_order), trend=trend)
+
+
+def seasonal_strength(y: np.ndarray, m: int) -> float:
+    """STL seasonal strength of ``y`` with period ``m`` (0: none, 1: all season)."""
+    from statsmodels.tsa.seasonal import STL
+
+    result = STL(y, period=m, robust=False).fit()
+    remainder, season = np.asarray(result.resid), np.asarray(result.seasonal)
+    total = np.var(season + remainder)
+    return 0.0 if total == 0 else max(0.0, 1.0 - np.var(remainder) / total)
+
+
+def n_seasonal_diffs(y: np.ndarray, m: int, max_d: int = 1) -> int:
+    """1 when ``y`` holds two full seasons of ``m`` and its seasonal strength exceeds
+    :data:`SEASONAL_STRENGTH_THRESHOLD`, else 0 (and 0 when ``max_d`` is 0)."""
+    if max_d < 1 or m < 2 or len(y) < 2 * m + 1 or np.ptp(y) == 0:
+        return 0
+    try:
+        strength = seasonal_strength(y, m)
+    except (ValueError, np.linalg.LinAlgError):
+        return 0
+    return int(strength > SEASONAL_STRENGTH_THRESHOLD)
+
+
+def n_diffs(y: np.ndarray, max_d: int, alpha: float = 0.05) -> int:
+    """Differences needed until the KPSS test no longer rejects level stationarity."""
+    from statsmodels.tsa.stattools import kpss
+
+    d = 0
+    while d < max_d and len(y) > 10:
+        if np.ptp(y) == 0 or kpss(y, regression="c", nlags="auto")[1] >= alpha:
+            break
+        y, d = np.diff(y), d + 1
+    return d
+
+
+def trend_term(d: int, big_d: int, constant: bool) -> str:
+    """statsmodels' trend for a constant in the differenced series: ``"c"`` at d + D = 0, a
+    drift ``"t"`` at d + D = 1, none otherwise or without a constant."""
+    return ("c", "t")[d + big_d] if constant and d + big_d < 2 else "n"
+
+
+class StepwiseSearch:
+    """One series' stepwise search; :meth:`run` returns ``(meta, params)`` of the best fit."""
+
+    def __init__(self, y: np.ndarray, bounds: dict[str, int], d: int, big_d: int, m: int):
+        self.y, self.bounds, self.d, self.big_d, self.m = y, bounds, d, big_d, m
+        self.fitted: dict[tuple, tuple[float, np.ndarray] | None] = {}
+
+    def candidate_ok(self, key: tuple) -> bool:
+        p, q, big_p, big_q, constant = key
+        b = self.bounds
+        seasonal_ok = self.m > 1 or (big_p == 0 and big_q == 0)
+        in_bounds = 0 <= p <= b["max_p"] and 0 <= q <= b["max_q"]
+        in_bounds = in_bounds and 0 <= big_p <= b["max_P"] and 0 <= big_q <= b["max_Q"]
+        return seasonal_ok and in_bounds and not (constant and self.d + self.big_d >= 2)
+
+    def meta(self, key: tuple) -> dict[str, Any]:
+        p, q, big_p, big_q, constant = key
+        seasonal = [big_p, self.big_d, big_q, self.m] if self.m > 1 else [0, 0, 0, 0]
+        trend = trend_term(self.d, self.big_d, constant)
+        return {"order": [p, self.d, q], "seasonal_order": seasonal, "trend": trend}
+
+    def score(self, key: tuple) -> float:
+        """AICc of the candidate ``key`` (fitted once); inf when it is out of bounds or fails."""
+        if not self.candidate_ok(key):
+            return np.inf
+        if key not in self.fitted:
+            if len(self.fitted) >= MAX_MODELS:
+                return np.inf
+            self.fitted[key] = fit_candidate(self.y, self.meta(key))
+        found = self.fitted[key]
+        return np.inf if found is None else found[0]
+
+    def run(self) -> tuple[dict[str, Any], np.ndarray]:
+        constant = self.d + self.big_d < 2
+        starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
+        if self.m < 2:
+            starts = [(p, q, 0, 0) for p, q, _, _ in starts]
+        best = min(((*s, constant) for s in starts), key=self.score)
+        while True:
+            step = min(neighbours(best), key=self.score)
+            if not self.score(step) < self.score(best):
+                break
+            best = step
+        if self.score(best) == np.inf:  # every candidate failed: the plainest model
+            best = (0, 0, 0, 0, False)
+            self.fitted[best] = fit_candidate(self.y, self.meta(best), require_converged=False)
+            if self.fitted[best] is None:
+                raise ValueError(
+                    f"AutoARIMA could not fit any ARIMA model (d={self.d}, D={self.big_d}) "
+                    f"to a series of {len(self.y)} values"
+                )
+        return self.meta(best), self.fitted[best][1]
+
+
+def neighbours(key: tuple) -> list[tuple]:
+    """The stepwise moves from ``key`` = (p, q, P, Q, constant)."""
+    p, q, big_p, big_q, constant = key
+    moves = [(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1), (1, 1, 0, 0), (0, 0, 1, 1)]
+    out = [(p, q, big_p, big_q, not constant)]
+    for sign in (-1, 1):
+        out += [
+            (p + sign * a, q + sign * b, big_p + sign * c, big_q + sign * e, constant)
+            for a, b, c, e in moves
+        ]
+    return out
+
+
+def fit_candidate(
+    y: np.ndarray, meta: dict[str, Any], require_converged: bool = True
+) -> tuple[float, np.ndarray] | None:
+    """``(AICc, params)`` of one candidate, or None when statsmodels cannot fit it."""
+    try:
+        model = arima_model(y, meta["order"], meta["seasonal_order"], meta["trend"])
+        result = model.fit()
+    except (ArithmeticError, ValueError, IndexError, np.linalg.LinAlgError):
+        return None
+    params = np.asarray(result.params, dtype=np.float64)
+    converged = (result.mle_retvals or {}).get("converged", True)
+    aicc = float(result.aicc)
+    if not np.isfinite(params).all() or np.isnan(aicc) or (require_converged and not converged):
+        return None
+    return aicc, params
+
+
+def search_order(
+    y: np.ndarray, bounds: dict[str, int], m: int, alpha: float
+) -> tuple[dict[str, Any], np.ndarray]:
+    """``(meta, params)`` of the chosen ARIMA for ``y``: ``meta`` holds ``order``,
+    ``seasonal_order`` and ``trend``. ``bounds`` holds max_p, max_q, max_P, max_Q, max_d,
+    max_D; ``m`` < 2 searches non-seasonal models only."""
+    big_d = n_seasonal_diffs(y, m, bounds["max_D"]) if m > 1 else 0
+    z = y[m:] - y[:-m] if big_d else y
+    d = n_diffs(z, bounds["max_d"], alpha)
+    return StepwiseSearch(y, bounds, d, big_d, m).run()
