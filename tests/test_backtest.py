@@ -182,3 +182,11 @@ def test_model_list_errors():
         backtest([object()], series(20), h=2)
     with pytest.raises(ValueError, match="needs at least 7|need at least 7"):
         backtest(SeasonalNaive(season_length=7), series(20), h=3, start=2)
+
+
+def test_progress_bar_names_the_model_and_window_running(capsys):
+    backtest([Naive(), SeasonalNaive(season_length=2)], series(20), h=2, n_windows=2, progress=True)
+    err = capsys.readouterr().err
+    for name in ("Naive", "SeasonalNaive"):
+        assert f"backtest {name} window 1/2" in err and f"backtest {name} window 2/2" in err
+    assert "4/4" in err

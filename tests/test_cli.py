@@ -177,9 +177,9 @@ ERRORS = {
         "benchmark --dataset NoSuchData --models naive --out {tmp}",
         "unknown dataset 'NoSuchData'",
     ),
-    "neural model without input size": (
-        "fit --csv {csv} --time-col date --h 12 --model patchtst --save {tmp}/m.safetensors",
-        "needs ['input_size']",
+    "resume without a checkpoint directory": (
+        "fit --csv {csv} --time-col date --h 12 --model naive --save {tmp}/m.safetensors --resume",
+        "--resume needs --checkpoint-dir",
     ),
 }
 

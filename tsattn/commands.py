@@ -193,11 +193,9 @@ def _say(message: str) -> None:
 
 def _report_warnings(caught: list) -> None:
     """The backtest's warnings (failures under --on-error warn) as one stderr line each."""
-    from tsattn.cli import one_line
-
     for warning in caught:
         if issubclass(warning.category, UserWarning):
-            _say(f"tsattn: warning: {one_line(str(warning.message))}")
+            _say(f"tsattn: warning: {' '.join(str(warning.message).split())}")
 
 
 def _scored_rows(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
