@@ -103,7 +103,8 @@ def score_case(case: SeriesCase, windows: int, models: list[str]):
 
 
 def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, args) -> str:
-    cols = ["coverage-80", "coverage-95", "|cov-80 err|", "|cov-95 err|", "msis-95", "sql", "mase"]
+    cols = ["coverage-80", "coverage-95", "abs cov-80 err", "abs cov-95 err"]
+    cols += ["msis-95", "sql", "mase"]
     versions = ", ".join(
         f"{p} {version(p)}" for p in ("statsforecast", "gluonts", "lightning", "torch")
     )

@@ -43,6 +43,7 @@ from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
 from tsattn.models import MODELS, Forecaster
 from tsattn.models.base import no_window_entry
 from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
+from tsattn.models.options import literature_defaults
 from tsattn.nn.probabilistic import DEFAULT_QUANTILES
 
 log = logging.getLogger(__name__)
@@ -299,7 +300,12 @@ def _reference_defaults(dataset: str, spec: ModelSpec, s: RunSettings) -> dict[s
     architecture for ``patchtst`` specs; the spec's own params still win."""
     ref = reference_hyperparameters(dataset)
     keys = TRAINING_KEYS + (PATCHTST_ARCHITECTURE_KEYS if spec.name == "patchtst" else ())
-    defaults: dict[str, Any] = {key: getattr(ref, key) for key in keys}
+    cls = MODELS.get(spec.name)
+    # the literature regime: the engine's own defaults wherever the constructors' defaults
+    # for users' series differ (lr, budget, patience, DLinear's subtract-last ...), then the
+    # dataset's reference protocol on top
+    defaults: dict[str, Any] = literature_defaults(cls) if hasattr(cls, "config_class") else {}
+    defaults.update({key: getattr(ref, key) for key in keys})
     defaults.update(device=s.device, progress=s.progress)
     if s.max_epochs is not None:
         defaults["max_epochs"] = s.max_epochs

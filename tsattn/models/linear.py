@@ -63,9 +63,14 @@ class NLinearConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class DLinearConfig(NLinearConfig):
-    """DLinear: NLinear's fields plus the moving-average ``kernel_size`` of the trend."""
+    """DLinear: NLinear's fields plus the moving-average ``kernel_size`` of the trend and
+    ``subtract_last``: subtract each window's last value before the maps and add it back (the
+    instance normalisation NLinear always does; it follows trends and level shifts). The
+    paper's DLinear has none (False, the literature preset); the forecaster's default for
+    users' series is True."""
 
     kernel_size: int = 25
+    subtract_last: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -113,12 +118,16 @@ class DLinearNetwork(nn.Module):
         self.seasonal_linear = TimeLinear(c.input_size, width, c.n_channels, c.individual)
 
     def forward(self, x: Tensor) -> Tensor:
+        last = x[:, -1:, :] if self.config.subtract_last else None  # (B, 1, C)
+        if last is not None:
+            x = x - last
         trend = self.trend(x)  # (B, L, C)
         forecast = self.trend_linear(trend) + self.seasonal_linear(x - trend)  # (B, H*K, C)
         if self.output_head is not None:
             raw = _split_outputs(forecast, self.config.horizon)  # (B, H, C, K)
-            return finish_outputs(self.output_head, raw)  # (B, H, C, K)
-        return forecast  # (B, H, C)
+            offset = 0.0 if last is None else last
+            return finish_outputs(self.output_head, raw, 1.0, offset)  # (B, H, C, K)
+        return forecast if last is None else forecast + last  # (B, H, C)
 
 
 class _LinearForecaster(NeuralForecaster):
@@ -151,3 +160,4 @@ class DLinear(_LinearForecaster):
 
     config_class = DLinearConfig
     network_class = DLinearNetwork
+    user_network_defaults = {"subtract_last": True}

@@ -18,6 +18,8 @@ names.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from typing import Any, ClassVar
 
 import numpy as np
@@ -31,6 +33,7 @@ from tsattn.checks import (
     state_field,
     state_ids,
 )
+from tsattn.datasets.frequency import season_length
 from tsattn.models.base import MODELS, Forecaster, SeriesData, check_window_array
 from tsattn.models.options import (
     DERIVED_FIELDS,
@@ -39,8 +42,16 @@ from tsattn.models.options import (
     options_doc,
     resolve_options,
     saveable_options,
+    user_defaults,
 )
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
+from tsattn.models.user_defaults import (
+    AUTO,
+    MIN_INPUT,
+    default_input_size,
+    holdout_errors,
+    step_budget,
+)
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import (
@@ -51,6 +62,8 @@ from tsattn.training.engine import (
     train_network,
 )
 from tsattn.training.windows import series_windows, split_array_windows
+
+log = logging.getLogger(__name__)
 
 
 def check_sizes(config: Any) -> None:
@@ -103,6 +116,9 @@ class NeuralForecaster(Forecaster):
     supports_resume: ClassVar[bool] = True
     float32_inputs: ClassVar[bool] = True
     supports_windows: ClassVar[bool] = True
+    #: network options whose default for users' series differs from the config dataclass's
+    #: (the literature regime keeps the dataclass's; see :mod:`tsattn.models.user_defaults`)
+    user_network_defaults: ClassVar[dict[str, Any]] = {}
     #: native quantiles when trained with a probabilistic loss ("quantile", "normal",
     #: "studentt"): the network's distribution head (see :mod:`tsattn.nn.probabilistic`)
     supports_quantiles = property(lambda self: self.loss in PROBABILISTIC_LOSSES)  # type: ignore
@@ -110,7 +126,7 @@ class NeuralForecaster(Forecaster):
     def __init__(
         self,
         h: int,
-        input_size: int,
+        input_size: int | None = None,
         alias: str | None = None,
         id_col: str = "unique_id",
         time_col: str = "ds",
@@ -126,9 +142,14 @@ class NeuralForecaster(Forecaster):
         super().__init__(
             h, alias, id_col, time_col, target_col, freq, fill, intervals, conformal_windows
         )
-        self.input_size = input_size
+        self.input_size = input_size if input_size is None else check_positive_int(
+            "input_size", input_size
+        )
+        self._lookback: int | None = None  # input_size=None: chosen from the data at fit
         # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
-        for name, value in resolve_options(self.config_class, kwargs, config, training).items():
+        defaults = user_defaults(type(self))
+        options = resolve_options(self.config_class, kwargs, config, training, defaults)
+        for name, value in options.items():
             setattr(self, name, value)
         self.training_config  # noqa: B018 - validates the training options now
         self.network_config(n_channels=1)  # validates the network options now
@@ -157,14 +178,17 @@ class NeuralForecaster(Forecaster):
     def training_config(self) -> TrainingConfig:
         """The training options as a :class:`TrainingConfig`, read from the attributes."""
         _, training = option_fields(self.config_class)
-        return TrainingConfig(**{name: getattr(self, name) for name in training})
+        values = {name: getattr(self, name) for name in training}
+        if values["max_steps"] == AUTO:  # resolved from the data at fit (step_budget)
+            values["max_steps"] = None
+        return TrainingConfig(**values)
 
     def network_config(self, n_channels: int) -> Any:
         """The network's config for data with ``n_channels`` channels."""
         network_names, _ = option_fields(self.config_class)
         options = {name: getattr(self, name) for name in network_names}
         return self.config_class(
-            input_size=self.input_size, horizon=self.h, n_channels=n_channels, **options
+            input_size=self.lookback, horizon=self.h, n_channels=n_channels, **options
         )
 
     def build_network(self, n_channels: int) -> nn.Module:
@@ -181,42 +205,76 @@ class NeuralForecaster(Forecaster):
         params.update({name: getattr(self, name) for name in [*network, *training]})
         return saveable_options(self.config_class, params, strict=False)
 
+    @property
+    def lookback(self) -> int:
+        """The input size in use: ``input_size``, or the one chosen at fit for
+        ``input_size=None`` (before any fit, a provisional ``max(3 h, 16)`` for validation)."""
+        if self.input_size is not None:
+            return self.input_size
+        return self._lookback or max(3 * self.h, MIN_INPUT)
+
     def min_train_length(self, val_size: int = 0) -> int:
+        if self.input_size is None:  # the look-back adapts; 1 step and 8 windows at least
+            return self.h + val_size + 9
         return self.input_size + self.h + val_size
 
     def min_history_length(self) -> int:
-        return self.input_size
+        return self.lookback
 
     # ------------------------------------------------------------------ hooks
     def _fit(self, data: SeriesData, val_size: int | None, resume: bool = False) -> None:
         """Scale, window, build the network and train it (``resume``: from the checkpoint
         in ``checkpoint_dir``; see :func:`~tsattn.training.engine.fit_network`)."""
-        val_size = val_size or 0
-        if 0 < val_size < self.h:
+        if val_size is not None and 0 < val_size < self.h:
             raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")
+        val_size = self._holdout(data, val_size)
+        season = season_length(data.freqs[0])
+        if self.input_size is None:
+            self._lookback = default_input_size(self.h, season, data.min_length, val_size)
         train_parts = [v[: len(v) - val_size] for v in data.values]
         self._scaler = SeriesScaler.fit(data.ids, train_parts, enabled=self.standardize)
         series = self._scaler.transform(data.ids, data.values)
         train, val = self._windows(data, series, val_size)
         network = self.build_network(train.n_channels)
-        self.train_result_ = fit_network(network, train, val, self.training_config, resume)
+        config = self._budgeted(self.training_config, len(train))
+        log.info(
+            "%s: input_size=%d, validation holdout %d steps per series, max_steps=%s, lr=%g, "
+            "patience=%s", self.name, self.lookback, val_size, config.max_steps, config.lr,
+            config.patience,
+        )
+        self.train_result_ = fit_network(network, train, val, config, resume)
         self.network_ = network
         self._channel_ids = list(data.ids) if self.joint_channels else None
+        self.holdout_errors_ = holdout_errors(self, data, val_size, season) if val_size else None
+
+    def _holdout(self, data: SeriesData, val_size: int | None) -> int:
+        """``val_size`` as given, or by default the last ``h`` steps of each series when every
+        series is long enough to keep eight training windows beside them (else none)."""
+        if val_size is not None:
+            return val_size
+        lookback = self.input_size or MIN_INPUT
+        return self.h if data.min_length >= lookback + 2 * self.h + 8 else 0
+
+    def _budgeted(self, config: TrainingConfig, n_windows: int) -> TrainingConfig:
+        """``config`` with ``max_steps="auto"`` resolved to :func:`step_budget`."""
+        if self.max_steps != AUTO:
+            return config
+        return dataclasses.replace(config, max_steps=step_budget(n_windows, config.batch_size))
 
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
         if self.joint_channels:
             array = aligned_matrix(data, series, self.name)  # (T, C)
-            return split_array_windows(array, self.input_size, self.h, val_size)
-        return series_windows(series, self.input_size, self.h, val_size)
+            return split_array_windows(array, self.lookback, self.h, val_size)
+        return series_windows(series, self.lookback, self.h, val_size)
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
         assert self.network_ is not None and self._scaler is not None
         series = self._scaler.transform(data.ids, data.values)
         if self.joint_channels:
             self._check_channels(data)
-            inputs = aligned_matrix(data, series, self.name)[-self.input_size :][None]  # (1,L,C)
+            inputs = aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
         else:
-            inputs = np.stack([s[-self.input_size :] for s in series])[:, :, None]  # (N, L, 1)
+            inputs = np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
         forecast = forecast_batches(self.network_, inputs, self.training_config.batch_size)
         per_series = forecast[0].T if self.joint_channels else forecast[:, :, 0]  # (N, H)
         return self._scaler.inverse(data.ids, per_series[:, :h], data.values)
@@ -229,9 +287,9 @@ class NeuralForecaster(Forecaster):
         series = self._scaler.transform(data.ids, data.values)
         if self.joint_channels:
             self._check_channels(data)
-            inputs = aligned_matrix(data, series, self.name)[-self.input_size :][None]  # (1,L,C)
+            inputs = aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
         else:
-            inputs = np.stack([s[-self.input_size :] for s in series])[:, :, None]  # (N, L, 1)
+            inputs = np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
         batch_size = self.training_config.batch_size
         values = forecast_quantiles(self.network_, inputs, probs, batch_size)  # (B, H, C, Q)
         per_series = values[0].transpose(1, 0, 2) if self.joint_channels else values[:, :, 0]
@@ -254,7 +312,7 @@ class NeuralForecaster(Forecaster):
         val = None if val is None else check_window_array("val", val, 2)
         network = self.build_network(train.shape[1] if self.joint_channels else 1)
         config = self.training_config
-        self.train_result_ = train_network(network, train, val, self.input_size, self.h, config)
+        self.train_result_ = train_network(network, train, val, self.lookback, self.h, config)
         self.network_ = network
         self._scaler, self._channel_ids, self._history = None, None, None  # no frame state
         return self
@@ -295,9 +353,9 @@ class NeuralForecaster(Forecaster):
 
     def _check_window_shape(self, x: np.ndarray) -> None:
         """Windows of ``input_size`` steps, and for a joint model the network's channels."""
-        if x.shape[1] != self.input_size:
+        if x.shape[1] != self.lookback:
             raise ValueError(
-                f"{self.name} takes windows of input_size={self.input_size} steps, got "
+                f"{self.name} takes windows of input_size={self.lookback} steps, got "
                 f"{x.shape[1]} (x has shape {x.shape}: (windows, steps, channels))"
             )
         channels = self.network_.config.n_channels
@@ -339,6 +397,7 @@ class NeuralForecaster(Forecaster):
             "channel_ids": self._channel_ids,
             "scaler_ids": self._scaler.ids,
             "train_result": self.train_result_.to_dict() if self.train_result_ else None,
+            "lookback": self.lookback,
         }
         return meta, tensors
 
@@ -347,6 +406,8 @@ class NeuralForecaster(Forecaster):
         count and ids, finite weights that fit the network, one finite scaler statistic
         per series) and anything wrong is a ``ValueError`` naming it."""
         n_channels, channel_ids = self._saved_channels(meta)
+        if self.input_size is None:  # the look-back chosen at fit (files before it: no None)
+            self._lookback = check_positive_int("lookback", state_field(meta, "lookback", int))
         head = make_head(self.loss, self.quantiles)  # the distribution head it was trained with
         network = self.network_class(self.network_config(n_channels), head)
         prefix = "network."

@@ -20,6 +20,7 @@ import inspect
 import textwrap
 from typing import Any
 
+from tsattn.models.user_defaults import USER_TRAINING
 from tsattn.training.config import TrainingConfig
 
 #: network config fields filled from the forecaster and the data, never passed by users
@@ -50,14 +51,32 @@ def option_fields(config_class: type) -> tuple[dict[str, Any], dict[str, Any]]:
     return network, training
 
 
+def user_defaults(cls: type) -> dict[str, Any]:
+    """Every option's default as a forecaster's constructor has it: the config dataclasses'
+    defaults with the recipe for users' own series on top (``USER_TRAINING`` and the class's
+    ``user_network_defaults``; see :mod:`tsattn.models.user_defaults`)."""
+    network, training = option_fields(cls.config_class)
+    own = getattr(cls, "user_network_defaults", {})
+    return {**network, **own, **training, **USER_TRAINING}
+
+
+def literature_defaults(cls: type) -> dict[str, Any]:
+    """The engine's and configs' own defaults of every option the user recipe changes: what
+    the benchmark runner passes so that the literature regime ignores the user recipe."""
+    network, training = option_fields(cls.config_class)
+    changed = [*getattr(cls, "user_network_defaults", {}), *USER_TRAINING]
+    return {key: {**network, **training}[key] for key in changed}
+
+
 def resolve_options(
     config_class: type,
     options: dict[str, Any],
     config: Any = None,
     training: TrainingConfig | None = None,
+    defaults: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Every option's value: defaults, then the fields of ``config=`` / ``training=`` objects,
-    then the keyword ``options`` (which win).
+    """Every option's value: ``defaults`` (the dataclasses' when None), then the fields of
+    ``config=`` / ``training=`` objects, then the keyword ``options`` (which win).
 
     Raises:
         ValueError: an option neither config accepts (the message lists the accepted ones),
@@ -71,7 +90,7 @@ def resolve_options(
             f"accepted: {', '.join(FORECASTER_ARGUMENTS)}, config, training, "
             f"{', '.join(sorted(network) + sorted(train))}"
         )
-    resolved = {**network, **train}
+    resolved = {**network, **train, **(defaults or {})}
     resolved.update(_fields_of("config", config, config_class, network))
     resolved.update(_fields_of("training", training, TrainingConfig, train))
     resolved.update(options)
@@ -84,10 +103,9 @@ def neural_signature(cls: type) -> inspect.Signature:
     ``training``."""
     base = inspect.signature(cls.__init__).parameters
     positional = [base[name] for name in FORECASTER_ARGUMENTS if name in base]
-    network, training = option_fields(cls.config_class)
     keyword = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-        for name, default in {**network, **training}.items()
+        for name, default in user_defaults(cls).items()
     ]
     extra = [
         base[name].replace(kind=inspect.Parameter.KEYWORD_ONLY) for name in ("config", "training")
@@ -97,7 +115,10 @@ def neural_signature(cls: type) -> inspect.Signature:
 
 def options_doc(cls: type) -> str:
     """The options part of a neural forecaster's docstring, generated from the config fields."""
-    network, training = option_fields(cls.config_class)
+    defaults = user_defaults(cls)
+    network, training = (
+        {name: defaults[name] for name in names} for names in option_fields(cls.config_class)
+    )
     return (
         f"\n\n    Network options ({cls.config_class.__name__}, see its docstring):\n"
         f"{_listing(network)}\n\n"

@@ -1,0 +1,82 @@
+"""Issue 13: neural forecasters' defaults for users' own series (the literature recipe stays a
+preset of the benchmark runner)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsattn
+from tsattn.models import DLinear, NLinear, PatchTST
+from tsattn.models.options import literature_defaults
+from tsattn.models.user_defaults import default_input_size, step_budget
+
+FAST = dict(progress=False, device="cpu", max_epochs=3)
+
+
+def monthly(n: int = 120, trend: float = 0.5, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    y = 100 + trend * t + 5 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+    return pd.DataFrame(
+        {"unique_id": "m", "ds": pd.date_range("2010-01-01", periods=n, freq="MS"), "y": y}
+    )
+
+
+def test_input_size_may_be_omitted_and_follows_the_documented_rule(caplog):
+    df = monthly()
+    with caplog.at_level(logging.INFO, logger="tsattn.models.neural"):
+        model = PatchTST(h=6, **FAST).fit(df)
+    # max(3 h, 2 x season 12, 16) = 24, within what the 120 points allow
+    assert model.lookback == default_input_size(6, 12, 120, 6) == 24
+    assert model.input_size is None and model.get_params()["input_size"] is None
+    assert "input_size=24" in caplog.text and "holdout 6 steps" in caplog.text
+    assert np.isfinite(model.predict()["PatchTST"]).all()
+
+
+def test_the_look_back_survives_save_and_load(tmp_path):
+    model = NLinear(h=6, **FAST).fit(monthly())
+    loaded = tsattn.load(model.save(tmp_path / "n.safetensors"))
+    assert loaded.lookback == model.lookback
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+
+
+def test_the_step_budget_adapts_to_the_data():
+    assert step_budget(100, 32) == 300  # a few hundred windows: the floor
+    assert step_budget(10_000, 32) == 3000  # the ceiling
+    assert step_budget(1_000, 32) == 20 * 32
+
+
+def test_fit_knows_its_holdout_error_and_the_seasonal_naive_one():
+    model = DLinear(h=6, **FAST).fit(monthly())
+    errors = model.holdout_errors_
+    assert set(errors) == {"model_mae", "seasonal_naive_mae", "season_length"}
+    assert errors["season_length"] == 12 and errors["model_mae"] > 0
+
+
+def test_a_model_worse_than_seasonal_naive_warns():
+    df = monthly(trend=0.0)  # a pure season: seasonal naive is hard to beat in 1 epoch
+    with pytest.warns(UserWarning, match="worse than a seasonal naive"):
+        PatchTST(h=12, lr=1e-6, progress=False, device="cpu", max_epochs=1).fit(df)
+
+
+def test_dlinear_follows_a_trend_instead_of_collapsing_to_a_fraction_of_the_level():
+    """The GDP case of the issue: a steadily growing series far from zero. With subtract-last
+    (the user default) DLinear forecasts near the last level; the paper's DLinear (the
+    literature preset) without it is worse on the same budget."""
+    df = monthly(n=150, trend=2.0)
+    last = df["y"].iloc[-1]
+    user = DLinear(h=6, **FAST).fit(df).predict()["DLinear"].to_numpy()
+    assert np.abs(user / last - 1).max() < 0.1
+    paper = DLinear(h=6, subtract_last=False, **FAST).fit(df).predict()["DLinear"].to_numpy()
+    assert np.abs(user - last).mean() < np.abs(paper - last).mean()
+
+
+def test_the_literature_regime_keeps_the_engine_defaults():
+    values = literature_defaults(DLinear)
+    assert values["lr"] == 1e-4 and values["lr_schedule"] == "type3"
+    assert values["max_steps"] is None and values["subtract_last"] is False
+    assert values["batch_size"] == 128 and values["patience"] is None
