@@ -106,6 +106,19 @@ class StepwiseSearch:
         found = self.fitted[key]
         return np.inf if found is None else found[0]
 
+    def fallback(self) -> tuple:
+        """``(0, d, 0)(0, D, 0)`` with the constant when allowed, else without, accepted even
+        if the optimiser reports no convergence (a constant series, for one)."""
+        for constant in (self.d + self.big_d < 2, False):
+            key = (0, 0, 0, 0, constant)
+            self.fitted[key] = fit_candidate(self.y, self.meta(key), require_converged=False)
+            if self.fitted[key] is not None:
+                return key
+        raise ValueError(
+            f"AutoARIMA could not fit any ARIMA model (d={self.d}, D={self.big_d}) "
+            f"to a series of {len(self.y)} values"
+        )
+
     def run(self) -> tuple[dict[str, Any], np.ndarray]:
         constant = self.d + self.big_d < 2
         starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
@@ -117,14 +130,8 @@ class StepwiseSearch:
             if not self.score(step) < self.score(best):
                 break
             best = step
-        if self.score(best) == np.inf:  # every candidate failed: the plainest model
-            best = (0, 0, 0, 0, False)
-            self.fitted[best] = fit_candidate(self.y, self.meta(best), require_converged=False)
-            if self.fitted[best] is None:
-                raise ValueError(
-                    f"AutoARIMA could not fit any ARIMA model (d={self.d}, D={self.big_d}) "
-                    f"to a series of {len(self.y)} values"
-                )
+        if self.score(best) == np.inf:  # every candidate failed: the plainest models
+            best = self.fallback()
         return self.meta(best), self.fitted[best][1]
 
 
