@@ -66,7 +66,7 @@ def test_auto_arima_differences_a_random_walk():
 
 def test_ets_checks_its_season():
     with pytest.raises(ValueError, match="season_length > 1"):
-        ETS(seasonal="add").fit(synthetic_long_frame(n_series=1))
+        ETS(seasonal="add", season_length=1).fit(synthetic_long_frame(n_series=1))
 
 
 def test_sklearn_forecaster_is_direct_and_loads_only_sklearn_classes(tmp_path):

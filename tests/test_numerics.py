@@ -37,11 +37,9 @@ KNOWN = {
     ("theta", 5.0): "Theta with a season forecasts a constant 5 as ~11-14",
     ("theta", -3.0): "Theta with a season forecasts a constant -3 as ~-7--9",
     ("theta", 1e-9): "Theta with a season forecasts a constant 1e-9 as ~6e-9",
-    ("auto_arima", "1e-9"): "AutoARIMA forecasts series at 1e-9 scale far off that scale",
     ("sklearn", "mixed"): "one Ridge on unscaled lags: a 1e-9 series beside a 1e9 one is "
     "forecast at ~1e5",
     ("gluonts", "mixed"): "gluonts' network forecasts a 1e-9 series beside a 1e9 one off scale",
-    ("auto_arima", "mixed"): "AutoARIMA forecasts series at 1e-9 scale far off that scale",
 }
 
 

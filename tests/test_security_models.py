@@ -161,7 +161,7 @@ def test_state_round_trip_still_restores_every_model():
 
 @pytest.fixture(scope="module")
 def ets():
-    return fitted(ETS(trend="add", h=3))
+    return fitted(ETS(error="add", trend="add", damped_trend=False, seasonal=None, h=3))
 
 
 def test_ets_parameter_tensor_of_the_wrong_length(ets):
