@@ -137,7 +137,7 @@ class PatchTST(NeuralForecaster):
     >>> model = PatchTST(h=96, input_size=336, attention="mlr",
     ...                  attention_options={"ranks": [2, 1, 1]}, max_epochs=5, progress=False)
     >>> model.d_model, model.lr_schedule
-    (16, 'type3')
+    (16, 'constant')
     """
 
     config_class = PatchTSTConfig
