@@ -91,8 +91,6 @@ def summary(per_series: pd.DataFrame) -> pd.DataFrame:
 
 
 def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, args) -> str:
-    cols = ["coverage-80", "coverage-95", "abs cov-80 err", "abs cov-95 err"]
-    cols += ["msis-95", "sql", "mase"]
     lines = [
         f"{per_series['series'].nunique()} series (`benchmarks/series_suite.py`), "
         f"{args.windows} rolling windows of h each, refit per window, levels 80 and 95. "
@@ -101,15 +99,23 @@ def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, 
         "in-sample MAE. "
         "PatchTST: one fixed small set-up for every series (`neural_options` in the script).",
         "",
-        "| model | " + " | ".join(cols) + " | fit+predict s |",
-        "|---|" + "---:|" * (len(cols) + 1),
+        *table_rows(table, seconds),
     ]
-    for model, row in table.iterrows():
-        shown = [f"{row[c]:.3f}" if c in ("sql", "mase") else f"{row[c]:.1f}" for c in cols]
-        lines.append(f"| {model} | {' | '.join(shown)} | {seconds[model]:.0f} |")
     where = RESULTS.relative_to(RESULTS.parents[2])
     lines += ["", f"Per-series figures: `{where}/per_series.csv`."]
     return "\n".join(lines)
+
+
+def table_rows(table: pd.DataFrame, seconds: pd.Series) -> list[str]:
+    """The markdown table of :func:`summary`'s figures and each model's seconds."""
+    cols = ["coverage-80", "coverage-95", "abs cov-80 err", "abs cov-95 err"]
+    cols += ["msis-95", "sql", "mase"]
+    header = "| model | " + " | ".join(cols) + " | fit+predict s |"
+    rows = [header, "|---|" + "---:|" * (len(cols) + 1)]
+    for model, row in table.iterrows():
+        shown = [f"{row[c]:.3f}" if c in ("sql", "mase") else f"{row[c]:.1f}" for c in cols]
+        rows.append(f"| {model} | {' | '.join(shown)} | {seconds[model]:.0f} |")
+    return rows
 
 
 def main() -> None:

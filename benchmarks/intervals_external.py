@@ -30,7 +30,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import write_section  # noqa: E402
-from intervals import LEVELS, METRICS, summary  # noqa: E402
+from intervals import LEVELS, METRICS, summary, table_rows  # noqa: E402
 from series_suite import SeriesCase, load_suite  # noqa: E402
 
 import tsattn  # noqa: E402
@@ -103,8 +103,6 @@ def score_case(case: SeriesCase, windows: int, models: list[str]):
 
 
 def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, args) -> str:
-    cols = ["coverage-80", "coverage-95", "abs cov-80 err", "abs cov-95 err"]
-    cols += ["msis-95", "sql", "mase"]
     versions = ", ".join(
         f"{p} {version(p)}" for p in ("statsforecast", "gluonts", "lightning", "torch")
     )
@@ -125,12 +123,8 @@ def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, 
         f"{DEEPAR_EPOCHS} epochs of {DEEPAR_BATCHES} batches (a small CPU budget), seed 0, "
         "otherwise gluonts' defaults; intervals are quantiles of its 100 sample paths.",
         "",
-        "| model | " + " | ".join(cols) + " | fit+predict s |",
-        "|---|" + "---:|" * (len(cols) + 1),
+        *table_rows(table, seconds),
     ]
-    for model, row in table.iterrows():
-        shown = [f"{row[c]:.3f}" if c in ("sql", "mase") else f"{row[c]:.1f}" for c in cols]
-        lines.append(f"| {model} | {' | '.join(shown)} | {seconds[model]:.0f} |")
     where = RESULTS.relative_to(RESULTS.parents[2])
     lines += ["", f"Per-series figures: `{where}/external_per_series.csv`."]
     return "\n".join(lines)

@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from tsattn.checks import check_positive_int
+from tsattn.checks import check_positive_int, short_repr
 from tsattn.models.intervals import (
     QuantileRequest,
     check_interval_method,
@@ -477,7 +477,7 @@ def check_window_array(name: str, array: object, ndim: int) -> np.ndarray:
 
 def _check_horizon(h: object) -> int:
     if isinstance(h, bool) or not isinstance(h, int | np.integer) or h <= 0:
-        raise ValueError(f"the horizon h must be a positive integer, got {_short(h)}")
+        raise ValueError(f"the horizon h must be a positive integer, got {short_repr(h)}")
     if h > MAX_HORIZON:
         raise ValueError(
             f"the horizon h={h} is more steps than any forecast needs (at most {MAX_HORIZON:,}); "
@@ -489,18 +489,12 @@ def _check_horizon(h: object) -> int:
 def _check_name(what: str, value: object) -> str:
     """A column name or option given as a non-empty string."""
     if not isinstance(value, str) or not value:
-        raise ValueError(f"{what} must be a non-empty string, got {_short(value)}")
+        raise ValueError(f"{what} must be a non-empty string, got {short_repr(value)}")
     return value
 
 
 def _optional_name(what: str, value: object) -> str | None:
     return None if value is None else _check_name(what, value)
-
-
-def _short(obj: object, limit: int = 80) -> str:
-    """``repr(obj)`` cut to ``limit`` characters for error messages."""
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def to_json(obj: Any) -> str:

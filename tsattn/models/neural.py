@@ -267,14 +267,18 @@ class NeuralForecaster(Forecaster):
             return split_array_windows(array, self.lookback, self.h, val_size)
         return series_windows(series, self.lookback, self.h, val_size)
 
-    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+    def _last_windows(self, data: SeriesData) -> np.ndarray:
+        """The scaled last ``lookback`` steps of each series as network input: (1, L, C) for a
+        joint-channel model, else (N, L, 1)."""
         assert self.network_ is not None and self._scaler is not None
         series = self._scaler.transform(data.ids, data.values)
         if self.joint_channels:
             self._check_channels(data)
-            inputs = aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
-        else:
-            inputs = np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
+            return aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
+        return np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
+
+    def _predict(self, data: SeriesData, h: int) -> np.ndarray:
+        inputs = self._last_windows(data)  # (1, L, C) joint, else (N, L, 1)
         forecast = forecast_batches(self.network_, inputs, self.training_config.batch_size)
         per_series = forecast[0].T if self.joint_channels else forecast[:, :, 0]  # (N, H)
         return self._scaler.inverse(data.ids, per_series[:, :h], data.values)
@@ -283,13 +287,7 @@ class NeuralForecaster(Forecaster):
         """(n_series, h, len(probs)) quantiles of the distribution head, in the original
         scale: computed in the network's scale, then each mapped back as the point forecast
         (the per-series standardization is increasing, so their order is kept)."""
-        assert self.network_ is not None and self._scaler is not None
-        series = self._scaler.transform(data.ids, data.values)
-        if self.joint_channels:
-            self._check_channels(data)
-            inputs = aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
-        else:
-            inputs = np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
+        inputs = self._last_windows(data)  # (1, L, C) joint, else (N, L, 1)
         batch_size = self.training_config.batch_size
         values = forecast_quantiles(self.network_, inputs, probs, batch_size)  # (B, H, C, Q)
         per_series = values[0].transpose(1, 0, 2) if self.joint_channels else values[:, :, 0]

@@ -30,6 +30,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from tsattn import checks
+
 #: Types beyond skops' defaults that fitted scikit-learn regressors hold. A fixed allow-list:
 #: extend it deliberately, never from what a file asks for.
 TRUSTED_TYPES: tuple[str, ...] = (
@@ -185,6 +187,8 @@ def _cannot_save(regressor: Any, why: str) -> str:
 
 
 def short_repr(obj: Any, limit: int = 120) -> str:
-    """``repr(obj)`` (an exception's message) cut to ``limit`` characters."""
-    text = repr(obj) if not isinstance(obj, BaseException) else str(obj)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """``repr(obj)`` (an exception: its message) cut to ``limit`` characters."""
+    if isinstance(obj, BaseException):
+        text = str(obj)
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+    return checks.short_repr(obj, limit)
