@@ -31,6 +31,12 @@ from tsattn.models.neural import NeuralForecaster, create_network, split_options
 from tsattn.models.patchtst import PatchTST, PatchTSTConfig, PatchTSTNetwork
 from tsattn.models.persistence import load
 from tsattn.models.transformer import Transformer, TransformerConfig, TransformerNetwork
+from tsattn.models.vanilla_transformer import (
+    VanillaTransformer,
+    VanillaTransformerConfig,
+    VanillaTransformerNetwork,
+    hourly_time_features,
+)
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import TrainResult, fit_network, predict_windows, train_network
 
@@ -67,9 +73,13 @@ __all__ = [
     "Transformer",
     "TransformerConfig",
     "TransformerNetwork",
+    "VanillaTransformer",
+    "VanillaTransformerConfig",
+    "VanillaTransformerNetwork",
     "create_model",
     "create_network",
     "fit_network",
+    "hourly_time_features",
     "list_models",
     "load",
     "predict_windows",

@@ -1,0 +1,205 @@
+"""The vanilla encoder-decoder Transformer of Time-Series-Library (its ``Transformer`` model,
+long-term forecasting), the model of the MLR paper's time-series experiment.
+
+One token per time step. The encoder embeds the L input steps (value convolution +
+sinusoidal position + time features, :class:`~tsattn.nn.embedding.DataEmbedding`) and runs
+``n_layers`` post-LayerNorm layers and a final LayerNorm. The decoder's input is the last
+``label_len`` input steps followed by H zeros (with the time features of all
+``label_len + H`` steps); it runs ``decoder_layers`` layers of causal self-attention,
+cross-attention to the encoder and feed-forward, a final LayerNorm and a linear projection
+to the C channels; the last H steps are the forecast.
+
+Attention is pluggable in the encoder (``attention``) and, causal, in the decoder
+(``decoder_attention``); cross-attention is softmax. Defaults: the Time-Series-Library
+ETTh1 script (d_model 512, 8 heads, 2 encoder and 1 decoder layer, d_ff 2048, dropout 0.1,
+GELU, label_len 48, hourly time features).
+
+Time features: the network takes them as optional tensors (``hourly_time_features`` makes
+them from timestamps, as the reference's ``time_features(freq="h")``). The forecaster
+wrapper (``create_model("vanilla_transformer", ...)``) sees values only and runs without
+them, as the reference does when no marks are given.
+
+>>> import torch
+>>> config = VanillaTransformerConfig(input_size=96, horizon=24, n_channels=7, d_model=32,
+...                                   n_heads=4, d_ff=64, label_len=48)
+>>> net = VanillaTransformerNetwork(config)
+>>> net(torch.randn(2, 96, 7), torch.rand(2, 96, 4), torch.rand(2, 72, 4)).shape
+torch.Size([2, 24, 7])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor, nn
+
+from tsattn.attention import ATTENTION, AttentionSpec, saveable_attention
+from tsattn.checks import check_field_types, check_positive_int
+from tsattn.models.base import register_model
+from tsattn.models.neural import NeuralForecaster, check_sizes
+from tsattn.nn import DistributionHead, Encoder, EncoderConfig, finish_outputs, n_outputs
+from tsattn.nn.decoder import Decoder, DecoderLayer
+from tsattn.nn.embedding import DataEmbedding
+
+#: calendar features per step for hourly data (hour, weekday, day of month, day of year)
+HOURLY_TIME_FEATURES = 4
+
+
+def hourly_time_features(index: pd.DatetimeIndex) -> np.ndarray:
+    """(T, 4) calendar features of hourly timestamps in [-0.5, 0.5], in the reference's
+    order: hour of day, day of week, day of month, day of year (Time-Series-Library's
+    ``time_features(dates, freq="h")``, transposed)."""
+    index = pd.DatetimeIndex(index)
+    columns = [
+        index.hour / 23.0 - 0.5,
+        index.dayofweek / 6.0 - 0.5,
+        (index.day - 1) / 30.0 - 0.5,
+        (index.dayofyear - 1) / 365.0 - 0.5,
+    ]
+    return np.stack([np.asarray(c, dtype=np.float64) for c in columns], axis=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VanillaTransformerConfig(EncoderConfig):
+    """The encoder's fields (see :class:`~tsattn.nn.EncoderConfig`; ``n_layers`` is the
+    encoder depth, LayerNorm post-norm, no residual attention, one dropout after attention)
+    plus:
+
+    Attributes:
+        input_size, horizon, n_channels: L, H and C.
+        label_len: input steps the decoder starts from (its first ``label_len`` tokens).
+        decoder_layers: decoder depth.
+        n_time_features: calendar features per step (4 for hourly data).
+        decoder_attention, decoder_attention_options: the decoder's causal self-attention.
+    """
+
+    input_size: int
+    horizon: int
+    n_channels: int = 1
+    d_model: int = 512
+    n_heads: int = 8
+    n_layers: int = 2
+    d_ff: int = 2048
+    dropout: float = 0.1
+    attention_dropout: float = 0.1
+    projection_dropout: float | None = 0.0
+    norm: str = "layer"
+    residual_attention: bool = False
+    label_len: int = 48
+    decoder_layers: int = 1
+    n_time_features: int = HOURLY_TIME_FEATURES
+    decoder_attention: AttentionSpec = "softmax"
+    decoder_attention_options: dict[str, Any] | None = field(default=None, hash=False)
+
+    def __post_init__(self) -> None:
+        check_field_types(self)
+        super().__post_init__()
+        check_sizes(self)
+        for name in ("label_len", "decoder_layers", "n_time_features"):
+            check_positive_int(name, getattr(self, name))
+        if self.label_len > self.input_size:
+            raise ValueError(
+                f"label_len ({self.label_len}) cannot exceed input_size ({self.input_size}): "
+                "the decoder starts from the last label_len input steps"
+            )
+        if self.norm != "layer" or self.pre_norm:
+            raise ValueError(
+                "the vanilla Transformer is post-LayerNorm: norm='layer', pre_norm=False"
+            )
+        if isinstance(self.decoder_attention, str):
+            ATTENTION.get(self.decoder_attention)  # unknown names list the valid ones
+        self.check_attention(self.input_size)
+        with torch.random.fork_rng(devices=[]):  # validate the decoder options, RNG untouched
+            self.decoder_layer()
+
+    @property
+    def decoder_len(self) -> int:
+        """Decoder tokens: label_len + horizon."""
+        return self.label_len + self.horizon
+
+    def decoder_layer(self) -> DecoderLayer:
+        """One freshly initialised decoder layer of this configuration."""
+        return DecoderLayer(
+            self.d_model,
+            self.n_heads,
+            self.d_ff,
+            self.decoder_len,
+            dropout=self.dropout,
+            attention_dropout=self.attention_dropout,
+            activation=self.activation,
+            attention=self.decoder_attention,
+            attention_options=self.decoder_attention_options,
+        )
+
+    @classmethod
+    def saveable_options(cls, params: dict[str, Any], strict: bool) -> dict[str, Any]:
+        """Both attentions as a model file can hold them (registered names)."""
+        params = super().saveable_options(params, strict)
+        if "decoder_attention" not in params:
+            return params
+        return {
+            **params,
+            "decoder_attention": saveable_attention(params["decoder_attention"], strict),
+        }
+
+
+class VanillaTransformerNetwork(nn.Module):
+    """(B, L, C) inputs, optional time features (B, L, F) and (B, label_len + H, F) ->
+    (B, H, C); with a distribution ``head``, (B, H, C, K) parameters."""
+
+    def __init__(self, config: VanillaTransformerConfig, head: DistributionHead | None = None):
+        super().__init__()
+        c = self.config = config
+        self.encoder_embedding = DataEmbedding(
+            c.n_channels, c.d_model, c.n_time_features, c.dropout
+        )
+        self.encoder = Encoder(c, seq_len=c.input_size)
+        self.encoder_norm = nn.LayerNorm(c.d_model)
+        self.decoder_embedding = DataEmbedding(
+            c.n_channels, c.d_model, c.n_time_features, c.dropout
+        )
+        self.decoder = Decoder([c.decoder_layer() for _ in range(c.decoder_layers)], c.d_model)
+        self.output_head = head
+        self.projection = nn.Linear(c.d_model, c.n_channels * n_outputs(head))
+
+    def decoder_input(self, x: Tensor) -> Tensor:
+        """(B, L, C) -> (B, label_len + H, C): the last label_len steps, then H zeros."""
+        c = self.config
+        zeros = x.new_zeros(x.shape[0], c.horizon, x.shape[2])  # (B, H, C)
+        return torch.cat([x[:, -c.label_len :], zeros], dim=1)
+
+    def forward(
+        self, x: Tensor, x_marks: Tensor | None = None, y_marks: Tensor | None = None
+    ) -> Tensor:
+        """``x`` (B, L, C); ``x_marks`` (B, L, F) and ``y_marks`` (B, label_len + H, F), the
+        time features of the input and decoder steps (both or neither)."""
+        if (x_marks is None) != (y_marks is None):
+            raise ValueError("give both x_marks and y_marks, or neither")
+        c = self.config
+        memory = self.encoder_norm(self.encoder(self.encoder_embedding(x, x_marks)))  # (B, L, D)
+        tokens = self.decoder_embedding(self.decoder_input(x), y_marks)  # (B, label_len+H, D)
+        decoded = self.projection(self.decoder(tokens, memory))[:, -c.horizon :]  # (B, H, C*K)
+        if self.output_head is None:
+            return decoded  # (B, H, C)
+        raw = decoded.reshape(x.shape[0], c.horizon, c.n_channels, -1)
+        return finish_outputs(self.output_head, raw)  # (B, H, C, K)
+
+
+@register_model("vanilla_transformer")
+class VanillaTransformer(NeuralForecaster):
+    """Encoder-decoder Transformer forecaster (Time-Series-Library's ``Transformer``) that
+    fits all series jointly, as channels: the series must be aligned and ``predict(df)``
+    needs the same series. Values only: this wrapper does not feed time features.
+
+    >>> model = VanillaTransformer(h=24, input_size=96, attention="mlr", progress=False)
+    >>> model.d_model, model.label_len, model.decoder_attention
+    (512, 48, 'softmax')
+    """
+
+    config_class = VanillaTransformerConfig
+    network_class = VanillaTransformerNetwork
+    joint_channels = True
