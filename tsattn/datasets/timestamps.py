@@ -30,7 +30,10 @@ def parse_times(values: pd.Series, column: str, dayfirst: bool | None = None) ->
     """
     _check_not_numbers(values, column)
     dayfirst = _day_month_order(values, column, dayfirst)
-    parsed = pd.to_datetime(values, errors="coerce", dayfirst=bool(dayfirst))
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        parsed = values  # already timestamps: nothing to parse (NaT is refused below)
+    else:
+        parsed = pd.to_datetime(values, errors="coerce", dayfirst=bool(dayfirst))
     bad = parsed.isna()
     if bad.any():
         first = values[bad].iloc[0]

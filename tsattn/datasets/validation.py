@@ -23,6 +23,7 @@ import pandas as pd
 
 from tsattn.datasets.fill import FILL_POLICIES, fill_gaps
 from tsattn.datasets.frequency import check_freq, infer_frequency, suggest_freq
+from tsattn.datasets.grid import regular_series
 from tsattn.datasets.timestamps import parse_times
 from tsattn.datasets.values import _names, parse_numbers
 
@@ -200,13 +201,11 @@ def validate_long_frame(
             TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
         }
     )
-    _check_order(frame)
-    order = pd.Categorical(frame[ID_COL], categories=frame[ID_COL].unique())
-    frame = frame.iloc[np.argsort(order.codes, kind="stable")].reset_index(drop=True)
-    freq = freq or _common_frequency(frame)
+    frame, bounds = _grouped_by_series(frame)
+    freq = freq or _common_frequency(frame, bounds)
     if fill is None:
         _check_finite(frame, target_col)
-        _check_regular(frame, freq)
+        _check_regular(frame, freq, bounds)
         return ValidatedFrame(frame, freq)
     return ValidatedFrame(fill_gaps(frame, freq, fill), freq)
 
@@ -220,6 +219,23 @@ def check_duplicates(df: pd.DataFrame, id_col: str = ID_COL, time_col: str = TIM
             f"series {row[id_col]!r} has duplicate timestamp {row[time_col]} "
             f"({int(duplicated.sum())} duplicate row(s) in all); keep one row per timestamp"
         )
+
+
+def _grouped_by_series(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` sorted by series (order of first appearance; time order kept within each)
+    and its series bounds (series ``i`` at rows ``bounds[i]:bounds[i + 1]``), after checking
+    that time increases strictly within each series (else the error of :func:`_check_order`,
+    which names the first offending row of the frame as given)."""
+    codes, _ = pd.factorize(frame[ID_COL], sort=False)  # (rows,) series in first-seen order
+    order = np.argsort(codes, kind="stable")
+    codes, times = codes[order], pd.DatetimeIndex(frame[TIME_COL]).asi8[order]
+    same_series = np.diff(codes) == 0  # (rows - 1,)
+    if (same_series & (np.diff(times) <= 0)).any():  # a duplicate or a step back in time
+        _check_order(frame)
+    if not (np.diff(order) == 1).all():
+        frame = frame.iloc[order].reset_index(drop=True)
+    starts = np.flatnonzero(~same_series) + 1
+    return frame, np.concatenate([[0], starts, [len(codes)]]).astype(np.int64)
 
 
 def _check_order(frame: pd.DataFrame) -> None:
@@ -246,7 +262,19 @@ def _check_finite(frame: pd.DataFrame, column: str) -> None:
         )
 
 
-def _common_frequency(frame: pd.DataFrame) -> str:
+def _common_frequency(frame: pd.DataFrame, bounds: np.ndarray) -> str:
+    """The frequency every series shares: that of the first series with two timestamps when
+    every series is regular at it (one vectorised check), else inferred series by series."""
+    lengths = np.diff(bounds)
+    if (lengths >= 2).any():
+        first = int(np.argmax(lengths >= 2))
+        freq = infer_frequency(frame[TIME_COL].iloc[bounds[first] : bounds[first + 1]])
+        if regular_series(pd.DatetimeIndex(frame[TIME_COL]), bounds, freq).all():
+            return freq
+    return _frequency_series_by_series(frame)
+
+
+def _frequency_series_by_series(frame: pd.DataFrame) -> str:
     found: dict[str, list] = {}
     for uid, times in frame.groupby(ID_COL, sort=False)[TIME_COL]:
         if len(times) >= 2:
@@ -259,21 +287,24 @@ def _common_frequency(frame: pd.DataFrame) -> str:
     raise ValueError(f"the series have different frequencies ({detail}); pass freq=")
 
 
-def _check_regular(frame: pd.DataFrame, freq: str) -> None:
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if isinstance(offset, pd.offsets.Tick):  # fast path: every step equals the fixed step
-        steps = frame.groupby(ID_COL, sort=False)[TIME_COL].diff().dropna()
-        if (steps == pd.Timedelta(offset)).all():
-            return
-    for uid, times in frame.groupby(ID_COL, sort=False)[TIME_COL]:
-        grid = pd.date_range(times.iloc[0], periods=len(times), freq=offset)
-        mismatch = np.flatnonzero(grid != pd.DatetimeIndex(times))
-        if len(mismatch):
-            i = mismatch[0]
-            hint = suggest_freq(times)
-            other = "" if hint == f"freq={freq!r}" else f", or if it is not {freq!r}, {hint}"
-            raise ValueError(
-                f"series {uid!r} is not regular at frequency {freq!r}: first offending "
-                f"timestamp {times.iloc[i]} (expected {grid[i]}). Pass fill= "
-                f"({', '.join(FILL_POLICIES)}) to fill the gaps at {freq!r}{other}"
-            )
+def _check_regular(frame: pd.DataFrame, freq: str, bounds: np.ndarray) -> None:
+    """Every series lies on its ``freq`` grid: shown for all series at once on a shared grid
+    (:func:`~tsattn.datasets.grid.regular_series`), the rest checked one by one."""
+    regular = regular_series(pd.DatetimeIndex(frame[TIME_COL]), bounds, freq)
+    for i in np.flatnonzero(~regular):
+        rows = slice(bounds[i], bounds[i + 1])
+        _check_one_regular(frame[ID_COL].iat[bounds[i]], frame[TIME_COL].iloc[rows], freq)
+
+
+def _check_one_regular(uid: object, times: pd.Series, freq: str) -> None:
+    grid = pd.date_range(times.iloc[0], periods=len(times), freq=freq)
+    mismatch = np.flatnonzero(grid != pd.DatetimeIndex(times))
+    if len(mismatch):
+        i = mismatch[0]
+        hint = suggest_freq(times)
+        other = "" if hint == f"freq={freq!r}" else f", or if it is not {freq!r}, {hint}"
+        raise ValueError(
+            f"series {uid!r} is not regular at frequency {freq!r}: first offending "
+            f"timestamp {times.iloc[i]} (expected {grid[i]}). Pass fill= "
+            f"({', '.join(FILL_POLICIES)}) to fill the gaps at {freq!r}{other}"
+        )

@@ -61,6 +61,15 @@ class _Series(NamedTuple):
     cutoffs: np.ndarray  # positions of this series' cutoffs, one per window
 
 
+class _Panel(NamedTuple):
+    """Every series of a backtest as one validated long frame, grouped by series."""
+
+    frame: pd.DataFrame  # unique_id, ds, y
+    bounds: np.ndarray  # (n_series + 1,) series i at rows bounds[i]:bounds[i + 1]
+    ids: pd.Series  # (n_series,) each series' id, as the frame holds it
+    series: list[_Series]  # views into the frame, with each series' cutoffs
+
+
 def backtest(
     models: Forecaster | Sequence[Forecaster],
     df: pd.DataFrame,
@@ -154,15 +163,15 @@ def backtest(
     check_choice("on_error", on_error, ON_ERROR)
     refit_every = _refit_every(refit)
     _check_windows(n_windows, start, window, train_length)
-    series = _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill)
-    _check_models(series, models, h, window, train_length)
-    n_total = max(len(s.cutoffs) for s in series)
+    panel = _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill)
+    _check_models(panel.series, models, h, window, train_length)
+    n_total = max(len(s.cutoffs) for s in panel.series)
     run = _Run(models, h, asked, refit_every, on_error, n_total)
     frames = []
     bar = tqdm(total=n_total * len(models), desc="backtest", unit="fit", disable=not progress)
     with bar:
         for w in range(n_total):
-            train, actual = _window(series, w, h, train_length if window == "sliding" else None)
+            train, actual = _window(panel, w, h, train_length if window == "sliding" else None)
             for i, model in enumerate(models):
                 bar.set_description(f"backtest {model.name} window {w + 1}/{n_total}")
                 forecast, failed = run.forecast(i, w, train, actual)
@@ -301,18 +310,21 @@ def _check_windows(n_windows, start, window: str, train_length) -> None:
             raise ValueError('train_length applies to window="sliding" only')
 
 
-def _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill):
+def _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill) -> _Panel:
     from tsattn.datasets import read_series
+    from tsattn.datasets.grid import series_bounds
 
     frame = read_series(
         df, time_col=time_col, id_col=id_col, target_col=target_col, freq=freq, fill=fill
     )
+    bounds = series_bounds(frame["unique_id"])
+    ds, y = pd.DatetimeIndex(frame["ds"]), frame["y"].to_numpy(np.float64)
+    ids = pd.Series(list(frame["unique_id"].iloc[bounds[:-1]]))  # dtype as per-series scalars
     series = []
-    for uid, group in frame.groupby("unique_id", sort=False):
-        ds = pd.DatetimeIndex(group["ds"])
-        cuts = cutoff_positions(ds, h, n_windows, start, step, uid)
-        series.append(_Series(uid, ds, group["y"].to_numpy(np.float64), cuts))
-    return series
+    for uid, lo, hi in zip(ids, bounds[:-1], bounds[1:]):
+        cuts = cutoff_positions(ds[lo:hi], h, n_windows, start, step, uid)
+        series.append(_Series(uid, ds[lo:hi], y[lo:hi], cuts))
+    return _Panel(frame, bounds, ids, series)
 
 
 def _check_models(series, models, h: int, window: str, train_length) -> None:
@@ -338,25 +350,41 @@ def _check_models(series, models, h: int, window: str, train_length) -> None:
             )
 
 
-def _window(series, w: int, h: int, train_length: int | None):
-    """Training rows and future actuals of window ``w`` (series lacking it are skipped)."""
-    train, actual = [], []
-    for s in series:
-        if w >= len(s.cutoffs):
-            continue
-        cut = int(s.cutoffs[w])
-        lo = 0 if train_length is None else cut + 1 - train_length
-        future = slice(cut + 1, cut + 1 + h)
-        train.append(
-            pd.DataFrame({"unique_id": s.uid, "ds": s.ds[lo : cut + 1], "y": s.y[lo : cut + 1]})
-        )
-        actual.append(
-            pd.DataFrame(
-                {"unique_id": s.uid, "ds": s.ds[future], "cutoff": s.ds[cut], "y": s.y[future]}
-            )
-        )
-    actual = pd.concat(actual, ignore_index=True)
-    return pd.concat(train, ignore_index=True), actual.assign(_key=actual["unique_id"].astype(str))
+def _window(panel: _Panel, w: int, h: int, train_length: int | None):
+    """Training rows and future actuals of window ``w`` (series lacking it are skipped),
+    gathered for all series at once from the panel's columns."""
+    has = np.array([w < len(s.cutoffs) for s in panel.series])  # (n_series,)
+    cut = np.array([int(s.cutoffs[w]) for s, ok in zip(panel.series, has) if ok], np.int64)
+    first_row = panel.bounds[:-1][has]  # (n_window_series,)
+    lo = np.zeros_like(cut) if train_length is None else cut + 1 - train_length
+    ids = panel.ids[has].reset_index(drop=True)
+    train_rows, train_series = _ranges(first_row + lo, cut + 1 - lo)
+    future_rows, future_series = _ranges(first_row + cut + 1, np.full_like(cut, h))
+    ds, y = panel.frame["ds"], panel.frame["y"].to_numpy()
+    train = pd.DataFrame(
+        {
+            "unique_id": ids.take(train_series).to_numpy(),
+            "ds": ds.take(train_rows).to_numpy(),
+            "y": y[train_rows],
+        }
+    )
+    actual = pd.DataFrame(
+        {
+            "unique_id": ids.take(future_series).to_numpy(),
+            "ds": ds.take(future_rows).to_numpy(),
+            "cutoff": ds.take(first_row + cut).take(future_series).to_numpy(),
+            "y": y[future_rows],
+        }
+    )
+    return train, actual.assign(_key=actual["unique_id"].astype(str))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``starts[i] .. starts[i] + lengths[i] - 1`` of every i, one after the other,
+    and for each row the i it belongs to."""
+    owner = np.repeat(np.arange(len(starts)), lengths)  # (sum(lengths),)
+    offset_in_range = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return starts[owner] + offset_in_range, owner
 
 
 def _as_model_frame(train: pd.DataFrame, model: Forecaster) -> pd.DataFrame:

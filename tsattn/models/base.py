@@ -87,15 +87,15 @@ class SeriesData:
     def from_long(cls, frame: pd.DataFrame, freq: str | None = None) -> SeriesData:
         """Split a validated canonical long frame (``unique_id, ds, y``) into series."""
         from tsattn.datasets import infer_frequency
+        from tsattn.datasets.grid import series_bounds
 
-        ids, values, last_ds = [], [], []
-        for uid, group in frame.groupby("unique_id", sort=False):
-            ids.append(str(uid))
-            values.append(group["y"].to_numpy(dtype=np.float64))
-            last_ds.append(pd.Timestamp(group["ds"].iloc[-1]))
+        bounds = series_bounds(frame["unique_id"])  # (n_series + 1,) rows of each series
+        first_rows, last_rows = bounds[:-1], bounds[1:] - 1
+        ids = [str(uid) for uid in frame["unique_id"].to_numpy()[first_rows]]
+        values = np.split(frame["y"].to_numpy(dtype=np.float64), bounds[1:-1])
+        last_ds = list(pd.DatetimeIndex(frame["ds"].iloc[last_rows]))
         if freq is None:
-            first = frame.loc[frame["unique_id"] == frame["unique_id"].iloc[0], "ds"]
-            freq = infer_frequency(first)
+            freq = infer_frequency(frame["ds"].iloc[: bounds[1]])
         return cls(ids, values, last_ds, [freq] * len(ids))
 
 
@@ -425,22 +425,51 @@ class Forecaster:
         )
 
     def _forecast_frame(self, data: SeriesData, values: np.ndarray) -> pd.DataFrame:
-        h = values.shape[1]
-        frames = []
-        for uid, last, freq, row in zip(data.ids, data.last_ds, data.freqs, values):
-            try:
-                dates = pd.date_range(start=last, periods=h + 1, freq=freq)[1:]
-            except pd.errors.OutOfBoundsDatetime:
-                raise ValueError(
-                    f"the {h} forecast dates of series {uid!r} after {last} go past the last "
-                    f"date pandas can represent ({pd.Timestamp.max}); forecast fewer steps"
-                ) from None
-            frames.append(pd.DataFrame({"unique_id": uid, "ds": dates, self.name: row}))
-        return pd.concat(frames, ignore_index=True)
+        """``unique_id, ds, <name>``: each series' ``h`` forecasts dated after its last date."""
+        n_series, h = values.shape
+        dates = []
+        for freq in dict.fromkeys(data.freqs):  # the dates of each frequency at once
+            rows = np.flatnonzero(np.asarray(data.freqs) == freq)
+            last = pd.DatetimeIndex([data.last_ds[i] for i in rows])
+            dates.append((rows, self._future_dates(data, rows, last, h, freq)))
+        ds = dates[0][1] if len(dates) == 1 else _in_series_order(dates, n_series, h)
+        ids = np.repeat(np.asarray(data.ids, dtype=object), h)  # (n_series * h,)
+        return pd.DataFrame({"unique_id": ids, "ds": ds, self.name: values.ravel()})
+
+    def _future_dates(self, data, rows, last, h: int, freq: str) -> pd.DatetimeIndex:
+        """The ``h`` dates after each of ``last`` (series ``rows`` of ``data``), or a
+        ``ValueError`` naming the first series whose dates pandas cannot represent."""
+        from tsattn.datasets.grid import future_dates
+
+        try:
+            return future_dates(last, h, freq)
+        except pd.errors.OutOfBoundsDatetime:
+            for i, stamp in zip(rows, last):
+                try:
+                    pd.date_range(start=stamp, periods=h + 1, freq=freq)
+                except pd.errors.OutOfBoundsDatetime:
+                    raise ValueError(
+                        f"the {h} forecast dates of series {data.ids[i]!r} after {stamp} go "
+                        f"past the last date pandas can represent ({pd.Timestamp.max}); "
+                        f"forecast fewer steps"
+                    ) from None
+            raise
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({shown})"
+
+
+def _in_series_order(dates: list, n_series: int, h: int) -> pd.DatetimeIndex:
+    """Future dates computed per frequency (``(rows, dates)`` pairs) put back in series
+    order, ``h`` per series."""
+    order = np.concatenate([rows for rows, _ in dates])  # (n_series,) series of each block
+    stacked = np.concatenate([d.asi8.reshape(-1, h) for _, d in dates])  # (n_series, h)
+    ds = np.empty_like(stacked)
+    ds[order] = stacked
+    index = pd.DatetimeIndex(ds.ravel().astype("datetime64[ns]"))  # UTC wall time
+    tz = dates[0][1].tz
+    return index if tz is None else index.tz_localize("UTC").tz_convert(tz)
 
 
 def input_range_problem(data: SeriesData) -> str:

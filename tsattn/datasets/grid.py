@@ -1,0 +1,144 @@
+"""Regular time grids for many series at once: future dates and regularity, vectorised.
+
+Per series, pandas answers both questions with ``date_range``: the ``h`` dates after a
+series' last timestamp are ``date_range(last, periods=h + 1, freq)[1:]``, and a series is
+regular when its timestamps equal ``date_range(first, periods=n, freq)``. Over thousands of
+series those calls dominate a backtest. Here one shared grid stands in for all of them:
+``date_range`` steps from its start one offset at a time (a fixed step simply multiplies), so
+from any timestamp on the grid the next dates are the grid's next entries. A series whose
+timestamps lie off that grid (an anchor or a phase the grid does not share, an offset kind
+not listed in :data:`GRID_OFFSETS`) is answered by pandas itself, series by series, so the
+results are always exactly pandas'.
+
+>>> last = pd.DatetimeIndex(["2024-01-01", "2024-03-01"])
+>>> future_dates(last, 2, "MS").strftime("%Y-%m").tolist()
+['2024-02', '2024-03', '2024-04', '2024-05']
+>>> times = pd.DatetimeIndex(["2024-01-01", "2024-02-01", "2024-01-01", "2024-03-01"])
+>>> regular_series(times, np.array([0, 2, 4]), "MS").tolist()  # two series of two rows
+[True, False]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+#: calendar offsets whose k-th step from a date on them is ``date + k * offset``, so that one
+#: shared grid answers for every series on it (other kinds are asked of pandas per series)
+GRID_OFFSETS = (
+    pd.offsets.Tick, pd.offsets.BusinessDay, pd.offsets.Week,
+    pd.offsets.MonthBegin, pd.offsets.MonthEnd, pd.offsets.BusinessMonthBegin,
+    pd.offsets.BusinessMonthEnd, pd.offsets.SemiMonthBegin, pd.offsets.SemiMonthEnd,
+    pd.offsets.QuarterBegin, pd.offsets.QuarterEnd, pd.offsets.BQuarterBegin,
+    pd.offsets.BQuarterEnd, pd.offsets.YearBegin, pd.offsets.YearEnd,
+    pd.offsets.BYearBegin, pd.offsets.BYearEnd,
+)  # fmt: skip
+#: the longest shared grid built; beyond it (series decades apart at a fine step) the dates
+#: are asked of pandas once per distinct timestamp instead
+MAX_GRID_LENGTH = 2_000_000
+
+
+def future_dates(last: pd.DatetimeIndex, h: int, freq: object) -> pd.DatetimeIndex:
+    """The ``h`` dates after each of ``last`` at ``freq``, series after series (length
+    ``len(last) * h``): for each ``t`` in ``last``, ``date_range(t, periods=h + 1, freq)[1:]``.
+
+    Raises:
+        pandas.errors.OutOfBoundsDatetime: some dates go past what pandas can represent.
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    last = pd.DatetimeIndex(last).as_unit("ns")
+    if len(last) == 0:
+        return last
+    if last.tz is None and isinstance(offset, pd.offsets.Tick):
+        return _tick_future(last, h, offset)
+    dates = np.empty((len(last), h), dtype=np.int64)  # (n_series, h) nanoseconds
+    todo = np.ones(len(last), dtype=bool)
+    grid = _shared_grid(last.min(), last.max(), offset, h) if _gridded(offset) else None
+    if grid is not None:
+        pos = np.minimum(grid.searchsorted(last), len(grid) - 1)  # (n_series,)
+        todo = (grid[pos] != last) | (pos + h >= len(grid))
+        rows = pos[~todo, None] + np.arange(1, h + 1)  # (n_found, h) grid positions
+        dates[~todo] = grid.asi8[rows]
+    for stamp in pd.unique(last[todo]):  # off the grid: pandas, once per distinct date
+        dates[todo & (last == stamp)] = pd.date_range(stamp, periods=h + 1, freq=offset)[1:].asi8
+    return _as_index(dates.ravel(), last)
+
+
+def regular_series(times: pd.DatetimeIndex, bounds: np.ndarray, freq: object) -> np.ndarray:
+    """Which series are regular at ``freq``: ``(n_series,)`` bools, True where the series'
+    timestamps equal ``date_range(first, periods=n, freq)``. ``times`` holds the series one
+    after the other, series ``i`` at rows ``bounds[i]:bounds[i + 1]``.
+
+    False means "not shown regular by the shared grid": check those series one by one with
+    pandas (a multiple such as ``"2MS"`` in another phase is regular on its own grid).
+    """
+    offset = pd.tseries.frequencies.to_offset(freq)
+    times = pd.DatetimeIndex(times).as_unit("ns")
+    n_series = len(bounds) - 1
+    first_rows = bounds[:-1]  # (n_series,) row of each series' first timestamp
+    if isinstance(offset, pd.offsets.Tick):  # a fixed step: every step must be exactly it
+        step_ok = np.diff(times.asi8) == pd.Timedelta(offset).value  # (rows - 1,)
+        return _all_within(step_ok, bounds)
+    grid = _shared_grid(times.min(), times.max(), offset, 0) if _gridded(offset) else None
+    if grid is None:
+        return np.zeros(n_series, dtype=bool)
+    pos = np.minimum(grid.searchsorted(times), len(grid) - 1)  # (rows,)
+    on_grid = grid[pos] == times  # (rows,)
+    next_ok = np.diff(pos) == 1  # (rows - 1,) each step one grid step
+    return on_grid[first_rows] & _all_within(next_ok & on_grid[1:], bounds)
+
+
+def series_bounds(ids: pd.Series) -> np.ndarray:
+    """Row bounds of the series of a frame whose rows are grouped by series:
+    ``(n_series + 1,)``, series ``i`` at rows ``bounds[i]:bounds[i + 1]``."""
+    codes, _ = pd.factorize(ids, sort=False)
+    starts = np.flatnonzero(np.diff(codes) != 0) + 1
+    return np.concatenate([[0], starts, [len(codes)]]).astype(np.int64)
+
+
+def _all_within(step_ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Per series, whether every step inside it is ok: ``step_ok`` (rows - 1,) holds the
+    step from row r to row r + 1, and the steps across series bounds are ignored."""
+    bad = np.concatenate([[0], np.cumsum(~step_ok)])  # (rows,) failures before each row
+    last_rows = bounds[1:] - 1  # (n_series,)
+    return bad[last_rows] - bad[bounds[:-1]] == 0
+
+
+def _gridded(offset: pd.DateOffset) -> bool:
+    return type(offset) in GRID_OFFSETS or isinstance(offset, pd.offsets.Tick)
+
+
+def _shared_grid(
+    start: pd.Timestamp, end: pd.Timestamp, offset: pd.DateOffset, extra: int
+) -> pd.DatetimeIndex | None:
+    """``date_range(start, end, freq)`` and ``extra`` more steps, or None when that grid
+    would be longer than :data:`MAX_GRID_LENGTH` (or empty)."""
+    try:
+        mean_step = ((start + 16 * offset) - start) / 16
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        return None
+    if (end - start) / mean_step + extra > MAX_GRID_LENGTH:
+        return None
+    grid = pd.date_range(start, end, freq=offset)
+    if len(grid) == 0:
+        return None
+    if extra:
+        grid = grid.append(pd.date_range(grid[-1], periods=extra + 1, freq=offset)[1:])
+    return grid.as_unit("ns")
+
+
+def _tick_future(last: pd.DatetimeIndex, h: int, offset: pd.offsets.Tick) -> pd.DatetimeIndex:
+    """Future dates at a fixed step: ``last + k * step`` for k = 1..h, as pandas makes them."""
+    step = pd.Timedelta(offset).value
+    if int(last.asi8.max()) + h * step > pd.Timestamp.max.value:
+        raise pd.errors.OutOfBoundsDatetime(
+            f"{h} steps of {offset.freqstr} after {last.max()} pass {pd.Timestamp.max}"
+        )
+    dates = last.asi8[:, None] + step * np.arange(1, h + 1)  # (n_series, h)
+    return _as_index(dates.ravel(), last)
+
+
+def _as_index(nanoseconds: np.ndarray, like: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Nanoseconds since 1970 (UTC) as a DatetimeIndex in ``like``'s time zone."""
+    index = pd.DatetimeIndex(nanoseconds.astype("datetime64[ns]"))
+    return index if like.tz is None else index.tz_localize("UTC").tz_convert(like.tz)
