@@ -91,17 +91,30 @@ def regular_series(times: pd.DatetimeIndex, bounds: np.ndarray, freq: object) ->
 def series_bounds(ids: pd.Series) -> np.ndarray:
     """Row bounds of the series of a frame whose rows are grouped by series:
     ``(n_series + 1,)``, series ``i`` at rows ``bounds[i]:bounds[i + 1]``."""
-    codes, _ = pd.factorize(ids, sort=False)
-    starts = np.flatnonzero(np.diff(codes) != 0) + 1
-    return np.concatenate([[0], starts, [len(codes)]]).astype(np.int64)
+    starts = np.flatnonzero(id_changes(ids)) + 1
+    return np.concatenate([[0], starts, [len(ids)]]).astype(np.int64)
+
+
+def id_changes(ids: pd.Series) -> np.ndarray:
+    """``(rows - 1,)`` bools: True where row ``r + 1`` holds another id than row ``r`` (ids
+    equal as pandas groups them: by value, so ``1`` and ``1.0`` are one id). The ids must
+    all be present (validated: no NaN, which differs from itself)."""
+    if isinstance(ids.dtype, np.dtype):
+        values = ids.to_numpy()
+        return np.asarray(values[1:] != values[:-1], dtype=bool)  # one pass, no hashing
+    codes, _ = pd.factorize(ids, sort=False)  # extension dtypes (strings, nullable ints)
+    return np.diff(codes) != 0
 
 
 def _all_within(step_ok: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Per series, whether every step inside it is ok: ``step_ok`` (rows - 1,) holds the
     step from row r to row r + 1, and the steps across series bounds are ignored."""
-    bad = np.concatenate([[0], np.cumsum(~step_ok)])  # (rows,) failures before each row
-    last_rows = bounds[1:] - 1  # (n_series,)
-    return bad[last_rows] - bad[bounds[:-1]] == 0
+    bad_steps = np.flatnonzero(~step_ok)  # (n_bad,) step r goes from row r to row r + 1
+    series = np.searchsorted(bounds, bad_steps, side="right") - 1  # (n_bad,) series of row r
+    inside = bad_steps + 1 < bounds[series + 1]  # (n_bad,) row r + 1 in the same series
+    ok = np.ones(len(bounds) - 1, dtype=bool)
+    ok[series[inside]] = False
+    return ok
 
 
 def _gridded(offset: pd.DateOffset) -> bool:

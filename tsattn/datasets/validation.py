@@ -23,7 +23,7 @@ import pandas as pd
 
 from tsattn.datasets.fill import FILL_POLICIES, fill_gaps
 from tsattn.datasets.frequency import check_freq, infer_frequency, suggest_freq
-from tsattn.datasets.grid import regular_series
+from tsattn.datasets.grid import id_changes, regular_series
 from tsattn.datasets.timestamps import parse_times
 from tsattn.datasets.values import _names, parse_numbers
 
@@ -123,6 +123,11 @@ def check_columns(df: pd.DataFrame, required: dict[str, str]) -> None:
 
 def check_ids(ids: pd.Series, column: str) -> pd.Series:
     """Series ids as a plain column: present, hashable and distinct as strings."""
+    return _checked_ids(ids, column)[0]
+
+
+def _checked_ids(ids: pd.Series, column: str) -> tuple[pd.Series, int]:
+    """:func:`check_ids` and the number of distinct ids."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
         ids = ids.astype(object)  # unused categories would otherwise become empty series
     try:
@@ -134,8 +139,8 @@ def check_ids(ids: pd.Series, column: str) -> pd.Series:
             f"integers ({err})"
         ) from None
     _check_scalar_ids(pd.Series(unique, dtype=ids.dtype), column)
-    missing = ids.isna()
-    if missing.any():
+    if pd.isna(pd.Series(unique, dtype=ids.dtype)).any():  # rows without an id: say where
+        missing = ids.isna()
         raise ValueError(
             f"column {column!r}: {int(missing.sum())} row(s) have no series id (NaN/None, "
             f"first at row {int(np.flatnonzero(missing)[0])}); give every row an id"
@@ -150,7 +155,7 @@ def check_ids(ids: pd.Series, column: str) -> pd.Series:
                 "ids one type (e.g. df[id_col].astype(str)) or rename one"
             )
         seen[name] = uid
-    return ids
+    return ids, len(unique)
 
 
 def _check_scalar_ids(ids: pd.Series, column: str) -> None:
@@ -193,7 +198,7 @@ def validate_long_frame(
     if freq is not None:
         check_freq(freq)
     check_columns(df, {id_col: "id_col", time_col: "time_col", target_col: "target_col"})
-    ids = check_ids(df[id_col].reset_index(drop=True), id_col)
+    ids, n_series = _checked_ids(df[id_col].reset_index(drop=True), id_col)
     frame = pd.DataFrame(
         {
             ID_COL: ids,
@@ -201,11 +206,14 @@ def validate_long_frame(
             TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
         }
     )
-    frame, bounds = _grouped_by_series(frame)
-    freq = freq or _common_frequency(frame, bounds)
+    frame, bounds = _grouped_by_series(frame, n_series)
+    shown_regular = False  # every series regular at freq, as the frequency's check showed
+    if freq is None:
+        freq, shown_regular = _common_frequency(frame, bounds)
     if fill is None:
         _check_finite(frame, target_col)
-        _check_regular(frame, freq, bounds)
+        if not shown_regular:
+            _check_regular(frame, freq, bounds)
         return ValidatedFrame(frame, freq)
     return ValidatedFrame(fill_gaps(frame, freq, fill), freq)
 
@@ -221,21 +229,26 @@ def check_duplicates(df: pd.DataFrame, id_col: str = ID_COL, time_col: str = TIM
         )
 
 
-def _grouped_by_series(frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def _grouped_by_series(frame: pd.DataFrame, n_series: int) -> tuple[pd.DataFrame, np.ndarray]:
     """``frame`` sorted by series (order of first appearance; time order kept within each)
     and its series bounds (series ``i`` at rows ``bounds[i]:bounds[i + 1]``), after checking
     that time increases strictly within each series (else the error of :func:`_check_order`,
     which names the first offending row of the frame as given)."""
-    codes, _ = pd.factorize(frame[ID_COL], sort=False)  # (rows,) series in first-seen order
-    order = np.argsort(codes, kind="stable")
-    codes, times = codes[order], pd.DatetimeIndex(frame[TIME_COL]).asi8[order]
-    same_series = np.diff(codes) == 0  # (rows - 1,)
-    if (same_series & (np.diff(times) <= 0)).any():  # a duplicate or a step back in time
+    new_series = id_changes(frame[ID_COL])  # (rows - 1,)
+    if new_series.sum() + 1 != n_series:  # some series' rows are apart: sort them together
+        codes, _ = pd.factorize(frame[ID_COL], sort=False)  # (rows,) in first-seen order
+        order = np.argsort(codes, kind="stable")
+        new_series = np.diff(codes[order]) != 0
+    else:
+        order = None  # already grouped by series
+    times = pd.DatetimeIndex(frame[TIME_COL]).asi8
+    times = times if order is None else times[order]
+    if (~new_series & (np.diff(times) <= 0)).any():  # a duplicate or a step back in time
         _check_order(frame)
-    if not (np.diff(order) == 1).all():
+    if order is not None:
         frame = frame.iloc[order].reset_index(drop=True)
-    starts = np.flatnonzero(~same_series) + 1
-    return frame, np.concatenate([[0], starts, [len(codes)]]).astype(np.int64)
+    starts = np.flatnonzero(new_series) + 1
+    return frame, np.concatenate([[0], starts, [len(frame)]]).astype(np.int64)
 
 
 def _check_order(frame: pd.DataFrame) -> None:
@@ -262,16 +275,17 @@ def _check_finite(frame: pd.DataFrame, column: str) -> None:
         )
 
 
-def _common_frequency(frame: pd.DataFrame, bounds: np.ndarray) -> str:
-    """The frequency every series shares: that of the first series with two timestamps when
-    every series is regular at it (one vectorised check), else inferred series by series."""
+def _common_frequency(frame: pd.DataFrame, bounds: np.ndarray) -> tuple[str, bool]:
+    """The frequency every series shares and whether every series was shown regular at it:
+    the first series' (with two timestamps) when every series is regular at it (one
+    vectorised check), else inferred series by series."""
     lengths = np.diff(bounds)
     if (lengths >= 2).any():
         first = int(np.argmax(lengths >= 2))
         freq = infer_frequency(frame[TIME_COL].iloc[bounds[first] : bounds[first + 1]])
         if regular_series(pd.DatetimeIndex(frame[TIME_COL]), bounds, freq).all():
-            return freq
-    return _frequency_series_by_series(frame)
+            return freq, True
+    return _frequency_series_by_series(frame), False
 
 
 def _frequency_series_by_series(frame: pd.DataFrame) -> str:
