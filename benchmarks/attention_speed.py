@@ -1,32 +1,41 @@
-"""Forward+backward time and memory of every attention scorer at PatchTST shapes.
+"""Forward+backward time and memory of every attention scorer, as ratios to softmax.
 
 One training step of :class:`tsattn.attention.MultiHeadAttention` (forward, backward into
-the input and all parameters) for each registered scorer, side by side, at the shapes of a
-PatchTST encoder layer: 896 sequences per batch (128 windows x 7 channels), 42 or 64 patch
-tokens (lookback 336 or 512), and (d_model 16, 4 heads) or (d_model 128, 16 heads).
+the input and all parameters) for every registered scorer at its default options, side by
+side, at:
 
-Variants are interleaved in rounds (round-robin, the order rotated each round, after warm-up)
-and the median over rounds is reported, so machine noise hits every variant alike.
+* D=128, H=8 and T = 64, 256, 1024, 2048 (``--tokens`` tokens per batch, so the batch is
+  tokens / T sequences);
+* the PatchTST encoder shape D=16, H=4, T=42 (896 sequences: 128 windows x 7 channels);
+* D=128, H=16, T=64 (``--tokens`` / 64 sequences).
+
+Extra rows: ``softmax+qknorm`` (the fair baseline of ``mlr_paper``, which has QK-norm on)
+and, for the scorers with a structured route, the dense fused route it replaced
+(``... (dense)``: :meth:`MultiHeadAttention.forward_dense`), so one run shows before and after.
+
+Variants are interleaved in rounds (round-robin, the order rotated each round, after one
+warm-up step) and the median over rounds is reported; ratios to softmax are the figures to
+read on a loaded machine. Threads default to 1 (``--threads``); the thread count is in
+the table and the CSV.
 
 Memory, stated honestly per device:
 
-* CUDA: peak allocated bytes during the step minus the bytes allocated before it
-  (``torch.cuda.max_memory_allocated``).
+* CUDA: peak allocated bytes during the step minus the bytes allocated before it.
 * CPU: the bytes of the tensors autograd saves for backward (unique storages, counted with
-  ``torch.autograd.graph.saved_tensors_hooks``). That is the memory the step holds between
-  forward and backward, the part that grows with batch and sequence length; it omits
-  transient buffers inside single kernels and the gradients themselves.
+  ``torch.autograd.graph.saved_tensors_hooks``): the memory held between forward and
+  backward. It omits transient buffers inside single kernels and the gradients.
 
 Usage::
 
-    python benchmarks/attention_speed.py            # 7 rounds, writes BENCHMARKS.md
-    python benchmarks/attention_speed.py --quick    # 3 rounds
+    python benchmarks/attention_speed.py            # 5 rounds, writes BENCHMARKS.md + CSV
+    python benchmarks/attention_speed.py --quick    # 2 rounds, half the tokens
     python benchmarks/attention_speed.py --device cuda --no-write
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import statistics
 import sys
 import time
@@ -40,32 +49,54 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import write_section  # noqa: E402
 
-from tsattn.attention import MultiHeadAttention, create_attention  # noqa: E402
+from tsattn.attention import MultiHeadAttention, create_attention, list_attention  # noqa: E402
 
-BATCH = 128 * 7  # windows x channels, channel-independent PatchTST
-SHAPES = [(16, 4, 42), (16, 4, 64), (128, 16, 42), (128, 16, 64)]  # (d_model, heads, T)
-#: (label, registered name, options, label of the baseline it is compared with)
-VARIANTS = [
-    ("softmax", "softmax", {}, "softmax"),
-    ("mlr", "mlr", {}, "softmax"),
-    ("sliding", "sliding", {}, "softmax"),
-    ("btt", "btt", {}, "softmax"),
-    ("bilinear_mlr", "bilinear_mlr", {}, "softmax"),
-    ("softmax+qknorm", "softmax", {"qk_norm": True}, "softmax+qknorm"),
-    ("mlr+qknorm", "mlr", {"qk_norm": True}, "softmax+qknorm"),
+RESULTS_DIR = Path(__file__).resolve().parent / "results" / "attention_speed"
+PATCHTST_BATCH = 128 * 7  # windows x channels, channel-independent PatchTST
+#: (d_model, heads, T); batch None = tokens / T
+SHAPES = [
+    (128, 8, 64),
+    (128, 8, 256),
+    (128, 8, 1024),
+    (128, 8, 2048),
+    (16, 4, 42),
+    (128, 16, 64),
 ]
-TARGET = 1.2  # the issue's target for MLR / softmax time
+BASELINE = "softmax"
+#: the issue's targets, as fwd+bwd time / softmax
+TARGETS = {"mlr": 1.2, "mlr_paper": 1.2, "btt": 2.0}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row: a registered scorer, its options, and whether it may use a structured route."""
+
+    label: str
+    name: str
+    options: dict = field(default_factory=dict)
+    structured: bool = True
+
+
+def variants() -> list[Variant]:
+    """Every registered scorer, softmax+qknorm, and the dense route of structured scorers."""
+    rows = [Variant(name, name) for name in list_attention()]
+    rows.append(Variant("softmax+qknorm", "softmax", {"qk_norm": True}))
+    rows += [Variant(f"{n} (dense)", n, {}, False) for n in ("sliding", "mlr", "mlr_paper")]
+    return sorted(rows, key=lambda v: (v.label != BASELINE, v.label))
 
 
 @dataclass
 class Case:
-    """One variant at one shape: its module, inputs and measurements."""
+    """One variant at one shape: its module and measurements."""
 
     label: str
-    baseline: str
     module: MultiHeadAttention
     times_ms: list[float] = field(default_factory=list)
     memory_bytes: int = 0
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.times_ms)
 
 
 def step(case: Case, x: torch.Tensor, grad: torch.Tensor) -> None:
@@ -114,17 +145,21 @@ def peak_cuda_bytes(case: Case, x: torch.Tensor, grad: torch.Tensor) -> int:
     return torch.cuda.max_memory_allocated(x.device) - before
 
 
-def run_shape(
-    d_model: int, n_heads: int, seq_len: int, rounds: int, device: torch.device
-) -> list[Case]:
-    """Measure every variant at one shape, interleaved in ``rounds`` rotated rounds."""
+def build(variant: Variant, d_model: int, n_heads: int, seq_len: int) -> MultiHeadAttention:
     torch.manual_seed(0)
-    cases = [
-        Case(label, base, create_attention(name, d_model, n_heads, seq_len, **opts).to(device))
-        for label, name, opts, base in VARIANTS
-    ]
-    x = torch.randn(BATCH, seq_len, d_model, device=device, requires_grad=True)
-    grad = torch.randn(BATCH, seq_len, d_model, device=device)
+    module = create_attention(variant.name, d_model, n_heads, seq_len, **variant.options)
+    module.use_structured = variant.structured
+    return module
+
+
+def run_shape(
+    shape: tuple[int, int, int], batch: int, rounds: int, device: torch.device, rows: list[Variant]
+) -> list[Case]:
+    """Measure ``rows`` at one shape, interleaved in ``rounds`` rotated rounds."""
+    d_model, n_heads, seq_len = shape
+    cases = [Case(v.label, build(v, d_model, n_heads, seq_len).to(device)) for v in rows]
+    x = torch.randn(batch, seq_len, d_model, device=device, requires_grad=True)
+    grad = torch.randn(batch, seq_len, d_model, device=device)
     for case in cases:  # warm-up (kernel selection, caches, allocator) and memory
         step(case, x, grad)
         if device.type == "cuda":
@@ -138,108 +173,139 @@ def run_shape(
     return cases
 
 
-def table(results: dict[tuple[int, int, int], list[Case]], memory_name: str) -> str:
-    """A markdown table: median ms, ratio to the baseline, memory and its ratio."""
-    lines = [
-        f"| d_model | heads | T | attention | fwd+bwd ms (median) | x baseline | "
-        f"{memory_name} MiB | x baseline |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|",
-    ]
-    for (d_model, n_heads, seq_len), cases in results.items():
-        by_label = {c.label: c for c in cases}
-        for case in cases:
-            base = by_label[case.baseline]
-            ms, base_ms = statistics.median(case.times_ms), statistics.median(base.times_ms)
-            ratio = "" if case is base else f"{ms / base_ms:.2f}"
-            mem_ratio = "" if case is base else f"{case.memory_bytes / base.memory_bytes:.2f}"
-            lines.append(
-                f"| {d_model} | {n_heads} | {seq_len} | {case.label} | {ms:.1f} | {ratio} | "
-                f"{case.memory_bytes / 2**20:.1f} | {mem_ratio} |"
-            )
+Results = dict[tuple[int, int, int, int], list[Case]]  # (D, H, T, batch) -> cases
+
+
+def ratio(case: Case, cases: list[Case], attr: str = "median_ms") -> float:
+    base = next(c for c in cases if c.label == BASELINE)
+    return getattr(case, attr) / getattr(base, attr)
+
+
+def pivot(results: Results, cell, title: str) -> str:
+    """A markdown table, one row per variant and one column per shape."""
+    shapes = list(results)
+    head = " | ".join(f"D{d} H{h} T{t} (B{b})" for d, h, t, b in shapes)
+    lines = [f"| {title} | {head} |", "|---" + "|---:" * len(shapes) + "|"]
+    for i, case in enumerate(results[shapes[0]]):
+        row = " | ".join(cell(results[s][i], results[s]) for s in shapes)
+        lines.append(f"| {case.label} | {row} |")
     return "\n".join(lines)
 
 
-def mlr_verdict(results: dict[tuple[int, int, int], list[Case]]) -> str:
-    """One line per shape: MLR's time ratio against the 1.2x target."""
+def verdicts(results: Results) -> str:
+    """One line per targeted scorer: where it misses its target (ratio in brackets)."""
     out = []
-    for (d_model, n_heads, seq_len), cases in results.items():
-        by_label = {c.label: c for c in cases}
-        ratio = statistics.median(by_label["mlr"].times_ms) / statistics.median(
-            by_label["softmax"].times_ms
-        )
-        verdict = "meets" if ratio <= TARGET else "misses"
-        out.append(
-            f"- D={d_model}, H={n_heads}, T={seq_len}: MLR {ratio:.2f}x softmax "
-            f"({verdict} the {TARGET}x target)"
-        )
+    for name, target in TARGETS.items():
+        ratios = {s: ratio(c, cs) for s, cs in results.items() for c in cs if c.label == name}
+        if not ratios:
+            continue
+        missed = [f"D{s[0]} H{s[1]} T{s[2]} ({r:.2f})" for s, r in ratios.items() if r > target]
+        verdict = "meets it at every shape" if not missed else "misses at " + ", ".join(missed)
+        out.append(f"- {name}: target <= {target}x softmax; {verdict}")
     return "\n".join(out)
 
 
+def write_csv(results: Results, threads: int, device: torch.device) -> Path:
+    """Per variant and shape: median ms, ratio to softmax, saved MiB, and every round."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"attention_speed_{device.type}_{threads}thread.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            ["d_model", "heads", "seq_len", "batch", "threads", "attention", "median_ms"]
+            + ["x_softmax", "memory_mib", "memory_x_softmax", "round_ms"]
+        )
+        for (d, h, t, b), cases in results.items():
+            for c in cases:
+                writer.writerow(
+                    [d, h, t, b, threads, c.label, f"{c.median_ms:.3f}", f"{ratio(c, cases):.3f}"]
+                    + [f"{c.memory_bytes / 2**20:.2f}", f"{ratio(c, cases, 'memory_bytes'):.3f}"]
+                    + [";".join(f"{ms:.3f}" for ms in c.times_ms)]
+                )
+    return path
+
+
 NOTES = """
-Setup: one `MultiHeadAttention` layer, batch {batch} (128 windows x 7 channels), float32,
-default options of each scorer (MLR ranks [2, 1, 1] at head width 4 and [4, 2, 2] at head
-width 8, 2^l blocks; sliding window 8; BTT rank 1), input requires grad, backward with a
-fixed random output gradient. {rounds} interleaved rounds after one warm-up step each;
-`torch.set_num_threads` left at the default ({threads} threads). "x baseline" compares with
-softmax (the `+qknorm` rows with softmax+qknorm). Memory: {memory_text}
+Setup: one `MultiHeadAttention` layer, float32, {device}, `torch.set_num_threads({threads})`,
+default options of each scorer (MLR ranks [d/2, d/4, d/4] on 2^l blocks; sliding window 8;
+BTT rank 1), input requires grad, backward with a fixed random output gradient; {tokens}
+tokens per batch at D=128 (B = tokens / T), 896 sequences at the PatchTST shape. {rounds}
+interleaved rounds after one warm-up step each; medians. Memory: {memory_text}
+CSV with every round: `{csv}`.
+"""
 
-Why MLR costs more than softmax here, and where it falls short of the 1.2x target:
 
-- MLR's fused path runs SDPA on augmented q~, k~ of width W = sum_l r_l 2^l; with the
-  default ranks W = 2d (8 vs 4 at D=16/H=4, 16 vs 8 at D=128/H=16). A dense kernel cannot
-  use MLR's FLOP saving (sum_l T (T/2^l) r_l < T^2 d): it multiplies the zero blocks too.
-- A CPU profile (1 thread, D=128, H=16, T=64) shows the fused kernel itself costing about
-  the same at width 16 as at 8 (it is bound by the T x T softmax, not the dot products); the
-  extra time is memory traffic on the twice-as-wide (B, H, T, W) tensors: the wider q/k
-  projections, the block-mask multiply and its backward, and the zero-filled q/k/v gradient
-  buffers of the kernel's backward. The saved-activation memory grows by the same ~1.8x.
-- What was done: q~ and k~ are built by one wider linear layer (the column copy folded
-  into the projection weights) and one multiply by a cached block mask, instead of per-level
-  one-hot products and a concatenation; and on CPU, where PyTorch's fused kernel needs equal
-  q/k/v widths (else SDPA silently falls back to its unfused math path), the value heads are
-  zero-padded through the value/output weights. Together these took MLR from about 2-2.5x
-  to about 1.3-1.7x softmax in uncontended single-thread runs.
-- Closing the rest needs a kernel that skips the zero blocks (block-sparse attention, or
-  FlexAttention with a score_mod on GPU). Timings on a busy 2-core machine are noisy; the
-  ratios, from interleaved rounds, are the figures to read.
+def report(results: Results, args, device: torch.device, csv_path: Path) -> str:
+    memory_name = "peak CUDA" if device.type == "cuda" else "saved-for-backward"
+    memory_text = (
+        "peak CUDA bytes allocated during the step above those allocated before it."
+        if device.type == "cuda"
+        else "bytes of the unique tensors autograd saves for backward (excludes kernel "
+        "temporaries and gradients)."
+    )
+    notes = NOTES.format(
+        device=device.type.upper(),
+        threads=args.threads,
+        tokens=args.tokens,
+        rounds=args.rounds,
+        memory_text=memory_text,
+        csv=csv_path.relative_to(Path(__file__).resolve().parent.parent),
+    )
+    return "\n\n".join(
+        [
+            f"Threads: {args.threads}. Time, fwd+bwd / softmax (median over rounds):",
+            pivot(results, lambda c, cs: f"{ratio(c, cs):.2f}", "x softmax time"),
+            "Milliseconds (median):",
+            pivot(results, lambda c, cs: f"{c.median_ms:.1f}", "ms"),
+            f"Memory ({memory_name}) / softmax:",
+            pivot(results, lambda c, cs: f"{ratio(c, cs, 'memory_bytes'):.2f}", "x softmax mem"),
+            verdicts(results),
+            notes.strip(),
+            EXPLANATION.strip(),
+        ]
+    )
+
+
+EXPLANATION = """
+How each scorer runs, and what bounds it:
+
+- softmax: one fused `scaled_dot_product_attention` (SDPA) call, the cost floor.
 """
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 7")
+    parser.add_argument("--quick", action="store_true", help="2 rounds, half the tokens")
     parser.add_argument("--rounds", type=int, default=None, help="override the round count")
+    parser.add_argument("--tokens", type=int, default=None, help="tokens per batch at D=128")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto (CUDA if present)")
-    parser.add_argument("--no-write", action="store_true", help="print only, skip BENCHMARKS.md")
+    parser.add_argument("--no-write", action="store_true", help="print only, no files")
+    parser.add_argument("--shapes", default=None, help="subset, e.g. 128x8x2048,16x4x42")
+    parser.add_argument("--only", default=None, help="subset of rows, e.g. mlr,sliding")
     args = parser.parse_args(argv)
+    args.rounds = args.rounds or (2 if args.quick else 5)
+    args.tokens = args.tokens or (8192 if args.quick else 16384)
+    torch.set_num_threads(args.threads)
     name = (
         args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     )
     device = torch.device(name)
-    rounds = args.rounds or (3 if args.quick else 7)
-    results = {}
-    for d_model, n_heads, seq_len in SHAPES:
-        print(f"D={d_model} H={n_heads} T={seq_len} ...", flush=True)
-        results[(d_model, n_heads, seq_len)] = run_shape(d_model, n_heads, seq_len, rounds, device)
-    memory_name = "peak" if device.type == "cuda" else "saved"
-    memory_text = (
-        "peak CUDA bytes allocated during the step above those allocated before it."
-        if device.type == "cuda"
-        else "bytes of the unique tensors autograd saves for backward (the activation memory "
-        "held between forward and backward; excludes kernel temporaries and gradients)."
-    )
-    body = "\n\n".join(
-        [
-            table(results, memory_name),
-            mlr_verdict(results),
-            NOTES.format(
-                batch=BATCH,
-                rounds=rounds,
-                threads=torch.get_num_threads(),
-                memory_text=memory_text,
-            ).strip(),
-        ]
-    )
+    results: Results = {}
+    shapes, rows = SHAPES, variants()
+    if args.only:  # the baseline always runs: every figure is a ratio to it
+        wanted = {BASELINE, *args.only.split(",")}
+        rows = [v for v in rows if v.label in wanted]
+    if args.shapes:
+        shapes = [tuple(int(n) for n in s.split("x")) for s in args.shapes.split(",")]
+    for shape in shapes:
+        batch = PATCHTST_BATCH if shape == (16, 4, 42) else max(1, args.tokens // shape[2])
+        print(f"D={shape[0]} H={shape[1]} T={shape[2]} B={batch} ...", flush=True)
+        results[(*shape, batch)] = run_shape(shape, batch, args.rounds, device, rows)
+    csv_path = RESULTS_DIR / f"attention_speed_{device.type}_{args.threads}thread.csv"
+    if not args.no_write:
+        csv_path = write_csv(results, args.threads, device)
+    body = report(results, args, device, csv_path)
     print(body)
     if not args.no_write:
         write_section("attention_speed", "Attention speed: forward+backward per scorer", body)

@@ -130,6 +130,25 @@ class AttentionScorer(nn.Module):
         """Multiply-adds to form the (H, T, T) logits of one sequence from its q/k vectors."""
         raise NotImplementedError
 
+    def has_structured_route(self, seq_len: int) -> bool:
+        """True when :meth:`structured_attention` beats the dense fused path at ``seq_len``."""
+        return False
+
+    def structured_attention(self, x: Tensor, v: Tensor, dropout_p: float) -> Tensor:
+        """Attention output by a route that uses the scorer's structure (no score bias).
+
+        Args:
+            x: (B, T, D) tokens.
+            v: (B, T, H, d) values.
+            dropout_p: dropout on the attention weights.
+
+        Returns:
+            (B, T, H, d), equal to softmax(scores, masked) @ v. Scorers that return True
+            from :meth:`has_structured_route` implement it (a sliding window's band, MLR's
+            per-group key masks).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no structured route")
+
     def _split_heads(self, x: Tensor, width: int) -> Tensor:
         # (B, T, H*width) -> (B, H, T, width)
         b, t, _ = x.shape
@@ -176,6 +195,8 @@ class MultiHeadAttention(nn.Module):
     #: Widest q/k, as a multiple of the value head width, for which the CPU fast path pads
     #: the value heads to reach the fused kernel (set from measurements; see benchmarks).
     max_value_pad: ClassVar[int] = 4
+    #: Let scorers use their structured route in :meth:`forward` (False: always dense).
+    use_structured: bool = True
 
     def __init__(self, scorer: AttentionScorer, dropout: float = 0.0, bias: bool = True):
         super().__init__()
@@ -203,8 +224,23 @@ class MultiHeadAttention(nn.Module):
         """(B, T, D) -> (B, T, D), by the fastest exact path.
 
         ``score_bias`` (broadcastable to (B, H, T, T)) is added to the logits before the
-        softmax, as in residual attention.
+        softmax, as in residual attention. Without one, a scorer with a structured route
+        (:meth:`AttentionScorer.structured_attention`) uses it unless ``use_structured`` is
+        False; otherwise :meth:`forward_dense`.
         """
+        self.scorer._check_input(x)
+        b, t, _ = x.shape
+        if score_bias is None and self.use_structured and self.scorer.has_structured_route(t):
+            v = self.value(x).view(b, t, self.n_heads, -1)  # (B, T, H, d)
+            dropout_p = self.dropout if self.training else 0.0
+            y = self.scorer.structured_attention(x, v, dropout_p)  # (B, T, H, d)
+            return self.out(y.reshape(b, t, self.d_model))
+        return self.forward_dense(x, score_bias)
+
+    def forward_dense(self, x: Tensor, score_bias: Tensor | None = None) -> Tensor:
+        """(B, T, D) -> (B, T, D) by one fused kernel call on the full (T, T) scores (or the
+        reference path for scorers without a dot-product form): the reference for the
+        structured routes."""
         self.scorer._check_input(x)
         if not self.scorer.separable:
             return self.attend(x, score_bias).output

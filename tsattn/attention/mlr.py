@@ -11,10 +11,20 @@ Nearby positions share blocks at every level and use all d features; distant pos
 share only the global level 0 and interact through the rank-r_0 slice. The parameters are
 exactly those of standard attention.
 
-Fast path: with augmented vectors ``q~_i = [c_0 q0_i | onehot(blk_1(i)) (x) c_1 q1_i | ...]``
-(``k~`` likewise without c), ``q~_i . k~_j`` is the MLR score, so one fused SDPA call
-computes the attention. The block-divide normaliser (``normalize="levels"``) is not
-separable and uses explicit scores.
+Fast route (grouped keys, :meth:`MLRScorer.structured_attention`): cut the positions into
+groups that share their block at every level (4 groups with the default 3 levels). For the
+queries of group g, every level's indicator ``[blk_l(i) == blk_l(j)]`` depends on j only,
+and so does the block-divide normaliser; the score is therefore ``q_i . (m_g(j) * k_j)``
+with a per-group weight ``m_g(j)`` on the key features (level l's columns get
+``[blk_l(j) == blk_l(g)] * c_l / n_g(j)``). One fused SDPA call on G groups of T/G queries
+against their G weighted copies of the keys computes the attention with softmax's
+T * T * d multiply-adds, for both scales and both normalisers.
+
+Dense route (the reference of the fast route, :meth:`MultiHeadAttention.forward_dense`):
+with augmented vectors ``q~_i = [c_0 q0_i | onehot(blk_1(i)) (x) c_1 q1_i | ...]`` (``k~``
+likewise without c), ``q~_i . k~_j`` is the MLR score, so one fused SDPA call on vectors
+of width W = sum_l r_l * n_l computes the attention. The block-divide normaliser
+(``normalize="levels"``) is not separable there and uses explicit scores.
 
 The paper's recipe (Kuang et al., ICML 2025, and its official ``AttentionMLR``): per-level
 scale c_l = 1/r_l, per-head QK-norm, and the block-divide normaliser. It is registered as
@@ -42,6 +52,7 @@ import torch
 from torch import Tensor
 
 from tsattn.attention.base import DenseQKScorer, QueryKey, default_scale
+from tsattn.attention.blocked import BlockLayout, blocked_attention, contiguous_groups, head_mask
 
 SCALES = ("uniform", "per_level")
 NORMALIZERS = ("none", "levels")
@@ -110,6 +121,7 @@ class MLRScorer(DenseQKScorer):
         self.scale_mode, self.normalize = scale, normalize
         self.separable = normalize == "none"
         self._augment_cache: dict[tuple, tuple[Tensor, Tensor, Tensor]] = {}
+        self._group_cache: dict[tuple, tuple[BlockLayout, Tensor, Tensor | None]] = {}
 
     # ----------------------------------------------------------------- validation
     def _check_ranks(self, ranks: list[int] | None) -> list[int]:
@@ -215,6 +227,50 @@ class MLRScorer(DenseQKScorer):
         q, k = (q * q_mask).transpose(1, 2), (k * k_mask).transpose(1, 2)
         scale = default_scale(self.head_dim) if self.scale_mode == "uniform" else 1.0
         return QueryKey(q, k, scale)
+
+    def has_structured_route(self, seq_len: int) -> bool:
+        return True
+
+    def structured_attention(self, x: Tensor, v: Tensor, dropout_p: float) -> Tensor:
+        """Grouped-keys route: (B, T, D) tokens, (B, T, H, d) values -> (B, T, H, d)."""
+        b, t, _ = x.shape
+        h, d = self.n_heads, self.head_dim
+        q = self.q_norm(self.query(x).view(b, t, h, d))  # (B, T, H, d)
+        k = self.k_norm(self.key(x).view(b, t, h, d))
+        layout, key_weight, mask = self.group_layout(t, x.device, x.dtype)
+        return blocked_attention(q, k, v, layout, 1.0, dropout_p, key_weight, mask)
+
+    def group_layout(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple:
+        """``(layout, key_weight (T, G, 1, d), mask)`` of the grouped-keys route, cached.
+
+        A group is a run of positions in the same block at every level; ``key_weight[j, g]``
+        holds, on level l's features, ``[blk_l(j) == blk_l(g)] * c_l / n_g(j)`` (n_g(j) the
+        number of shared levels with the block-divide normaliser, else 1).
+        """
+        cache_key = (seq_len, device, dtype)
+        if cache_key not in self._group_cache:
+            ids = torch.stack(block_ids(seq_len, self.n_levels, self.block_sizes))  # (L, T)
+            change = (ids[:, 1:] != ids[:, :-1]).any(0)  # (T-1,): a new group starts at i+1
+            starts = [0] + (torch.nonzero(change).flatten() + 1).tolist()
+            query_index, group, slot = contiguous_groups(starts, seq_len)
+            shared = (ids[:, None, :] == ids[:, starts, None]).to(torch.float64)  # (L, G, T)
+            if self.normalize == "levels":
+                shared = shared / shared.sum(0).clamp(min=1.0)  # as in scores()
+            scales = torch.tensor(self.level_scales(), dtype=torch.float64)[:, None, None]
+            level_of_feature = torch.repeat_interleave(torch.tensor(self.ranks))  # (d,)
+            weight = (shared * scales)[level_of_feature].permute(2, 1, 0)  # (T, G, d)
+            key_index = torch.arange(seq_len)[:, None].expand(seq_len, len(starts))
+            allowed = None
+            if self.causal:  # (G, m, T): j <= i
+                allowed = query_index.T[:, :, None] >= torch.arange(seq_len)[None, None, :]
+            layout = BlockLayout(query_index, key_index.contiguous(), allowed, group, slot)
+            mask = head_mask(allowed, self.n_heads)
+            self._group_cache[cache_key] = (
+                layout.to(device),
+                weight[:, :, None, :].to(device, dtype),
+                None if mask is None else mask.to(device),
+            )
+        return self._group_cache[cache_key]
 
     @staticmethod
     def _widened_linear(linear: torch.nn.Linear, x: Tensor, rows: Tensor) -> Tensor:
