@@ -81,6 +81,15 @@ def test_flatten_head_flattens_feature_major():
     assert head(x).item() == x[0, 1, 0].item()
 
 
+def test_flatten_head_equals_the_references_transposed_flatten():
+    head = FlattenHead(seq_len=5, d_model=3, out_features=4)
+    x = torch.randn(6, 5, 3, requires_grad=True)
+    expected = head.linear(x.transpose(1, 2).reshape(6, -1))  # the reference's (N, D*T)
+    torch.testing.assert_close(head(x), expected)
+    grad = torch.autograd.grad(head(x).sum(), head.linear.weight)[0]
+    torch.testing.assert_close(grad, torch.autograd.grad(expected.sum(), head.linear.weight)[0])
+
+
 def test_moving_average_keeps_shape_and_constant_series():
     avg = MovingAverage(25)
     x = torch.full((2, 48, 3), 4.0)
@@ -148,6 +157,15 @@ def test_dropout_keeps_the_mean_and_drops_the_share_p():
     assert abs((y == 0).float().mean().item() - 0.3) < 0.01
     assert abs(y.mean().item() - 1.0) < 0.01
     assert torch.equal(dropout.eval()(x), x)
+
+
+def test_dropout_add_to_is_the_residual_plus_the_same_dropout():
+    dropout, residual, update = FastDropout(0.3), torch.randn(50, 40), torch.randn(50, 40)
+    torch.manual_seed(1)
+    expected = residual + dropout(update)
+    torch.manual_seed(1)
+    torch.testing.assert_close(dropout.add_to(residual, update), expected)  # same mask
+    assert torch.equal(dropout.eval().add_to(residual, update), residual + update)
 
 
 @pytest.mark.parametrize("attention", list_attention())

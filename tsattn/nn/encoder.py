@@ -159,8 +159,8 @@ class EncoderLayer(nn.Module):
     def _pre(self, norm: nn.Module, x: Tensor) -> Tensor:
         return norm(x) if self.pre_norm else x
 
-    def _add(self, x: Tensor, update: Tensor, dropout: nn.Module, norm: nn.Module) -> Tensor:
-        summed = x + dropout(update)  # (N, T, D)
+    def _add(self, x: Tensor, update: Tensor, dropout: FastDropout, norm: nn.Module) -> Tensor:
+        summed = dropout.add_to(x, update)  # x + dropout(update): (N, T, D)
         return summed if self.pre_norm else norm(summed)
 
 

@@ -10,6 +10,7 @@ torch.Size([7, 96])
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 
@@ -18,13 +19,23 @@ class FastDropout(nn.Dropout):
 
     On CPU the keep/drop decisions come from 16-bit slices of random 64-bit integers (four
     decisions per generator draw instead of one Bernoulli draw each): ``p`` is applied
-    quantised to 1/65536, the rest is the same distribution.
+    quantised to 1/65536, the rest is the same distribution. :meth:`add_to` fuses a residual
+    sum with the dropout (one ``addcmul`` instead of a multiply and an add).
     """
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or self.p == 0.0 or x.device.type != "cpu":
+        if not self._fast(x):
             return super().forward(x)
         return x * self._scaled_mask(x)
+
+    def add_to(self, residual: Tensor, update: Tensor) -> Tensor:
+        """``residual + self(update)``, in one fused op on the CPU fast path."""
+        if not self._fast(update):
+            return residual + super().forward(update)
+        return torch.addcmul(residual, update, self._scaled_mask(update))
+
+    def _fast(self, x: Tensor) -> bool:
+        return self.training and self.p != 0.0 and x.device.type == "cpu"
 
     def _scaled_mask(self, x: Tensor) -> Tensor:
         n = x.numel()
@@ -32,6 +43,7 @@ class FastDropout(nn.Dropout):
         draws.random_(-(2**63), 2**63 - 1)  # uniform 64-bit integers
         slices = draws.view(torch.int16)[:n].view(x.shape)  # uniform in [-32768, 32768)
         keep = slices >= round(self.p * 65536) - 32768  # True with probability 1 - p
+        # two passes, measured faster than one torch.where on CPU
         return keep.to(x.dtype).mul_(1.0 / (1.0 - self.p))  # 0 or 1 / (1 - p)
 
 
@@ -59,9 +71,12 @@ class FlattenHead(nn.Module):
         self.dropout = FastDropout(dropout)
 
     def forward(self, x: Tensor) -> Tensor:
-        n = x.shape[0]
-        flat = x.transpose(1, 2).reshape(n, -1)  # (N, T, D) -> (N, D, T) -> (N, D*T)
-        return self.dropout(self.linear(flat))  # (N, out_features)
+        n, t, d = x.shape
+        flat = x.reshape(n, t * d)  # (N, T, D) -> (N, T*D), token-major: a view, no copy
+        # the same sum as the reference's (N, D*T) activations times the feature-major weight:
+        # permuting the small (out, D*T) weight to token-major is cheaper than the activations
+        weight = self.linear.weight.view(-1, d, t).transpose(1, 2).reshape(-1, t * d)
+        return self.dropout(F.linear(flat, weight, self.linear.bias))  # (N, out_features)
 
 
 class MovingAverage(nn.Module):
