@@ -123,3 +123,13 @@ def test_structured_route_dropout_is_random_in_training_only(name):
     attn.use_structured = True
     attn.train()
     assert not torch.allclose(attn(x), evaluated, atol=1e-3)
+
+
+# ------------------------------------------------------------------------------ btt
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("explicit", [True, False], ids=["explicit-softmax", "fused"])
+@pytest.mark.parametrize(("qk_norm", "rank"), [(False, 1), (True, 2)])
+def test_btt_structured_route_equals_dense(causal, explicit, qk_norm, rank):
+    attn = build("btt", 42, causal, qk_norm=qk_norm, rank=rank)
+    attn.scorer.max_unfused_len = 42 if explicit else 41
+    assert_structured_equals_dense(attn, 42)

@@ -19,7 +19,17 @@ the layout of the paper's official code (YilunKuang/structured-attention, ``src/
 tsattn before issue 15 laid the key out as be' * a + al, a fixed permutation P of the
 official one (scores ``x_i . P W_h x_j``), which cannot represent the identity.
 
-Keys cost two batched matmuls. Before each use a core is divided by
+Speed: the per-head matrices are materialised from the cores (``weight``: H * D^2
+entries, 0.5 MB at D=128, H=8) and every head's keys come from one GEMM ``x @ W^T``. The
+two-stage BTT product costs fewer multiply-adds (H * D * (a + b) * s per token instead of
+H * D^2) but its small batched matmuls and the permutes between them took 4x longer on CPU
+(measured with torch.profiler at D=128, H=8, T=64). The scores themselves are inherently
+H times softmax's: every head takes a D-wide dot product (softmax's heads are D/H wide).
+The structured route (:meth:`BTTScorer.structured_attention`) computes them with one
+matmul against all heads' keys (queries are shared) and an explicit softmax for short
+sequences, and with the fused kernel (values zero-padded to width D) for long ones.
+
+Before each use a core is divided by
 max(1, RMS(core) / rho), RMS = sqrt(mean(core^2) + 1e-8), rho = sqrt(min(d_in, d_out)) / d_in
 (R: d_in = b, d_out = H*b*s; L: d_in = a*s, d_out = a), the official constants.
 
@@ -34,6 +44,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from tsattn.attention.base import AttentionScorer, QueryKey, default_scale
@@ -98,19 +109,62 @@ class BTTScorer(AttentionScorer):
         core_l = rms_clamp(self.core_l, d_in=self.a * s, d_out=self.a)
         return core_r, core_l
 
-    def keys(self, x: Tensor) -> Tensor:
-        """(B, T, D) -> LayerNormed keys W_h x of shape (B, H, T, D)."""
-        bsz, t, d = x.shape
+    def weight(self) -> Tensor:
+        """(H*D, D): every head's W_h from the clamped cores, stacked (row h*D + al*b + be)."""
         a, b, h, s = self.a, self.b, self.n_heads, self.rank
         core_r, core_l = self.cores()
-        xs = x.reshape(bsz * t, a, b).transpose(0, 1)  # (a, N, b): x[gamma, n, delta]
-        y = torch.bmm(xs, core_r)  # (a, N, H*b*s): y[gamma, n, (beta, sigma)]
-        # (a, N, H*b, s) -> (H*b, N, a, s) -> (H*b, N, a*s): rows indexed (gamma, sigma)
-        y = y.reshape(a, bsz * t, h * b, s).permute(2, 1, 0, 3).reshape(h * b, bsz * t, a * s)
-        z = torch.bmm(y, core_l.transpose(1, 2))  # (H*b, N, a): z[beta, n, alpha]
-        # (H, b, N, a) -> (N, H, a, b) -> (B, T, H, D): key feature alpha * b + beta'
-        z = z.reshape(h, b, bsz * t, a).permute(2, 0, 3, 1).reshape(bsz, t, h, d)
-        return self.key_norm(z.transpose(1, 2))
+        left = core_l.view(h, b, a, a, s)  # [h, be', al, ga, sigma]
+        right = core_r.view(a, b, h, b, s)  # [ga, de, h, be', sigma]
+        w = torch.einsum("hbxgs,gdhbs->hxbgd", left, right)  # [h, al, be', ga, de]
+        return w.reshape(h * self.d_model, self.d_model)
+
+    def keys(self, x: Tensor) -> Tensor:
+        """(B, T, D) -> LayerNormed keys W_h x of shape (B, H, T, D)."""
+        return self._keys(x).transpose(1, 2)
+
+    def _keys(self, x: Tensor) -> Tensor:
+        """(B, T, D) -> LayerNormed keys of shape (B, T, H, D), one GEMM for all heads."""
+        b, t, d = x.shape
+        return self.key_norm(F.linear(x, self.weight()).view(b, t, self.n_heads, d))
+
+    #: Longest sequence for the explicit-softmax route; beyond it the fused kernel (with
+    #: values zero-padded to width D) wins on CPU (measured: equal at T=256, D=128, H=8).
+    max_unfused_len: int = 256
+
+    def has_structured_route(self, seq_len: int) -> bool:
+        return True
+
+    def structured_attention(self, x: Tensor, v: Tensor, dropout_p: float) -> Tensor:
+        """(B, T, D) tokens, (B, T, H, d) values -> (B, T, H, d)."""
+        q = self.query_norm(x)  # (B, T, D), shared by every head
+        k = self._keys(x)  # (B, T, H, D)
+        if x.shape[1] <= self.max_unfused_len:
+            return self._explicit_attention(q, k, v, dropout_p)
+        return self._fused_attention(q, k, v, dropout_p)
+
+    def _explicit_attention(self, q: Tensor, k: Tensor, v: Tensor, dropout_p: float) -> Tensor:
+        b, t, h, d = k.shape
+        keys = k.transpose(1, 2).reshape(b, h * t, d)  # (B, H*T, D)
+        scores = torch.bmm(q * default_scale(d), keys.transpose(1, 2)).view(b, t, h, t)
+        mask = self.allowed(t, q.device)  # (T, T) or None
+        if mask is not None:
+            scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+        weights = F.dropout(torch.softmax(scores, dim=-1), dropout_p)  # (B, T, H, T)
+        y = weights.transpose(1, 2) @ v.transpose(1, 2)  # (B, H, T, d_v)
+        return y.transpose(1, 2)
+
+    def _fused_attention(self, q: Tensor, k: Tensor, v: Tensor, dropout_p: float) -> Tensor:
+        b, t, h, d = k.shape
+        width = v.shape[-1]
+        y = F.scaled_dot_product_attention(
+            q.unsqueeze(1).expand(b, h, t, d),
+            k.transpose(1, 2),
+            F.pad(v, (0, d - width)).transpose(1, 2),  # the fused kernel needs equal widths
+            dropout_p=dropout_p,
+            is_causal=self.causal,
+            scale=default_scale(d),
+        )  # (B, H, T, D)
+        return y[..., :width].transpose(1, 2)
 
     def query_key(self, x: Tensor) -> QueryKey:
         bsz, t, d = x.shape
