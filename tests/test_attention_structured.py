@@ -89,7 +89,15 @@ MLR_CASES = [
 @pytest.mark.parametrize("seq_len", [30, 42])
 def test_mlr_grouped_keys_equal_dense(name, options, causal, seq_len):
     attn = build(name, seq_len, causal, **options)
+    attn.scorer.min_grouped_len = 1  # plain MLR groups from T=512 on; test it at 30 and 42
     assert_structured_equals_dense(attn, seq_len)
+
+
+def test_mlr_routes_by_sequence_length():
+    plain = create_attention("mlr", 128, 8, 2048).scorer
+    assert not plain.has_structured_route(64) and plain.has_structured_route(1024)
+    paper = create_attention("mlr_paper", 128, 8, 2048).scorer
+    assert paper.has_structured_route(64)  # its dense route is explicit scores: always group
 
 
 def test_mlr_groups_share_every_level_block():
@@ -114,7 +122,7 @@ def test_contiguous_groups_pad_short_groups_with_their_last_position():
 @pytest.mark.parametrize("name", ["mlr", "mlr_paper", "sliding"])
 def test_structured_route_dropout_is_random_in_training_only(name):
     attn = build(name, 64, False, dropout=0.5).float()
-    attn.scorer.band_block = 8
+    attn.scorer.band_block, attn.scorer.min_grouped_len = 8, 1
     x = torch.randn(2, 64, 16)
     attn.eval()
     evaluated = attn(x)

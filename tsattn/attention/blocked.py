@@ -32,7 +32,8 @@ class BlockLayout:
     Attributes:
         query_index: (m, G) long, the position held by query slot u of group g; slots past
             a group's end repeat a real position (their outputs are never read).
-        key_index: (n, G) long, the position held by key slot c of group g (in range).
+        key_index: (n, G) long, the position held by key slot c of group g (in range), or
+            None when every group reaches all positions in order (n = T).
         allowed: (G, m, n) bool, True where slot u may attend to key slot c; None = all.
         group: (T,) long, the group holding each position's output.
         slot: (T,) long, the query slot holding each position's output.
@@ -50,7 +51,7 @@ class BlockLayout:
 
     def to(self, device: torch.device) -> BlockLayout:
         """The same layout on ``device``."""
-        moved = [t if t is None else t.to(device) for t in self._tensors()]
+        moved = [None if t is None else t.to(device) for t in self._tensors()]
         return BlockLayout(*moved)
 
     def _tensors(self) -> list[Tensor | None]:
@@ -102,26 +103,39 @@ def blocked_attention(
     """Attention of (B, T, H, d) q, k, v by groups; returns (B, T, H, d).
 
     Args:
-        layout: the groups (see :class:`BlockLayout`).
+        layout: the groups (see :class:`BlockLayout`). ``layout.key_index`` None means every
+            group reaches all T keys (then keys and values are broadcast, not gathered).
         scale: the logit scale of the fused kernel.
         dropout_p: dropout on the attention weights.
-        key_weight: optional (n, G, 1, d) factor on each gathered key's features.
+        key_weight: optional (n, G, 1, d) factor on each group's key features.
         mask: ``head_mask(layout.allowed, H)``, passed in so callers can cache it.
     """
     b, t, h, d = q.shape
     g = layout.n_groups
-    keys = k.index_select(1, layout.key_index.reshape(-1))  # (B, n*G, H, d)
-    if key_weight is not None:
-        keys = keys.view(b, -1, g, h, d) * key_weight  # (B, n, G, H, d)
-    n = layout.key_index.shape[0]
-    keys = keys.view(b, n, g, h, d).permute(0, 2, 3, 1, 4).reshape(b, g * h, n, d)
+    if layout.key_index is None:  # (B, T, 1, H, d) -> (B, T, G, H, d)
+        keys = k.unsqueeze(2) * key_weight if key_weight is not None else k.unsqueeze(2)
+        keys, values = keys.expand(b, t, g, h, d), v.unsqueeze(2).expand(b, t, g, h, d)
+    else:  # (B, n*G, H, d) -> (B, n, G, H, d)
+        keys = k.index_select(1, layout.key_index.reshape(-1)).view(b, -1, g, h, d)
+        values = v.index_select(1, layout.key_index.reshape(-1)).view(b, -1, g, h, d)
+        keys = keys * key_weight if key_weight is not None else keys
     y = F.scaled_dot_product_attention(
         _gather(q, layout.query_index),
-        keys,
-        _gather(v, layout.key_index),
+        _merge_groups(keys),
+        _merge_groups(values),
         attn_mask=mask,
         dropout_p=dropout_p,
         scale=scale,
     )  # (B, G*H, m, d)
-    y = y.view(b, g, h, -1, d)[:, layout.group, :, layout.slot]  # (T, B, H, d)
-    return y.transpose(0, 1)  # (B, T, H, d)
+    # (B, G*H, m, d) -> (B, G, m, H, d) -> (B, G*m, H, d): the slots in position order
+    y = y.view(b, g, h, -1, d).transpose(2, 3).reshape(b, -1, h, d)
+    if y.shape[1] == t:  # no spare slots: slot order is position order
+        return y
+    m = layout.query_index.shape[0]
+    return y.index_select(1, layout.group * m + layout.slot)
+
+
+def _merge_groups(x: Tensor) -> Tensor:
+    """(B, n, G, H, d) -> (B, G*H, n, d)."""
+    b, n, g, h, d = x.shape
+    return x.permute(0, 2, 3, 1, 4).reshape(b, g * h, n, d)

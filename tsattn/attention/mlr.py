@@ -228,8 +228,14 @@ class MLRScorer(DenseQKScorer):
         scale = default_scale(self.head_dim) if self.scale_mode == "uniform" else 1.0
         return QueryKey(q, k, scale)
 
+    #: Shortest sequence for which plain MLR takes the grouped route; below it the dense
+    #: route (augmented q/k) is faster on CPU: with T/4-query groups the fused kernel runs
+    #: short blocks and the 4 key/value copies cost as much as the saved width (measured
+    #: with benchmarks/attention_speed.py). The block-divide normaliser always groups.
+    min_grouped_len: int = 512
+
     def has_structured_route(self, seq_len: int) -> bool:
-        return True
+        return not self.separable or seq_len >= self.min_grouped_len
 
     def structured_attention(self, x: Tensor, v: Tensor, dropout_p: float) -> Tensor:
         """Grouped-keys route: (B, T, D) tokens, (B, T, H, d) values -> (B, T, H, d)."""
@@ -259,11 +265,10 @@ class MLRScorer(DenseQKScorer):
             scales = torch.tensor(self.level_scales(), dtype=torch.float64)[:, None, None]
             level_of_feature = torch.repeat_interleave(torch.tensor(self.ranks))  # (d,)
             weight = (shared * scales)[level_of_feature].permute(2, 1, 0)  # (T, G, d)
-            key_index = torch.arange(seq_len)[:, None].expand(seq_len, len(starts))
             allowed = None
             if self.causal:  # (G, m, T): j <= i
                 allowed = query_index.T[:, :, None] >= torch.arange(seq_len)[None, None, :]
-            layout = BlockLayout(query_index, key_index.contiguous(), allowed, group, slot)
+            layout = BlockLayout(query_index, None, allowed, group, slot)
             mask = head_mask(allowed, self.n_heads)
             self._group_cache[cache_key] = (
                 layout.to(device),
