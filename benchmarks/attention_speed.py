@@ -267,9 +267,40 @@ def report(results: Results, args, device: torch.device, csv_path: Path) -> str:
 
 
 EXPLANATION = """
-How each scorer runs, and what bounds it:
+How each scorer runs (``MultiHeadAttention.forward``), and what bounds it:
 
-- softmax: one fused `scaled_dot_product_attention` (SDPA) call, the cost floor.
+- softmax: one fused `scaled_dot_product_attention` (SDPA) call on width d = D/H; the
+  floor every ratio is read against.
+- sliding (window 8): the band route. Queries go in blocks of 32 (measured best of 16, 32,
+  64, 128 at T=256 and 2048); each block attends to its own keys and the 8 either side in
+  one fused call with a (block, block + 16) mask, so the cost grows with T, not T^2. At
+  T=64 and at the PatchTST shape the band would cover most keys and the dense masked call
+  is kept (rows equal to `sliding (dense)`). At long T what is left is the projections.
+- mlr / mlr_paper: the grouped-keys route from T=512 on (mlr_paper at every T): the
+  positions that share their block at every level (4 groups with 3 levels) attend to 4
+  copies of the keys weighted per group, all in one fused call at softmax's width d, with
+  the block-divide normaliser folded into the weights (mlr_paper no longer needs explicit
+  T x T scores: compare `mlr_paper (dense)`). Below T=512 plain mlr keeps the dense route
+  (one fused call on augmented q/k of width 2d, values zero-padded to 2d), which measured
+  faster there. What bounds both: PyTorch's fused CPU kernel. With T/4-query groups it
+  tiles the queries in smaller blocks (its block size is set by the query length: 256 for
+  >= 768 queries, 64 for >= 192, else 32), which alone costs ~1.3x softmax at T=1024,
+  ~1.2x at T=2048, ~1.6x at T=256 and ~1.7x at T=64 (SDPA-only micro-benchmarks of the same
+  shapes, 1 thread); the 4 key/value copies add memory traffic that matters at short T.
+  The dense route pays twice the width in the kernel, the projections and the value path.
+  FlexAttention (a score modification or block mask inside one kernel) would avoid both,
+  but this torch build (2.13 CPU) raises "FlexAttention does not support backward on CPU".
+- btt: keys by one GEMM on the materialised per-head matrices W_h (H D^2 entries; the
+  two-stage BTT product was 4x slower on CPU because of its small batched matmuls and
+  permutes), then for T <= 256 one matmul of the shared queries against all heads' keys
+  and an explicit softmax, for longer T the fused kernel with values zero-padded to D.
+  The floor is the math, not the code: every head takes a D-wide dot product (softmax's
+  heads are D/H wide), so the score FLOPs are H times softmax's; with the value product
+  BTT does (H + 1) / 2 = 4.5x softmax's multiply-adds at H=8 (8.5x at H=16), 2x at the
+  PatchTST shape (D=16, H=4, where the key map is half the work). The 2x target is not
+  reachable at D=128 without changing the scorer.
+- bilinear_mlr: the generic route (one fused call on the concatenated level vectors of
+  width sum_l 2^l r_l = 2d, values zero-padded); unchanged here.
 """
 
 
