@@ -178,8 +178,15 @@ class DenseQKScorer(AttentionScorer):
 
     def project(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(B, T, D) -> q, k of shape (B, H, T, d), QK-normed when enabled."""
-        q = self.q_norm(self._split_heads(self.query(x), self.head_dim))
-        k = self.k_norm(self._split_heads(self.key(x), self.head_dim))
+        q, k = self.project_tokens(x)  # (B, T, H, d) each
+        return q.transpose(1, 2), k.transpose(1, 2)
+
+    def project_tokens(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """(B, T, D) -> q, k of shape (B, T, H, d) (token-major), QK-normed when enabled."""
+        b, t, _ = x.shape
+        h, d = self.n_heads, self.head_dim
+        q = self.q_norm(self.query(x).view(b, t, h, d))
+        k = self.k_norm(self.key(x).view(b, t, h, d))
         return q, k
 
 

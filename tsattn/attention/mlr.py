@@ -239,11 +239,8 @@ class MLRScorer(DenseQKScorer):
 
     def structured_attention(self, x: Tensor, v: Tensor, dropout_p: float) -> Tensor:
         """Grouped-keys route: (B, T, D) tokens, (B, T, H, d) values -> (B, T, H, d)."""
-        b, t, _ = x.shape
-        h, d = self.n_heads, self.head_dim
-        q = self.q_norm(self.query(x).view(b, t, h, d))  # (B, T, H, d)
-        k = self.k_norm(self.key(x).view(b, t, h, d))
-        layout, key_weight, mask = self.group_layout(t, x.device, x.dtype)
+        q, k = self.project_tokens(x)  # (B, T, H, d) each
+        layout, key_weight, mask = self.group_layout(x.shape[1], x.device, x.dtype)
         return blocked_attention(q, k, v, layout, 1.0, dropout_p, key_weight, mask)
 
     def group_layout(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple:

@@ -52,12 +52,9 @@ class SlidingWindowScorer(SoftmaxScorer):
 
     def structured_attention(self, x: Tensor, v: Tensor, dropout_p: float) -> Tensor:
         """Band route: (B, T, D) tokens, (B, T, H, d) values -> (B, T, H, d)."""
-        b, t, _ = x.shape
-        h, d = self.n_heads, self.head_dim
-        q = self.q_norm(self.query(x).view(b, t, h, d))  # (B, T, H, d)
-        k = self.k_norm(self.key(x).view(b, t, h, d))
-        layout, mask = self.band_layout(t, x.device)
-        scale = default_scale(d)
+        q, k = self.project_tokens(x)  # (B, T, H, d) each
+        layout, mask = self.band_layout(x.shape[1], x.device)
+        scale = default_scale(self.head_dim)
         return blocked_attention(q, k, v, layout, scale, dropout_p, mask=mask)
 
     def band_layout(self, seq_len: int, device: torch.device) -> tuple[BlockLayout, Tensor]:
