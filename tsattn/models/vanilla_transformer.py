@@ -12,7 +12,7 @@ to the C channels; the last H steps are the forecast.
 Attention is pluggable in the encoder (``attention``) and, causal, in the decoder
 (``decoder_attention``); cross-attention is softmax. Defaults: the Time-Series-Library
 ETTh1 script (d_model 512, 8 heads, 2 encoder and 1 decoder layer, d_ff 2048, dropout 0.1,
-GELU, label_len 48, hourly time features).
+GELU, label_len 48 = half the input, hourly time features).
 
 Time features: the network takes them as optional tensors (``hourly_time_features`` makes
 them from timestamps, as the reference's ``time_features(freq="h")``). The forecaster
@@ -71,7 +71,8 @@ class VanillaTransformerConfig(EncoderConfig):
 
     Attributes:
         input_size, horizon, n_channels: L, H and C.
-        label_len: input steps the decoder starts from (its first ``label_len`` tokens).
+        label_len: input steps the decoder starts from (its first ``label_len`` tokens);
+            None: half the input (48 for the reference's 96), at most ``input_size``.
         decoder_layers: decoder depth.
         n_time_features: calendar features per step (4 for hourly data).
         decoder_attention, decoder_attention_options: the decoder's causal self-attention.
@@ -89,7 +90,7 @@ class VanillaTransformerConfig(EncoderConfig):
     projection_dropout: float | None = 0.0
     norm: str = "layer"
     residual_attention: bool = False
-    label_len: int = 48
+    label_len: int | None = None
     decoder_layers: int = 1
     n_time_features: int = HOURLY_TIME_FEATURES
     decoder_attention: AttentionSpec = "softmax"
@@ -99,8 +100,11 @@ class VanillaTransformerConfig(EncoderConfig):
         check_field_types(self)
         super().__post_init__()
         check_sizes(self)
-        for name in ("label_len", "decoder_layers", "n_time_features"):
+        for name in ("decoder_layers", "n_time_features"):
             check_positive_int(name, getattr(self, name))
+        if self.label_len is None:
+            object.__setattr__(self, "label_len", max(self.input_size // 2, 1))
+        check_positive_int("label_len", self.label_len)
         if self.label_len > self.input_size:
             raise ValueError(
                 f"label_len ({self.label_len}) cannot exceed input_size ({self.input_size}): "
@@ -196,8 +200,8 @@ class VanillaTransformer(NeuralForecaster):
     needs the same series. Values only: this wrapper does not feed time features.
 
     >>> model = VanillaTransformer(h=24, input_size=96, attention="mlr", progress=False)
-    >>> model.d_model, model.label_len, model.decoder_attention
-    (512, 48, 'softmax')
+    >>> model.d_model, model.decoder_layers, model.decoder_attention
+    (512, 1, 'softmax')
     """
 
     config_class = VanillaTransformerConfig
