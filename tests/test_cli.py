@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -130,6 +131,44 @@ def test_benchmark_writes_results_and_plot(tmp_path):
     assert (tmp_path / "results.json").exists()
     assert_png(tmp_path / "benchmark_mse.png")
     assert "benchmark_mse.png" in out and "seasonal_naive" in out
+
+
+@needs_data
+def test_benchmark_prints_epochs_training_time_and_patchtst_figures_and_says_what_it_skips(
+    tmp_path,
+):
+    tiny = "patchtst:d_model=8:n_heads=2:n_layers=1:windows_per_epoch=64"
+    command = (
+        f"benchmark --dataset ETTh1 --models naive,{tiny} --horizons 96 --input-size 96 "
+        "--quick --max-epochs 1 --no-progress --out {out} --data-dir {data}"
+    )
+    first = ok(command, out=tmp_path, data=DATA_DIR)
+    assert "skipped" not in first
+    rows = printed_table(first)
+    assert rows[tiny]["epochs"] == "1" and float(rows[tiny]["train_s"]) > 0
+    assert rows["naive"]["epochs"] == "" and rows["naive"]["train_s"] == "0.0"
+    assert float(rows[tiny]["paper_mse"]) > 0 and rows[tiny]["vs_rerun_%"] != ""
+    assert all(rows["naive"][c] == "" for c in ("paper_mse", "paper_mae", "rerun_mse"))
+    again = ok(command, out=tmp_path, data=DATA_DIR)
+    assert f"skipped 2 cell(s) already in {tmp_path / 'results.csv'}" in again
+    assert f"ETTh1 {tiny} horizon 96 input 96 seed 0" in again
+    assert printed_table(again) == rows  # the same cells, read back
+
+
+def printed_table(out: str) -> dict[str, dict[str, str]]:
+    """The benchmark's printed table: model -> column -> the text printed (blank: empty).
+    Columns are right-aligned under their names, so each ends where its name ends."""
+    lines = out.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.lstrip().startswith("dataset "))
+    header = lines[top]
+    ends = [m.end() for m in re.finditer(r"\S+", header)]
+    names = header.split()
+    table = {}
+    for line in lines[top + 1 :]:
+        cells = [line[start:end].strip() for start, end in zip([0, *ends], ends)]
+        row = dict(zip(names, cells))
+        table[row["model"]] = row
+    return table
 
 
 def test_backtest_writes_frame_and_plot_and_prints_metrics(tmp_path, hourly_csv):

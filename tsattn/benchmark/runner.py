@@ -118,7 +118,7 @@ def run_benchmark(
     out = Path(out_dir)
     name = get_spec(dataset).name
     repair_json(out)  # a kill between the CSV and JSON writes of an earlier run
-    requested, busy = [], []
+    requested, busy, skipped = [], [], []
     for horizon in horizons:
         split = benchmark_split(name, input_size, horizon, data_dir=data_dir)
         for spec in specs:
@@ -126,22 +126,39 @@ def run_benchmark(
                 key = _cell_key(name, spec, horizon, seed, settings)
                 requested.append(key)
                 run = functools.partial(_run_cell, name, spec, split, seed, settings)
-                if not _run_unless_taken(out, key, run):
+                outcome = _run_unless_taken(out, key, run)
+                if outcome == "busy":
                     busy.append(key)
+                elif outcome == "done":
+                    skipped.append(key)
     if busy:
         log.warning("%d cell(s) left to the processes running them: %s", len(busy), busy)
+    if skipped:
+        print(skipped_message(skipped, out / RESULT_FILES[0]))
     table = read_results(out)
     mine = pd.concat([table[matches(table, key)] for key in requested], ignore_index=True)
     print(format_table(mine))
     return mine
 
 
-def _run_unless_taken(out: Path, key: dict, run: Callable[[], dict[str, Any]]) -> bool:
+def skipped_message(keys: Sequence[dict], path: Path) -> str:
+    """One line per cell not run because ``path`` already holds it (a resumed campaign)."""
+    cells = [
+        f"  {k['dataset']} {k['model']} horizon {k['horizon']} input {k['input_size']} "
+        f"seed {k['seed']}"
+        for k in keys
+    ]
+    head = f"skipped {len(keys)} cell(s) already in {path} (delete their rows to rerun them):"
+    return "\n".join([head, *cells])
+
+
+def _run_unless_taken(out: Path, key: dict, run: Callable[[], dict[str, Any]]) -> str:
     """Run the cell ``key`` unless it is finished or another live process runs it; return
-    False only in the last case (the cell is neither finished nor run here)."""
+    ``"ran"``, ``"done"`` (finished before: skipped) or ``"busy"`` (another process runs it:
+    neither finished nor run here)."""
     ours, theirs = _claim_unfinished(out, key)
     if ours is None:
-        return theirs is None
+        return "done" if theirs is None else "busy"
     try:
         row = {**key, **run()}
     except BaseException:
@@ -151,7 +168,7 @@ def _run_unless_taken(out: Path, key: dict, run: Callable[[], dict[str, Any]]) -
     with results_lock(out):  # the row appears and the claim goes in one step
         append_locked(out, row)
         claims.release(out, key, ours)
-    return True
+    return "ran"
 
 
 def _claim_unfinished(out: Path, key: dict) -> tuple[claims.Claim | None, claims.Claim | None]:
@@ -342,6 +359,11 @@ SEED_SUMMARY = {
     "paper_mae": ("paper_patchtst42_mae", "first"),
     "rerun_mse": ("rerun_patchtst_mse", "first"),
 }
+#: what the cells of a row trained: epochs actually run (they stop early) and training time,
+#: seed means, shown when the results hold them
+TRAINING_SUMMARY = {"epochs": ("epochs", "mean"), "train_s": ("train_seconds", "mean")}
+#: the published PatchTST figures and our distance to them: printed on PatchTST rows only
+PUBLISHED_COLUMNS = ["paper_mse", "paper_mae", "rerun_mse", "vs_rerun_%"]
 
 
 def _probabilistic_summary(results: pd.DataFrame) -> dict[str, tuple[str, str]]:
@@ -356,14 +378,43 @@ def _probabilistic_summary(results: pd.DataFrame) -> dict[str, tuple[str, str]]:
 
 
 def format_table(results: pd.DataFrame) -> str:
-    """Our MSE/MAE beside the published PatchTST/42 numbers (paper and full-test re-run), and
-    the CRPS and 80%/95% coverage of models that forecast quantiles."""
+    """Our MSE/MAE, the epochs each model ran and its training seconds, the published
+    PatchTST/42 numbers (paper and full-test re-run) beside PatchTST rows, and the CRPS and
+    80%/95% coverage of models that forecast quantiles. Empty cells: not applicable."""
     if results.empty:
         return "(no results)"
     keys = [k for k in TABLE_KEYS if k in results.columns]
     grouped = results.groupby([*keys, "model"], sort=False, dropna=False)
-    table = grouped.agg(**SEED_SUMMARY, **_probabilistic_summary(results)).reset_index()
+    training = {k: v for k, v in TRAINING_SUMMARY.items() if v[0] in results.columns}
+    summary = {**SEED_SUMMARY, **training, **_probabilistic_summary(results)}
+    table = grouped.agg(**summary).reset_index()
     table["vs_rerun_%"] = 100 * (table["mse"] / table["rerun_mse"] - 1)
+    table.loc[~table["model"].map(_is_patchtst), PUBLISHED_COLUMNS] = np.nan
     table = table.sort_values(["dataset", "horizon"], kind="stable")
+    formatters = {"epochs": _whole, "train_s": _seconds}
     with pd.option_context("display.width", 160, "display.max_rows", 500):
-        return table.to_string(index=False, float_format=lambda v: f"{v:.4f}")
+        return table.to_string(
+            index=False,
+            na_rep="",
+            float_format=lambda v: f"{v:.4f}",
+            formatters={k: f for k, f in formatters.items() if k in table.columns},
+        )
+
+
+def _is_patchtst(alias: object) -> bool:
+    """Whether a results row's model is a PatchTST (``patchtst``, ``patchtst:mlr``, ...)."""
+    try:
+        return parse_model_spec(str(alias)).name == "patchtst"
+    except ValueError:
+        return False
+
+
+def _whole(value: float) -> str:
+    """Epochs: a whole number when every seed ran the same, else their mean; blank if none."""
+    if pd.isna(value):
+        return ""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _seconds(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.1f}"
