@@ -162,3 +162,33 @@ def test_quick_mode_caps_windows_per_epoch_even_when_a_spec_sets_more():
         assert model.training_config.lr_schedule == "constant"
     naive = _build_model("ETTh1", parse_model_spec("seasonal_naive"), split, 0, settings)
     assert naive.season_length == 24 and naive.h == 24
+
+
+def test_scores_do_not_depend_on_the_evaluation_batch():
+    """The runner's evaluation batch is a speed setting: every batch size gives the same
+    forecasts, bit for bit, and the same scores (up to the order of the float64 sums)."""
+    import functools
+
+    from tsattn.benchmark.runner import RunSettings
+    from tsattn.models import PatchTST
+
+    data = np.cumsum(np.random.default_rng(0).normal(size=(300, 3)), axis=0).astype(np.float32)
+    model = PatchTST(
+        h=8, input_size=32, d_model=8, n_heads=2, n_layers=1, max_epochs=1, seed=0,
+        progress=False,
+    ).fit_arrays(data[:200], data[170:240])  # fmt: skip
+    windows = np.lib.stride_tricks.sliding_window_view(data[200:], 32, axis=0)  # (N, C, L)
+    windows = np.ascontiguousarray(windows.transpose(0, 2, 1))  # (N, L, C)
+    batches = (1, 7, 64, RunSettings(32, False, None, None, "cpu", False).eval_batch_size)
+    forecasts = [model.predict_windows(windows, batch_size=b) for b in batches]
+    assert all(np.array_equal(forecasts[0], f) for f in forecasts[1:])
+    scores = [
+        score_windows(functools.partial(model.predict_windows, batch_size=b), data[200:], 32, 8,
+                      batch_size=b)
+        for b in batches
+    ]  # fmt: skip
+    assert len({s.n_windows for s in scores}) == 1
+    for s in scores[1:]:
+        assert s.mse == pytest.approx(scores[0].mse, rel=1e-13, abs=0)
+        assert s.mae == pytest.approx(scores[0].mae, rel=1e-13, abs=0)
+        np.testing.assert_allclose(s.mse_by_step, scores[0].mse_by_step, rtol=1e-13)
