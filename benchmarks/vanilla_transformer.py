@@ -11,9 +11,9 @@ features ('timeF'), the literature split with train-only standardisation
 Variants: softmax everywhere; MLR with 2 or 4 levels in the encoder only (``enc``) or in the
 encoder and the decoder's causal self-attention (``encdec``); cross-attention stays softmax.
 MLR is the paper's recipe (``mlr_paper``: per-level scale 1/r_l, QK-norm, block-divide) by
-default, ``--mlr mlr`` for tsattn's plain MLR. Ranks: 2 levels [d/2, d/2], 4 levels
-[d/2, d/4, d/8, d/8] of the head width d; blocks: 2^l near-equal (ragged) blocks of the
-sequence at level l (96 encoder tokens, label_len + H decoder tokens).
+default, ``--mlr mlr`` for tsattn's plain MLR. Ranks: the head width d split equally, 2
+levels [d/2, d/2], 4 levels [d/4] * 4 (the official code's default); blocks: 2^l near-equal
+(ragged) blocks of the sequence at level l (96 encoder tokens, label_len + H decoder tokens).
 
 The metric is the relative MAE, MAE(variant) / MAE(softmax) of the same seed, with its mean
 and a 95% t-interval over seeds. Results are appended to
@@ -70,19 +70,19 @@ class MarkedWindows:
     ``values`` (T, C) standardised, ``marks`` (T, F) time features of the same rows.
     """
 
-    def __init__(self, values: np.ndarray, marks: np.ndarray, horizon: int):
-        self.values = torch.as_tensor(values, dtype=torch.float32)
-        self.marks = torch.as_tensor(marks, dtype=torch.float32)
+    def __init__(self, values: np.ndarray, marks: np.ndarray, horizon: int, device: str):
+        self.values = torch.as_tensor(values, dtype=torch.float32, device=device)
+        self.marks = torch.as_tensor(marks, dtype=torch.float32, device=device)
         self.horizon = horizon
         self.count = len(values) - INPUT_SIZE - horizon + 1
 
     def starts(self, stride: int = 1) -> torch.Tensor:
         """Window starts, every ``stride``-th window."""
-        return torch.arange(0, self.count, stride)
+        return torch.arange(0, self.count, stride, device=self.values.device)
 
     def batch(self, starts: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """x (B, L, C), x_marks (B, L, F), y (B, H, C), y_marks (B, label_len + H, F)."""
-        steps = torch.arange(INPUT_SIZE + self.horizon)
+        steps = torch.arange(INPUT_SIZE + self.horizon, device=starts.device)
         rows = starts[:, None] + steps  # (B, L + H)
         values, marks = self.values[rows], self.marks[rows]  # (B, L + H, C), (B, L + H, F)
         return (
@@ -93,23 +93,24 @@ class MarkedWindows:
         )
 
 
-def load_splits(horizon: int) -> dict[str, MarkedWindows]:
-    """ETTh1's train / val / test windows with hourly time features."""
+def load_splits(horizon: int, device: str = "cpu") -> dict[str, MarkedWindows]:
+    """ETTh1's train / val / test windows with hourly time features, on ``device``."""
     split = benchmark_split("ETTh1", input_size=INPUT_SIZE, horizon=horizon)
     marks = hourly_time_features(split.index)
     return {
-        name: MarkedWindows(split.array(name), marks[start:end], horizon)
+        name: MarkedWindows(split.array(name), marks[start:end], horizon, device)
         for name, (start, end) in split.borders.items()
     }
 
 
 # ----------------------------------------------------------------------------- model
 def mlr_ranks(levels: int, head_dim: int) -> list[int]:
-    """2 levels: [d/2, d/2]; 4 levels: [d/2, d/4, d/8, d/8]."""
-    if levels == 2:
-        return [head_dim // 2, head_dim - head_dim // 2]
-    eighth = head_dim // 8
-    return [head_dim // 2, head_dim // 4, eighth, head_dim - head_dim // 2 - head_dim // 4 - eighth]
+    """The head width split equally over the levels, as the official code's default
+    (``mlr_rank_list="16|16|16|16"`` for head width 64): 2 levels [d/2, d/2], 4 levels
+    [d/4] * 4."""
+    if head_dim % levels:
+        raise ValueError(f"head width {head_dim} does not split into {levels} equal levels")
+    return [head_dim // levels] * levels
 
 
 def build_network(cell: Cell, args: argparse.Namespace) -> VanillaTransformerNetwork:
@@ -152,7 +153,7 @@ def train_epoch(
     """One pass over ``windows`` random training windows (all when None); the mean loss."""
     network.train()
     order = torch.randperm(data.count, generator=torch.Generator().manual_seed(seed))
-    order = order[:windows]
+    order = order[:windows].to(data.values.device)
     total = 0.0
     for starts in order.split(batch_size):
         x, x_marks, y, y_marks = data.batch(starts)
@@ -182,7 +183,7 @@ def evaluate(network, data: MarkedWindows, stride: int = 1, batch: int = 256) ->
 def run_cell(cell: Cell, splits: dict[str, MarkedWindows], args) -> dict:
     """Train with early stopping on the validation MSE; score the best weights on test."""
     start = time.perf_counter()
-    network = build_network(cell, args)
+    network = build_network(cell, args).to(args.device)
     optimizer = torch.optim.Adam(network.parameters(), lr=args.lr)
     best, best_state, best_epoch, waited, epochs = math.inf, None, -1, 0, 0
     for epoch in range(args.max_epochs):
@@ -362,7 +363,7 @@ def write_report(args) -> None:
         f"{horizon_trend(summary)}\n"
     )
     write_section(
-        "vanilla_transformer",
+        args.section,
         "The MLR paper's experiment as it ran it: vanilla "
         "encoder-decoder Transformer (Time-Series-Library) on ETTh1",
         body,
@@ -387,6 +388,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--section", default="vanilla_transformer", help="BENCHMARKS.md section")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     parser.add_argument("--out", type=Path, default=RUNS, help="the runs CSV")
     parser.add_argument("--no-report", action="store_true", help="leave BENCHMARKS.md alone")
@@ -405,7 +408,7 @@ def main() -> None:
             if same_setting(r, args)
         }
         for horizon in args.horizons:
-            splits = load_splits(horizon)
+            splits = load_splits(horizon, args.device)
             for seed in args.seeds:
                 for variant in args.variants:
                     if (horizon, variant, seed) in done:
