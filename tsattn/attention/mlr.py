@@ -18,7 +18,9 @@ and so does the block-divide normaliser; the score is therefore ``q_i . (m_g(j) 
 with a per-group weight ``m_g(j)`` on the key features (level l's columns get
 ``[blk_l(j) == blk_l(g)] * c_l / n_g(j)``). One fused SDPA call on G groups of T/G queries
 against their G weighted copies of the keys computes the attention with softmax's
-T * T * d multiply-adds, for both scales and both normalisers.
+T * T * d multiply-adds, for both scales and both normalisers. Plain ``mlr`` takes it from
+T = 512 on (``MLRScorer.min_grouped_len``; shorter sequences run the dense route faster on
+CPU), the block-divide normaliser (``mlr_paper``) at every T.
 
 Dense route (the reference of the fast route, :meth:`MultiHeadAttention.forward_dense`):
 with augmented vectors ``q~_i = [c_0 q0_i | onehot(blk_1(i)) (x) c_1 q1_i | ...]`` (``k~``
