@@ -364,15 +364,15 @@ def _window(panel: _Panel, w: int, h: int, train_length: int | None):
     train = pd.DataFrame(
         {
             "unique_id": ids.take(train_series).to_numpy(),
-            "ds": ds.take(train_rows).to_numpy(),
+            "ds": ds.take(train_rows).array,
             "y": y[train_rows],
         }
     )
     actual = pd.DataFrame(
         {
             "unique_id": ids.take(future_series).to_numpy(),
-            "ds": ds.take(future_rows).to_numpy(),
-            "cutoff": ds.take(first_row + cut).take(future_series).to_numpy(),
+            "ds": ds.take(future_rows).array,
+            "cutoff": ds.take(first_row + cut).take(future_series).array,
             "y": y[future_rows],
         }
     )
