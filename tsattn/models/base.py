@@ -91,7 +91,7 @@ class SeriesData:
 
         bounds = series_bounds(frame["unique_id"])  # (n_series + 1,) rows of each series
         first_rows, last_rows = bounds[:-1], bounds[1:] - 1
-        ids = [str(uid) for uid in frame["unique_id"].to_numpy()[first_rows]]
+        ids = [str(uid) for uid in frame["unique_id"].iloc[first_rows]]  # boxed, as groupby
         values = np.split(frame["y"].to_numpy(dtype=np.float64), bounds[1:-1])
         last_ds = list(pd.DatetimeIndex(frame["ds"].iloc[last_rows]))
         if freq is None:
