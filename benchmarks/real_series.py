@@ -153,13 +153,23 @@ def targets(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def common_series(per_series: pd.DataFrame) -> list[str]:
+    """The series that every model of ``per_series`` has figures for."""
+    counts = per_series.groupby("series")["model"].nunique()
+    return sorted(counts.index[counts == per_series["model"].nunique()])
+
+
 def write_report(external_steps: int | None = None) -> None:
     """The BENCHMARKS.md section from ``per_series.csv`` and, when present,
     ``external_per_series.csv`` (written by ``real_series_external.py``)."""
-    ours = pd.read_csv(RESULTS / "per_series.csv")
-    external_path = RESULTS / "external_per_series.csv"
-    external = pd.read_csv(external_path) if external_path.exists() else ours.iloc[:0]
-    table = summary(pd.concat([ours, external], ignore_index=True))
+    ours = pd.concat([pd.read_csv(f) for f in sorted(RESULTS.glob("per_series*.csv"))])
+    ours = ours.drop_duplicates(["series", "model"], keep="last")
+    external = [pd.read_csv(f) for f in sorted(RESULTS.glob("external_per_series*.csv"))]
+    external = pd.concat(external) if external else ours.iloc[:0]
+    everything = pd.concat([ours, external], ignore_index=True)
+    table = summary(everything)
+    common = common_series(everything)
+    same = summary(everything[everything["series"].isin(common)])
     tsattn_models = ours["model"].unique()
     wall = table.loc[tsattn_models, "wall s"].sum()
     cpu = table.loc[tsattn_models, "cpu s"].sum()
@@ -178,12 +188,17 @@ def write_report(external_steps: int | None = None) -> None:
         "",
         *table_rows(table),
         "",
+        f"The same on the {len(common)} series every model finished "
+        f"({', '.join(common)}); the targets below are judged on these:",
+        "",
+        *table_rows(same),
+        "",
         f"tsattn's whole suite: {wall / 60:.1f} min wall, {cpu / 60:.1f} min CPU.",
         "",
         "Targets:",
-        *targets(table),
+        *targets(same),
         "",
-        "Per-series figures: `benchmarks/results/real_series/per_series.csv` and "
+        "Per-series figures: `benchmarks/results/real_series/per_series*.csv` (tsattn) and "
         "`external_per_series.csv`.",
     ]
     title = "Real series with defaults only: tsattn, statsforecast and neuralforecast"
@@ -199,11 +214,15 @@ def main() -> None:
     parser.add_argument("--series", default=None, help="comma-separated names (default: all)")
     parser.add_argument("--quick", action="store_true", help="4 series, 2 windows")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--out", default="per_series.csv", help="per-series CSV under results/real_series/"
+    )
     args = parser.parse_args()
     cases = load_real_suite(args.data_dir, args.aeon_dir)
     chosen = args.series.split(",") if args.series else (QUICK_SERIES if args.quick else None)
-    if chosen:
-        cases = [c for c in cases if c.name in chosen]
+    if chosen:  # in the order given
+        by_name = {c.name: c for c in cases}
+        cases = [by_name[name] for name in chosen]
     if args.quick:
         args.windows = 2
     only = args.models.split(",") if args.models else None
@@ -212,7 +231,7 @@ def main() -> None:
         frames.append(score_case(case, args.windows, only))
         print(frames[-1].round(3).to_string(index=False), flush=True)
         if not args.no_write:  # what finished survives an interrupted run
-            save_rows(pd.concat(frames, ignore_index=True), RESULTS / "per_series.csv")
+            save_rows(pd.concat(frames, ignore_index=True), RESULTS / args.out)
     per_series = pd.concat(frames, ignore_index=True)
     print(summary(per_series).round(3).to_string())
     if not args.no_write:

@@ -6,7 +6,8 @@ The external half of issue 13's real-series benchmark: the series of
 the same scoring (:func:`tsattn.evaluate`: MAE, MASE, sMAPE). Models, with their defaults:
 
 * statsforecast ``AutoETS``, ``AutoARIMA``, ``AutoTheta`` with ``season_length=m`` (the season
-  of the series' frequency, the same that tsattn's models take), through ``cross_validation``;
+  of the series' frequency, the same that tsattn's models take; AutoARIMA non-seasonal beyond
+  24 steps, as tsattn's), through ``cross_validation``;
 * neuralforecast ``PatchTST`` and ``NHITS``: ``input_size`` has no default there, so ``2 h``
   (the value of neuralforecast's own examples); every other option is its default except
   ``max_steps`` (``--nf-steps``, see below), quiet trainers on the CPU.
@@ -35,14 +36,23 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_series import METRICS, QUICK_SERIES, RESULTS, write_report  # noqa: E402
+from real_series import METRICS, QUICK_SERIES, RESULTS, save_rows, write_report  # noqa: E402
 from series_suite import SeriesCase, load_real_suite  # noqa: E402
 
 import tsattn  # noqa: E402
+from tsattn.models.baselines.statsmodels_models import ARIMA_MAX_SEASON  # noqa: E402
 
 KEYS = ["unique_id", "ds", "cutoff", "y"]
 STATS_MODELS = ["AutoETS", "AutoARIMA", "AutoTheta"]
 NEURAL_MODELS = ["PatchTST", "NHITS"]
+
+
+def season_for(name: str, case: SeriesCase) -> int:
+    """The frequency's season, except for AutoARIMA beyond :data:`ARIMA_MAX_SEASON` (weekly
+    52, 15-minute 96, 30-minute 48): non-seasonal, as tsattn's AutoARIMA searches there."""
+    if name == "AutoARIMA" and case.season_length > ARIMA_MAX_SEASON:
+        return 1
+    return case.season_length
 
 
 def statsforecast_backtest(name: str, case: SeriesCase, windows: int) -> pd.DataFrame:
@@ -51,7 +61,7 @@ def statsforecast_backtest(name: str, case: SeriesCase, windows: int) -> pd.Data
     import statsforecast.models as sf_models
     from statsforecast import StatsForecast
 
-    model = getattr(sf_models, name)(season_length=case.season_length)
+    model = getattr(sf_models, name)(season_length=season_for(name, case))
     sf = StatsForecast(models=[model], freq=case.freq, n_jobs=1)
     frame = sf.cross_validation(
         df=case.frame, h=case.h, n_windows=windows, step_size=case.h, refit=True
@@ -108,27 +118,23 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="4 series, 2 windows")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--out", default="external_per_series.csv", help="under results/")
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     cases = load_real_suite(args.data_dir, args.aeon_dir)
     chosen = args.series.split(",") if args.series else (QUICK_SERIES if args.quick else None)
-    if chosen:
-        cases = [c for c in cases if c.name in chosen]
+    if chosen:  # in the order given
+        by_name = {c.name: c for c in cases}
+        cases = [by_name[name] for name in chosen]
     if args.quick:
         args.windows = 2
     frames = []
     for case in cases:
         frames.append(score_case(case, args.windows, args.models.split(","), args.nf_steps))
         print(frames[-1].round(3).to_string(index=False), flush=True)
-    per_series = pd.concat(frames, ignore_index=True)
+        if not args.no_write:  # what finished survives an interrupted run
+            save_rows(pd.concat(frames, ignore_index=True), RESULTS / args.out)
     if not args.no_write:
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        path = RESULTS / "external_per_series.csv"
-        if path.exists() and args.series:  # a partial run replaces its series' rows only
-            kept = pd.read_csv(path)
-            kept = kept[~kept["series"].isin(per_series["series"])]
-            per_series = pd.concat([kept, per_series], ignore_index=True)
-        per_series.to_csv(path, index=False)
         write_report(external_steps=args.nf_steps)
 
 

@@ -137,6 +137,52 @@ def test_auto_arima_survives_when_every_candidate_fails_but_the_plainest(monkeyp
     assert (p, q) == (0, 0)
 
 
+def seasonal_ar(n: int = 240, m: int = 4, seed: int = 4) -> np.ndarray:
+    """y_t = 0.6 y_{t-1} + 0.5 y_{t-m} - 0.3 y_{t-1-m} + noise: a (1,0,0)(1,0,0)_m process."""
+    rng, y = np.random.default_rng(seed), np.zeros(n + 50)
+    for t in range(m + 1, len(y)):
+        y[t] = 0.6 * y[t - 1] + 0.5 * y[t - m] - 0.3 * y[t - 1 - m] + rng.normal()
+    return 20 + y[50:]
+
+
+def test_css_aicc_prefers_the_true_order_to_white_noise():
+    z = seasonal_ar() - 20
+    true, white = (
+        arima_search.css_aicc(z, (1, 0, 1, 0, False), 4),
+        arima_search.css_aicc(z, (0, 0, 0, 0, False), 4),
+    )
+    assert true is not None and white is not None and true[0] < white[0] - 50
+
+
+def test_auto_arima_approximate_search_finds_the_seasonal_ar_and_forecasts_as_well():
+    """The approximate search (R's ``approximation``) chooses the seasonal AR, and its exactly
+    refitted winner forecasts the held-out season about as well as the exact search's."""
+    y, bounds = seasonal_ar(), dict(max_p=2, max_q=2, max_P=1, max_Q=1)
+    errors = {}
+    for approximation in (True, False):
+        model = AutoARIMA(h=8, approximation=approximation, **bounds).fit(frame(y[:-8], "QS"))
+        if approximation:
+            assert model.orders()["a"][0] >= 1 and model.seasonal_orders()["a"][0] == 1
+        errors[approximation] = np.abs(model.predict()["AutoARIMA"].to_numpy() - y[-8:]).mean()
+    assert errors[True] <= 1.2 * errors[False]
+
+
+def test_auto_arima_approximation_is_on_for_long_seasons_only(monkeypatch):
+    seen = []
+    real = arima_search.search_order
+
+    def spy(y, bounds, m, alpha, approximate=False):
+        seen.append((m, approximate))
+        return real(y, bounds, m, alpha, approximate)
+
+    monkeypatch.setattr("tsattn.models.baselines.statsmodels_models.search_order", spy)
+    AutoARIMA(h=4, max_p=1, max_q=1, max_P=1, max_Q=1).fit(frame(seasonal_ar(), freq="QS"))
+    AutoARIMA(h=4, approximation=True).fit(frame(seasonal_ar(), freq="QS"))
+    assert seen == [(4, False), (4, True)]
+    with pytest.raises(ValueError, match="approximation"):
+        AutoARIMA(approximation="yes")
+
+
 def test_theta_deseasonalizes_from_the_frequency():
     y = multiplicative_seasonal()
     assert holdout_mase(Theta(), y) < 0.5 * holdout_mase(Theta(season_length=1), y)

@@ -11,6 +11,12 @@
    constant on or off) and moves to the best one that lowers the AICc, until none does.
    The constant (a drift when ``d + D = 1``) is only possible when ``d + D < 2``.
 
+With ``approximate=True`` (R's ``approximation``, AutoARIMA's default for seasons over 12) the
+search ranks candidates by an AICc from the conditional sum of squares of the differenced series
+(:func:`css_aicc`: one least-squares fit through a linear filter, no Kalman filter) and then fits
+the best candidates exactly, in that order, until one succeeds: the winner's parameters are
+always exact maximum likelihood; only the choice of orders is approximate.
+
 A candidate that statsmodels cannot fit (``LinAlgError``, ``ValueError``, a failed or
 non-converged optimisation, a non-finite AICc) is skipped; the search only fails when every
 candidate and the ``(0, d, 0)`` fallback fail.
@@ -26,6 +32,10 @@ import numpy as np
 SEASONAL_STRENGTH_THRESHOLD = 0.64
 #: the stepwise search's cap on the number of models fitted (R's ``nmodels``: 94)
 MAX_MODELS = 94
+#: AutoARIMA approximates the search for seasons longer than this (R: frequency > 12)
+APPROXIMATE_ABOVE_SEASON = 12
+#: the exact fits tried, best approximate AICc first, before the fallback model
+EXACT_REFITS = 5
 
 
 def arima_model(y: np.ndarray, order, seasonal_order, trend: str | None):
@@ -77,9 +87,18 @@ def trend_term(d: int, big_d: int, constant: bool) -> str:
 class StepwiseSearch:
     """One series' stepwise search; :meth:`run` returns ``(meta, params)`` of the best fit."""
 
-    def __init__(self, y: np.ndarray, bounds: dict[str, int], d: int, big_d: int, m: int):
+    def __init__(
+        self,
+        y: np.ndarray,
+        bounds: dict[str, int],
+        d: int,
+        big_d: int,
+        m: int,
+        approximate: bool = False,
+    ):
         self.y, self.bounds, self.d, self.big_d, self.m = y, bounds, d, big_d, m
-        self.fitted: dict[tuple, tuple[float, np.ndarray] | None] = {}
+        self.approximate = approximate
+        self.fitted: dict[tuple, tuple[float, np.ndarray | None] | None] = {}
 
     def candidate_ok(self, key: tuple) -> bool:
         p, q, big_p, big_q, constant = key
@@ -102,7 +121,10 @@ class StepwiseSearch:
         if key not in self.fitted:
             if len(self.fitted) >= MAX_MODELS:
                 return np.inf
-            self.fitted[key] = fit_candidate(self.y, self.meta(key))
+            if self.approximate:
+                self.fitted[key] = css_aicc(self.differenced(), key, self.m)
+            else:
+                self.fitted[key] = fit_candidate(self.y, self.meta(key))
         found = self.fitted[key]
         return np.inf if found is None else found[0]
 
@@ -130,9 +152,26 @@ class StepwiseSearch:
             if not self.score(step) < self.score(best):
                 break
             best = step
-        if self.score(best) == np.inf:  # every candidate failed: the plainest models
+        if self.approximate:
+            best = self.refit_exactly()
+        elif self.score(best) == np.inf:  # every candidate failed: the plainest models
             best = self.fallback()
         return self.meta(best), self.fitted[best][1]
+
+    def differenced(self) -> np.ndarray:
+        """The series after the search's ``D`` seasonal and ``d`` ordinary differences."""
+        z = self.y[self.m :] - self.y[: -self.m] if self.big_d else self.y
+        return np.diff(z, n=self.d) if self.d else z
+
+    def refit_exactly(self) -> tuple:
+        """Fit the approximate search's best candidates exactly (maximum likelihood), best
+        approximate AICc first, keeping the first that succeeds; the fallback if none does."""
+        ranked = sorted((v[0], key) for key, v in self.fitted.items() if v is not None)
+        for _, key in ranked[:EXACT_REFITS]:
+            self.fitted[key] = fit_candidate(self.y, self.meta(key))
+            if self.fitted[key] is not None:
+                return key
+        return self.fallback()
 
 
 def neighbours(key: tuple) -> list[tuple]:
@@ -165,13 +204,73 @@ def fit_candidate(
     return aicc, params
 
 
+def css_aicc(z: np.ndarray, key: tuple, m: int) -> tuple[float, None] | None:
+    """``(AICc, None)`` of the candidate ``key`` = (p, q, P, Q, constant) on the differenced
+    series ``z`` by conditional sum of squares (residuals of the ARMA filter started at zero,
+    the first ``p + m P`` dropped); None when the fit fails or is not stationary and
+    invertible. Comparable across candidates of one search (same ``z``), not with exact AICc."""
+    from scipy.optimize import least_squares
+    from scipy.signal import lfilter
+
+    p, q, big_p, big_q, constant = key
+    skip = p + m * big_p
+    if len(z) - skip < p + q + big_p + big_q + 3:
+        return None
+
+    def polynomials(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        phi, theta = params[:p], params[p : p + q]
+        big_phi, big_theta = params[p + q : p + q + big_p], params[p + q + big_p :]
+        ar = np.polymul(np.r_[1.0, -phi][::-1], _seasonal(-big_phi, m)[::-1])[::-1]
+        ma = np.polymul(np.r_[1.0, theta][::-1], _seasonal(big_theta, m)[::-1])[::-1]
+        return ar, ma  # coefficients of B^0, B^1, ...
+
+    def residuals(x: np.ndarray) -> np.ndarray:
+        mean, params = (x[0], x[1:]) if constant else (0.0, x)
+        ar, ma = polynomials(params)
+        e = lfilter(ar, ma, z - mean)[skip:]
+        return e if np.isfinite(e).all() else np.full_like(e, 1e10)
+
+    start = np.r_[[np.mean(z)] if constant else [], np.zeros(p + q + big_p + big_q)]
+    try:
+        x = least_squares(residuals, start, method="lm" if len(z) > len(start) else "trf").x
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    ar, ma = polynomials(x[1:] if constant else x)
+    if not (_outside_unit_circle(ar) and _outside_unit_circle(ma)):
+        return None
+    e = residuals(x)
+    n, k = len(e), len(x) + 1  # + 1: the innovation variance
+    sigma2 = float(np.mean(e**2))
+    if not (np.isfinite(sigma2) and sigma2 > 0) or n - k - 1 <= 0:
+        return None
+    log_lik = -0.5 * n * (np.log(2 * np.pi * sigma2) + 1)
+    return -2 * log_lik + 2 * k + 2 * k * (k + 1) / (n - k - 1), None
+
+
+def _seasonal(coefs: np.ndarray, m: int) -> np.ndarray:
+    """``1 + c_1 B^m + c_2 B^2m + ...`` as coefficients of B^0, B^1, ..."""
+    poly = np.zeros(m * len(coefs) + 1)
+    poly[0], poly[m::m] = 1.0, coefs
+    return poly
+
+
+def _outside_unit_circle(poly: np.ndarray) -> bool:
+    """Whether every root of the lag polynomial ``poly`` (B^0 first) lies outside the unit
+    circle (a stationary AR, an invertible MA)."""
+    trimmed = np.trim_zeros(poly, "b")
+    if len(trimmed) < 2:
+        return True
+    return bool(np.all(np.abs(np.roots(trimmed[::-1])) > 1.001))
+
+
 def search_order(
-    y: np.ndarray, bounds: dict[str, int], m: int, alpha: float
+    y: np.ndarray, bounds: dict[str, int], m: int, alpha: float, approximate: bool = False
 ) -> tuple[dict[str, Any], np.ndarray]:
     """``(meta, params)`` of the chosen ARIMA for ``y``: ``meta`` holds ``order``,
     ``seasonal_order`` and ``trend``. ``bounds`` holds max_p, max_q, max_P, max_Q, max_d,
-    max_D; ``m`` < 2 searches non-seasonal models only."""
+    max_D; ``m`` < 2 searches non-seasonal models only; ``approximate`` ranks candidates by
+    :func:`css_aicc` and fits the winner exactly."""
     big_d = n_seasonal_diffs(y, m, bounds["max_D"]) if m > 1 else 0
     z = y[m:] - y[:-m] if big_d else y
     d = n_diffs(z, bounds["max_d"], alpha)
-    return StepwiseSearch(y, bounds, d, big_d, m).run()
+    return StepwiseSearch(y, bounds, d, big_d, m, approximate).run()

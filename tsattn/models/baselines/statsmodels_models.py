@@ -47,7 +47,11 @@ from tsattn.models.baselines._local import (
     check_season_length,
     normal_quantiles,
 )
-from tsattn.models.baselines.arima_search import arima_model, search_order
+from tsattn.models.baselines.arima_search import (
+    APPROXIMATE_ABOVE_SEASON,
+    arima_model,
+    search_order,
+)
 
 #: the longest season AutoARIMA searches seasonal terms for
 ARIMA_MAX_SEASON = 24
@@ -382,7 +386,10 @@ class AutoARIMA(LocalModel):
     stepwise search over ``(p, q)(P, Q)`` and the constant / drift by AICc. A candidate that
     statsmodels cannot fit is skipped. Seasonal terms are searched when the season is
     between 2 and :data:`ARIMA_MAX_SEASON` (24) and the series holds two full seasons; longer
-    seasons (weekly 52, 15-minute 96) make statsmodels' state-space fits too slow.
+    seasons (weekly 52, 15-minute 96) make statsmodels' state-space fits too slow. For seasons
+    over 12 (hourly 24) the search ranks its candidates by a conditional-sum-of-squares AICc and
+    fits only the winner exactly, as R's ``approximation`` does: about ten times faster, at the
+    risk of a different (rarely worse) order than the exact search would choose.
 
     Args:
         max_p, max_q, max_d: non-seasonal bounds (R's defaults 5, 5, 2).
@@ -391,6 +398,9 @@ class AutoARIMA(LocalModel):
             (:func:`tsattn.datasets.frequency.season_length`); 1: non-seasonal.
         alpha: KPSS significance level.
         h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
+        approximation: rank the search's candidates by conditional sum of squares, then fit
+            the winner exactly (True), or fit every candidate exactly (False); None: True
+            when the season searched is over 12 steps.
     """
 
     def __init__(
@@ -405,9 +415,14 @@ class AutoARIMA(LocalModel):
         alpha: float = 0.05,
         h: int = 1,
         n_jobs: int = 1,
+        *,
+        approximation: bool | None = None,
         **kwargs: Any,
     ):
         super().__init__(h, n_jobs, **kwargs)
+        if approximation not in (None, True, False):
+            raise ValueError(f"approximation must be None, True or False, got {approximation!r}")
+        self.approximation = approximation
         self.max_p = check_nonnegative_int("max_p", max_p)
         self.max_q = check_nonnegative_int("max_q", max_q)
         self.max_d = check_nonnegative_int("max_d", max_d)
@@ -424,7 +439,10 @@ class AutoARIMA(LocalModel):
     def _fit_one(self, y: np.ndarray) -> LocalState:
         m = self.season
         m = m if 2 <= m <= ARIMA_MAX_SEASON and len(y) > 2 * m else 1
-        return search_order(y, self._bounds(), m, self.alpha)
+        approximate = self.approximation
+        if approximate is None:
+            approximate = m > APPROXIMATE_ABOVE_SEASON
+        return search_order(y, self._bounds(), m, self.alpha, approximate)
 
     @staticmethod
     def _model(y: np.ndarray, meta: dict):
