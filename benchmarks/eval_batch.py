@@ -8,6 +8,7 @@ scores must be the same whatever the batch. Writes the seconds per round as CSV 
 ``benchmarks/results/eval_batch/`` and the median ratios to the fastest to BENCHMARKS.md.
 
     TSATTN_DATA_DIR=/work/shared/data python benchmarks/eval_batch.py [--rounds 3]
+        [--threads 1,2] [--windows 1024]
 """
 
 from __future__ import annotations
@@ -40,72 +41,81 @@ def runner_model(split):
     return _build_model(DATASET, spec, split, 0, settings).fit_arrays(split.train, split.val)
 
 
-def score(model, split, batch_size: int):
+def score(model, test: np.ndarray, batch_size: int):
     from tsattn.benchmark.scoring import score_windows
 
     predict = functools.partial(model.predict_windows, batch_size=batch_size)
-    return score_windows(predict, split.test, INPUT_SIZE, HORIZON, batch_size=batch_size)
+    return score_windows(predict, test, INPUT_SIZE, HORIZON, batch_size=batch_size)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", default="1,2", help="torch threads, comma-separated")
+    parser.add_argument("--windows", type=int, help="score only the first N test windows")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
     from tsattn.datasets import benchmark_split
 
     split = benchmark_split(DATASET, INPUT_SIZE, HORIZON)
     model = runner_model(split)
-    scores = {b: score(model, split, b) for b in BATCH_SIZES}  # also a warm-up round
+    test = (
+        split.test
+        if args.windows is None
+        else split.test[: args.windows + INPUT_SIZE + HORIZON - 1]
+    )
+    threads = [int(t) for t in args.threads.split(",")]
+    scores = {b: score(model, test, b) for b in BATCH_SIZES}  # also a warm-up round
     rows = []
     for r in range(args.rounds):
-        for b in BATCH_SIZES if r % 2 == 0 else BATCH_SIZES[::-1]:
-            start = time.perf_counter()
-            score(model, split, b)
-            rows.append({"round": r, "batch_size": b, "seconds": time.perf_counter() - start})
-            print(rows[-1], flush=True)
+        for n_threads in threads:
+            torch.set_num_threads(n_threads)
+            for b in BATCH_SIZES if r % 2 == 0 else BATCH_SIZES[::-1]:
+                start = time.perf_counter()
+                score(model, test, b)
+                seconds = time.perf_counter() - start
+                rows.append({"round": r, "threads": n_threads, "batch_size": b, "seconds": seconds})
+                print(rows[-1], flush=True)
     table = summarise(pd.DataFrame(rows), scores)
     print(table.to_string(index=False))
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(rows).to_csv(RESULTS / "rounds.csv", index=False)
         table.to_csv(RESULTS / "summary.csv", index=False)
+        n_windows = len(test) - INPUT_SIZE - HORIZON + 1
         write_section("eval_batch", "Runner evaluation batch (ETTh1 test windows)", report(
-            table, split, args))  # fmt: skip
+            table, n_windows, args))  # fmt: skip
 
 
 def summarise(rounds: pd.DataFrame, scores: dict) -> pd.DataFrame:
-    """Median seconds per batch size, the ratio to the fastest, and the scores."""
-    median = rounds.groupby("batch_size")["seconds"].median()
-    return pd.DataFrame(
-        {
-            "batch_size": median.index,
-            "median_s": median.to_numpy().round(3),
-            "vs_fastest": (median / median.min()).to_numpy().round(3),
-            "mse": [scores[b].mse for b in median.index],
-            "mae": [scores[b].mae for b in median.index],
-        }
-    )
+    """Median seconds per (threads, batch size), the ratio to the fastest batch at those
+    threads, and the scores of each batch size."""
+    median = rounds.groupby(["threads", "batch_size"])["seconds"].median().reset_index()
+    fastest = median.groupby("threads")["seconds"].transform("min")
+    return median.assign(
+        median_s=median["seconds"].round(3),
+        vs_fastest=(median["seconds"] / fastest).round(3),
+        mse=[scores[b].mse for b in median["batch_size"]],
+        mae=[scores[b].mae for b in median["batch_size"]],
+    ).drop(columns="seconds")
 
 
-def report(table: pd.DataFrame, split, args) -> str:
-    n_windows = len(split.window_view("test")[0])
+def report(table: pd.DataFrame, n_windows: int, args) -> str:
     spread = np.ptp(table["mse"]) / table["mse"].mean()
     lines = [
-        f"Every {DATASET} test window ({n_windows} windows x 7 channels, input {INPUT_SIZE}, "
-        f"horizon {HORIZON}) scored by the runner's PatchTST (reference architecture) with "
-        f"each evaluation batch size; {args.rounds} interleaved rounds, {args.threads} torch "
-        f"threads, median seconds and the ratio to the fastest. Relative spread of the MSE "
-        f"across batch sizes: {spread:.1e} (float32 sums in another order).",
+        f"{n_windows} {DATASET} test windows (x 7 channels, input {INPUT_SIZE}, horizon "
+        f"{HORIZON}) scored by the runner's PatchTST (reference architecture) with each "
+        f"evaluation batch size (windows per forward pass); {args.rounds} interleaved rounds "
+        f"at each torch thread count, median seconds and the ratio to the fastest batch at "
+        f"that thread count. Relative spread of the MSE across batch sizes: {spread:.1e} "
+        f"(the forecasts are identical; float64 sums in another order).",
         "",
-        "| batch | median s | vs fastest | mse | mae |",
-        "|---|---|---|---|---|",
+        "| threads | batch | median s | vs fastest | mse | mae |",
+        "|---|---|---|---|---|---|",
     ]
     for row in table.itertuples():
         lines.append(
-            f"| {row.batch_size} | {row.median_s:.2f} | {row.vs_fastest:.2f} | "
+            f"| {row.threads} | {row.batch_size} | {row.median_s:.2f} | {row.vs_fastest:.2f} | "
             f"{row.mse:.6f} | {row.mae:.6f} |"
         )
     lines.append("\nRaw seconds: `benchmarks/results/eval_batch/rounds.csv`.")

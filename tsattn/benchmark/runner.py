@@ -60,6 +60,18 @@ QUICK_MAX_EPOCHS = 3
 QUICK_LR = 1e-3
 
 
+#: windows per forward pass when scoring every test window (a speed setting only: the
+#: forecasts are identical at every size, the scores up to the order of float64 sums).
+#: Chosen by benchmarks/eval_batch.py (ETTh1, the reference PatchTST, input 336, horizon 96,
+#: interleaved rounds; BENCHMARKS.md "Runner evaluation batch"): at 1 torch thread 128 was
+#: the fastest (5.45 s for 1,024 windows; 64: 1.01x, 256: 1.62x, 512: 2.42x, 1024: 4.40x
+#: its time), and that was the fastest setting measured at any thread count; at 2 threads on
+#: the overloaded shared machine larger batches amortised the threads' synchronisation (1024
+#: fastest, 128 1.54x slower, yet 1.9x slower than 1 thread at 128). Issue 17 had measured 256
+#: 1.41x slower than 128 on the same data.
+EVAL_BATCH_SIZE = 128
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Options shared by every cell of one :func:`run_benchmark` call."""
@@ -70,7 +82,7 @@ class RunSettings:
     legacy_drop_last: int | None
     device: str
     progress: bool
-    eval_batch_size: int = 256
+    eval_batch_size: int = EVAL_BATCH_SIZE
 
 
 def run_benchmark(
