@@ -68,13 +68,21 @@ def score_case(case: SeriesCase, windows: int, only: list[str] | None) -> pd.Dat
         wall, cpu = time.perf_counter(), time.process_time()
         frame = tsattn.backtest(model, case.frame, h=case.h, n_windows=windows, on_error="warn")
         seconds = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
-        table = tsattn.evaluate(
-            frame, metrics=METRICS, train_df=case.frame, season_length=case.season_length
-        )
-        rows.append({"model": model.name, **table.set_index("metric")[model.name], **seconds})
+        rows.append({"model": model.name, **scores(frame, model.name, case), **seconds})
         print(f"  {case.name} {model.name}: {seconds['wall_s']:.0f} s", flush=True)
     frame = pd.DataFrame(rows).assign(series=case.name, freq=case.freq, n=len(case.frame))
     return frame.assign(h=case.h)
+
+
+def scores(frame: pd.DataFrame, column: str, case: SeriesCase) -> dict[str, float]:
+    """MAE, MASE and sMAPE of ``column`` in a backtest frame; NaN when a window failed (the
+    failure is counted, not hidden: the model has no figures for that series)."""
+    if frame[column].isna().any():
+        return dict.fromkeys(METRICS, float("nan"))
+    table = tsattn.evaluate(
+        frame, metrics=METRICS, train_df=case.frame, season_length=case.season_length
+    )
+    return dict(table.set_index("metric")[column])
 
 
 def summary(per_series: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,20 @@ def test_the_look_back_survives_save_and_load(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(), model.predict())
 
 
+def test_a_short_series_gets_patches_that_fit_its_look_back(tmp_path):
+    """29 yearly points leave a look-back of 29 - 6 - 8 = 15 (< the default patch_len 16): the
+    patches shrink to fit instead of failing, and survive save and load."""
+    df = monthly(29).assign(ds=pd.date_range("1970-01-01", periods=29, freq="YS"))
+    model = PatchTST(h=6, **FAST).fit(df)
+    config = model.network_config(1)
+    assert model.lookback < 16 and config.patch_len == model.lookback // 2
+    assert 1 <= config.stride <= config.patch_len
+    loaded = tsattn.load(model.save(tmp_path / "p.safetensors"))
+    pd.testing.assert_frame_equal(loaded.predict(), model.predict())
+    with pytest.raises(ValueError, match="patch_len"):
+        PatchTST(h=6, input_size=8, **FAST).fit(df)
+
+
 def test_the_step_budget_adapts_to_the_data():
     assert step_budget(100, 32) == 300  # a few hundred windows: the floor
     assert step_budget(10_000, 32) == 3000  # the ceiling

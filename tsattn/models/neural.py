@@ -49,6 +49,7 @@ from tsattn.models.user_defaults import (
     AUTO,
     MIN_INPUT,
     default_input_size,
+    fit_patches,
     holdout_errors,
     step_budget,
 )
@@ -142,8 +143,8 @@ class NeuralForecaster(Forecaster):
         super().__init__(
             h, alias, id_col, time_col, target_col, freq, fill, intervals, conformal_windows
         )
-        self.input_size = input_size if input_size is None else check_positive_int(
-            "input_size", input_size
+        self.input_size = (
+            input_size if input_size is None else check_positive_int("input_size", input_size)
         )
         self._lookback: int | None = None  # input_size=None: chosen from the data at fit
         # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
@@ -187,6 +188,8 @@ class NeuralForecaster(Forecaster):
         """The network's config for data with ``n_channels`` channels."""
         network_names, _ = option_fields(self.config_class)
         options = {name: getattr(self, name) for name in network_names}
+        if self.input_size is None:  # a short look-back chosen from the data: patches to fit
+            options = fit_patches(options, self.lookback)
         return self.config_class(
             input_size=self.lookback, horizon=self.h, n_channels=n_channels, **options
         )
@@ -239,7 +242,12 @@ class NeuralForecaster(Forecaster):
         config = self._budgeted(self.training_config, len(train))
         log.info(
             "%s: input_size=%d, validation holdout %d steps per series, max_steps=%s, lr=%g, "
-            "patience=%s", self.name, self.lookback, val_size, config.max_steps, config.lr,
+            "patience=%s",
+            self.name,
+            self.lookback,
+            val_size,
+            config.max_steps,
+            config.lr,
             config.patience,
         )
         self.train_result_ = fit_network(network, train, val, config, resume)

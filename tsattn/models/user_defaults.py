@@ -53,6 +53,17 @@ def default_input_size(h: int, season: int, shortest: int, holdout: int) -> int:
     return max(1, min(want, room))
 
 
+def fit_patches(options: dict[str, Any], lookback: int) -> dict[str, Any]:
+    """``options`` with ``patch_len`` (and ``stride``) shrunk to fit a look-back chosen by
+    :func:`default_input_size` that is shorter than the patch: ``patch_len = lookback // 2``,
+    ``stride = patch_len // 2`` (at least 1), so a short series still gives a few patches."""
+    if "patch_len" not in options or options["patch_len"] <= lookback:
+        return options
+    patch_len = max(1, lookback // 2)
+    stride = max(1, min(options.get("stride", patch_len), patch_len // 2))
+    return {**options, "patch_len": patch_len, "stride": stride}
+
+
 def step_budget(n_windows: int, batch_size: int) -> int:
     """Optimiser steps for ``max_steps="auto"``: 20 passes over ``n_windows`` training windows,
     at least 300 and at most 3,000."""
