@@ -390,6 +390,8 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nda
 def _as_model_frame(train: pd.DataFrame, model: Forecaster) -> pd.DataFrame:
     """The training frame under the column names ``model`` was configured with."""
     names = {"unique_id": model.id_col, "ds": model.time_col, "y": model.target_col}
+    if all(old == new for old, new in names.items()):
+        return train  # the usual case: no copy of every training row
     return train.rename(columns=names)
 
 
