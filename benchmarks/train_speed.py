@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     if compile_seconds is not None:
         body += (f"\n`torch.compile` (inductor, CPU): {compile_seconds:.0f} s of compiling "
                  f"before the first step, apart from the step times above.\n")  # fmt: skip
+    print(body, flush=True)  # the library figures as soon as they are in
     body += (f"\nWhere each step's time goes (torch.profiler, self CPU time by op group, "
              f"eager):\n\n{groups_table(ops)}\n")  # fmt: skip
     if args.attentions:
@@ -297,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
     body += (
         "\nTargets: >= 2x both the reference code and neuralforecast; matmuls the largest share."
     )
-    print(body)
+    print(body[body.index("\nWhere each step") :])
     write_csv("steps.csv", rows)
     write_csv("op_groups.csv", groups_rows(ops))
     if compile_seconds is not None:

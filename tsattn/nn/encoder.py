@@ -94,10 +94,10 @@ class TokenBatchNorm(nn.BatchNorm1d):
     """BatchNorm over the feature axis of (N, T, D) tokens (statistics over N and T)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        # the reference transposes to (N, D, T); normalising (N*T, D) rows is the same
-        # computation (per-feature statistics over N and T) and faster on CPU
-        flat = x.reshape(-1, x.shape[-1])  # (N, T, D) -> (N*T, D)
-        return super().forward(flat).reshape(x.shape)  # (N, T, D)
+        # the reference's transposed view (N, D, T): measured faster on CPU (fwd + bwd, 2
+        # threads) than normalising flat (N*T, D) rows, whose per-feature reductions stride
+        # over D; the output is laid out (N, D, T) in memory, viewed back as (N, T, D)
+        return super().forward(x.transpose(1, 2)).transpose(1, 2)  # (N, T, D)
 
 
 def make_norm(kind: str, d_model: int) -> nn.Module:
