@@ -59,7 +59,10 @@ class TrainingConfig:
         seed: seeds weight initialisation, shuffling and dropout.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         bf16: bfloat16 autocast (for GPUs).
-        compile: ``torch.compile`` the network for training (for GPUs).
+        compile: ``torch.compile`` the network for training. Off by default: on CPU
+            (torch 2.13, 2 threads, the ETTh1 reference PatchTST) compiling took 72 s and
+            made a step 0.85x of eager's in a paired run (``benchmarks/train_speed.py``),
+            which pays only over thousands of steps.
         progress: show a tqdm progress bar over epochs.
         checkpoint_dir: write a training checkpoint (``last.pt``: weights, optimiser,
             schedule, early-stopping and RNG state, history) there atomically at the end of
