@@ -80,6 +80,9 @@ FACTORIES: dict[str, Callable[..., Forecaster]] = {
     "transformer": lambda h, context=48, **kw: tsattn.Transformer(
         h=h, input_size=context, **{**TRAINING, **ENCODER, **kw}
     ),
+    "vanilla_transformer": lambda h, context=48, **kw: tsattn.VanillaTransformer(
+        h=h, input_size=context, **{**TRAINING, **ENCODER, **kw}
+    ),
 }
 
 #: models that need an optional extra, and the module that extra provides

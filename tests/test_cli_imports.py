@@ -14,7 +14,7 @@ import pytest
 import tsattn
 
 #: packages the everyday commands must not import (each costs seconds at start-up)
-HEAVY = ("gluonts", "statsmodels", "matplotlib", "tsattn.benchmark")
+HEAVY = ("gluonts", "statsmodels", "matplotlib", "sklearn", "tsattn.benchmark")
 
 #: runs each command (argv lists, JSON in argv[1]) in one interpreter, and after each one
 #: lists the heavy modules loaded so far

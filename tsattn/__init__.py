@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "benchmark_split": "tsattn.datasets",
     "PatchTST": "tsattn.models",
     "Transformer": "tsattn.models",
+    "VanillaTransformer": "tsattn.models",
     "DLinear": "tsattn.models",
     "NLinear": "tsattn.models",
     "TrainingConfig": "tsattn.models",

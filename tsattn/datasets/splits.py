@@ -19,13 +19,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import StandardScaler
 
 from tsattn.datasets.windows import SlidingWindows, WindowView, n_windows, window_view
 from tsattn.registry import Registry
+
+if TYPE_CHECKING:  # sklearn is imported where a scaler is fitted: CLI start-up stays light
+    from sklearn.preprocessing import StandardScaler
 
 SPLIT_NAMES = ("train", "val", "test")
 SplitRule = Callable[[int], tuple[int, int, int]]
@@ -126,6 +129,8 @@ def benchmark_split(
     values, columns, index = _channels(data, time_col)
     borders = _borders(SPLIT_RULES.get(split or "ratio_70_10_20"), len(values), input_size, horizon)
     train_start, train_end = borders["train"]
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(values[train_start:train_end])
     used = borders["test"][1]  # rows after the test border are never used
     scaled = _standardize(values[:used], scaler)
