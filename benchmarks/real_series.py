@@ -232,7 +232,15 @@ def main() -> None:
     parser.add_argument(
         "--out", default="per_series.csv", help="per-series CSV under results/real_series/"
     )
+    parser.add_argument(
+        "--report-only", action="store_true", help="rebuild the BENCHMARKS.md section from the CSVs"
+    )
+    parser.add_argument("--notes-file", type=Path, help="markdown placed under the targets")
     args = parser.parse_args()
+    notes = ("", args.notes_file.read_text().strip()) if args.notes_file else ()
+    if args.report_only:
+        write_report(notes=notes)
+        return
     cases = load_real_suite(args.data_dir, args.aeon_dir)
     chosen = args.series.split(",") if args.series else (QUICK_SERIES if args.quick else None)
     if chosen:  # in the order given
@@ -250,7 +258,7 @@ def main() -> None:
     per_series = pd.concat(frames, ignore_index=True)
     print(summary(per_series).round(3).to_string())
     if not args.no_write:
-        write_report()
+        write_report(notes=notes)
 
 
 def save_rows(rows: pd.DataFrame, path: Path) -> None:
