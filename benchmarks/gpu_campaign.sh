@@ -35,6 +35,13 @@ python benchmarks/vanilla_transformer.py --device cuda --d-model 512 --n-heads 8
   --max-epochs "$MAX_EPOCHS" --seeds 0 1 2 \
   --out benchmarks/results/vanilla_transformer/runs_gpu.csv --section vanilla_transformer_gpu
 
+# Where attention matters (issue 15 part 6): 90 patches (lookback 720, patch 8 stride 8) on
+# ETTm1 and Weather, no-mixing ablation then softmax vs MLR vs BTT, 3 seeds, full budget.
+for dataset in ETTm1 weather; do
+  DATASET=$dataset QUICK= MAX_EPOCHS="$MAX_EPOCHS" SEEDS=0,1,2 HORIZONS=96,336 \
+    OUT=benchmarks/results/attention_matters_gpu bash benchmarks/attention_matters.sh
+done
+
 # The ETTh grid with 3 seeds in every cell (the CPU campaign has 3 seeds only in its headline
 # cells): every attention variant, every horizon (resumable like the rest; it is the longest
 # part, so it runs last).
