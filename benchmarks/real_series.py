@@ -220,6 +220,17 @@ def write_report(external_steps: int | None = None, notes: tuple[str, ...] = ())
     write_section("real_series", title, "\n".join(body))
 
 
+def chosen_cases(args: argparse.Namespace) -> list[SeriesCase]:
+    """The suite's cases named by ``--series`` (in that order), the quick set with ``--quick``,
+    else all of them."""
+    cases = load_real_suite(args.data_dir, args.aeon_dir)
+    chosen = args.series.split(",") if args.series else (QUICK_SERIES if args.quick else None)
+    if not chosen:
+        return cases
+    by_name = {c.name: c for c in cases}
+    return [by_name[name] for name in chosen]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("TSATTN_DATA_DIR", "../shared/data"))
@@ -241,11 +252,7 @@ def main() -> None:
     if args.report_only:
         write_report(notes=notes)
         return
-    cases = load_real_suite(args.data_dir, args.aeon_dir)
-    chosen = args.series.split(",") if args.series else (QUICK_SERIES if args.quick else None)
-    if chosen:  # in the order given
-        by_name = {c.name: c for c in cases}
-        cases = [by_name[name] for name in chosen]
+    cases = chosen_cases(args)
     if args.quick:
         args.windows = 2
     only = args.models.split(",") if args.models else None

@@ -36,8 +36,8 @@ from pathlib import Path
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_series import METRICS, QUICK_SERIES, RESULTS, save_rows, write_report  # noqa: E402
-from series_suite import SeriesCase, load_real_suite  # noqa: E402
+from real_series import METRICS, RESULTS, chosen_cases, save_rows, write_report  # noqa: E402
+from series_suite import SeriesCase  # noqa: E402
 
 import tsattn  # noqa: E402
 from tsattn.models.baselines.statsmodels_models import ARIMA_MAX_SEASON  # noqa: E402
@@ -121,11 +121,7 @@ def main() -> None:
     parser.add_argument("--out", default="external_per_series.csv", help="under results/")
     args = parser.parse_args()
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
-    cases = load_real_suite(args.data_dir, args.aeon_dir)
-    chosen = args.series.split(",") if args.series else (QUICK_SERIES if args.quick else None)
-    if chosen:  # in the order given
-        by_name = {c.name: c for c in cases}
-        cases = [by_name[name] for name in chosen]
+    cases = chosen_cases(args)
     if args.quick:
         args.windows = 2
     frames = []
