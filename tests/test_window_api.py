@@ -22,6 +22,7 @@ TINY = {
         "stride": 8,
     },
     "transformer": {"d_model": 8, "n_heads": 2, "d_ff": 16, "n_layers": 1},
+    "vanilla_transformer": {"d_model": 8, "n_heads": 2, "d_ff": 16, "n_layers": 1},
 }
 NEURAL = sorted(name for name in MODELS.names() if issubclass(MODELS.get(name), NeuralForecaster))
 
