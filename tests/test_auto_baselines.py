@@ -167,6 +167,19 @@ def test_auto_arima_approximate_search_finds_the_seasonal_ar_and_forecasts_as_we
     assert errors[True] <= 1.2 * errors[False]
 
 
+def test_the_approximate_search_keeps_p_q_P_Q_within_max_order():
+    """R's ``max.order``: the conditional AICc favours large models on long series, whose exact
+    refits are slow and fail; the approximate search never proposes more than 5 coefficients."""
+    bounds = dict(max_p=5, max_q=5, max_P=2, max_Q=2)
+    approximate = arima_search.StepwiseSearch(seasonal_ar(), bounds, 0, 0, 4, approximate=True)
+    exact = arima_search.StepwiseSearch(seasonal_ar(), bounds, 0, 0, 4, approximate=False)
+    assert approximate.candidate_ok((2, 1, 1, 1, False))
+    assert not approximate.candidate_ok((3, 1, 1, 1, False))
+    assert exact.candidate_ok((5, 5, 2, 2, False))
+    approximate.run()
+    assert all(sum(key[:4]) <= 5 for key in approximate.fitted)
+
+
 def test_auto_arima_approximation_is_on_for_long_seasons_only(monkeypatch):
     seen = []
     real = arima_search.search_order

@@ -82,6 +82,28 @@ def test_sklearn_forecaster_is_direct_and_loads_only_sklearn_classes(tmp_path):
         SklearnForecaster({"class": "os.system", "params": {}}, lags=3, h=2)
 
 
+def test_sklearn_forecaster_chooses_its_lags_from_the_data(tmp_path):
+    """``lags=None``: a season of the frequency or h (whichever is longer), at most half of
+    what the shortest series leaves after h; a 40-point yearly series now fits (24 fixed lags
+    needed 30 points) and the choice survives save/load."""
+    from tsattn.models.persistence import load
+
+    weekly = SklearnForecaster(h=8).fit(frame(np.sin(np.arange(300) / 5), freq="W"))
+    assert weekly.lags is None and weekly.lags_ == 52
+    yearly = SklearnForecaster(h=6).fit(frame(np.arange(20.0), freq="YS"))
+    assert yearly.lags_ == 6  # max(season 1, h 6); (20 - 6) // 2 = 7 allows it
+    short = SklearnForecaster(h=6).fit(frame(np.arange(16.0), freq="YS"))
+    assert short.lags_ == 5  # (16 - 6) // 2
+    yearly.save(tmp_path / "y.safetensors")
+    loaded = load(tmp_path / "y.safetensors")
+    assert loaded.lags is None and loaded.lags_ == 6
+    np.testing.assert_allclose(
+        loaded.predict()["SklearnForecaster"], yearly.predict()["SklearnForecaster"]
+    )
+    with pytest.raises(ValueError, match="lags"):
+        SklearnForecaster(lags=0, h=2)
+
+
 def test_sklearn_forecaster_refuses_to_save_non_sklearn_regressors(tmp_path):
     class Mean:
         def fit(self, x, y):

@@ -94,3 +94,26 @@ def test_the_literature_regime_keeps_the_engine_defaults():
     assert values["lr"] == 1e-4 and values["lr_schedule"] == "type3"
     assert values["max_steps"] is None and values["subtract_last"] is False
     assert values["batch_size"] == 128 and values["patience"] is None
+
+
+def test_patchtst_centres_windows_on_their_last_value_for_users_only():
+    """Users' PatchTST follows level shifts (RevIN subtract-last); the literature preset keeps
+    the reference's window mean."""
+    assert PatchTST(h=6, progress=False).revin_subtract_last is True
+    assert PatchTST(h=6, revin_subtract_last=False, progress=False).revin_subtract_last is False
+    assert literature_defaults(PatchTST)["revin_subtract_last"] is False
+
+
+def test_patchtst_follows_a_level_shift():
+    """A series that jumps to a new level a few steps before the cutoff: centred on the last
+    value, the forecast sits near the new level (a window mean would pull it back down)."""
+    df = monthly(n=150, trend=0.0)
+    df.loc[df.index[-6:], "y"] += 200.0
+    new_level = df["y"].iloc[-6:].mean()
+
+    def error(**options) -> float:
+        forecast = PatchTST(h=6, **FAST, **options).fit(df).predict()["PatchTST"].to_numpy()
+        return float(np.abs(forecast - new_level).mean())
+
+    user, window_mean = error(), error(revin_subtract_last=False)
+    assert user < 0.5 * 200.0 and user < window_mean

@@ -31,6 +31,7 @@ import torch
 from tsattn.checks import check_keywords, check_positive_int
 from tsattn.datasets.windows import lag_windows
 from tsattn.models.base import Forecaster, SeriesData, input_range_problem, register_model
+from tsattn.models.baselines._local import resolve_season
 from tsattn.models.baselines.sklearn_io import (
     check_safe_params,
     dump_regressors,
@@ -63,7 +64,10 @@ class SklearnForecaster(Forecaster):
             ``{"class": ..., "params": ...}`` spec that ``get_params`` returns for it. Any
             other object with ``fit`` and ``predict`` methods works too (but cannot be
             saved). Anything else (a name, a class, a classifier) is a ``ValueError`` here.
-        lags: number of past values used as features.
+        lags: number of past values used as features; ``None`` (the default) chooses it from
+            the data at ``fit`` (:func:`default_lags`: one season of the frequency or ``h``,
+            whichever is longer, and at most half of what the shortest series leaves after
+            ``h``); the chosen value is ``lags_`` and survives save/load.
         h: horizon; ``predict`` can ask for fewer steps, not more.
         center: subtract each window's input mean from its inputs and targets.
         **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
@@ -74,7 +78,7 @@ class SklearnForecaster(Forecaster):
     def __init__(
         self,
         regressor: Any = None,
-        lags: int = 24,
+        lags: int | None = None,
         h: int = 1,
         center: bool = True,
         **kwargs: Any,
@@ -82,7 +86,10 @@ class SklearnForecaster(Forecaster):
         check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
         check_regressor(regressor)
+        if lags is not None:
+            check_positive_int("lags", lags)
         self.regressor, self.lags, self.center = regressor, lags, center
+        self.lags_: int | None = lags
         self._regressors: list[Any] = []
 
     def get_params(self) -> dict[str, Any]:
@@ -95,20 +102,28 @@ class SklearnForecaster(Forecaster):
         from sklearn.base import clone
 
         base = build_regressor(self.regressor)
+        if self.lags is None:
+            self.lags_ = default_lags(self.h, resolve_season(None, data), data.min_length)
         x, y = self._training_windows(data)  # (N, lags), (N, h)
         if not (np.isfinite(x).all() and np.isfinite(y).all()):
             raise ValueError(f"{self.name} cannot fit: {input_range_problem(data)}")
         self._regressors = [clone(base, safe=False).fit(x, y[:, k]) for k in range(self.h)]
 
+    def _n_lags(self) -> int:
+        """The lags in use: the given ``lags``, or the one :func:`default_lags` chose at fit."""
+        if self.lags_ is None:
+            raise ValueError(f"{self.name} has no lags yet: call fit first (lags=None)")
+        return self.lags_
+
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
-        lags = check_positive_int("lags", self.lags)
+        lags = self._n_lags()
         x = np.stack([values[-lags:] for values in data.values])  # (S, lags)
         level = x.mean(axis=1, keepdims=True) if self.center else np.zeros((len(x), 1))
         steps = [reg.predict(x - level) for reg in self._regressors[:h]]  # h x (S,)
         return np.stack(steps, axis=1) + level  # (S, h)
 
     def _training_windows(self, data: SeriesData) -> tuple[np.ndarray, np.ndarray]:
-        lags = check_positive_int("lags", self.lags)
+        lags = self._n_lags()
         x, y = lag_windows(data.values, lags, self.h)  # (N, lags), (N, h) pooled over series
         level = x.mean(axis=1, keepdims=True) if self.center else 0.0
         return x - level, y - level
@@ -116,7 +131,7 @@ class SklearnForecaster(Forecaster):
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         check_savable(self.regressor)
         archive = dump_regressors(self._regressors)
-        return {"regressors": "skops"}, {
+        return {"regressors": "skops", "lags": self.lags_}, {
             SKOPS_TENSOR: torch.frombuffer(bytearray(archive), dtype=torch.uint8)
         }
 
@@ -127,7 +142,8 @@ class SklearnForecaster(Forecaster):
                 "no stored regressors (files from tsattn before format 2 refitted on load, "
                 "which is no longer done: fit the model again and save it)"
             )
-        lags = check_positive_int("lags", self.lags)
+        lags = self.lags if self.lags is not None else meta.get("lags")
+        self.lags_ = check_positive_int("lags", lags)
         regressors = load_regressors(archive.numpy().tobytes(), count=self.h, n_features=lags)
         expected = json.dumps(regressor_spec(build_regressor(self.regressor)), sort_keys=True)
         if any(json.dumps(regressor_spec(reg), sort_keys=True) != expected for reg in regressors):
@@ -138,10 +154,22 @@ class SklearnForecaster(Forecaster):
         self._regressors = regressors
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return check_positive_int("lags", self.lags) + self.h
+        return (self.lags or 1) + self.h + (1 if self.lags is None else 0)
 
     def min_history_length(self) -> int:
-        return check_positive_int("lags", self.lags)
+        return self.lags_ or self.lags or 1
+
+
+def default_lags(h: int, season: int, shortest: int) -> int:
+    """``lags=None``: ``max(season, h)`` past values, at most ``(shortest - h) // 2`` so that
+    the shortest series still gives as many training windows as lags, at least 1.
+
+    >>> default_lags(h=24, season=24, shortest=1000), default_lags(h=6, season=1, shortest=34)
+    (24, 6)
+    >>> default_lags(h=8, season=52, shortest=100)
+    46
+    """
+    return max(1, min(max(season, h), (shortest - h) // 2))
 
 
 def regressor_spec(regressor: Any) -> dict[str, Any] | None:
