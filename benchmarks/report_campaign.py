@@ -34,17 +34,27 @@ from tsattn.evaluation.plots import plot_benchmark  # noqa: E402
 def summary(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (dataset, horizon, epochs cap, model), seeds aggregated."""
     keys = ["dataset", "horizon", "max_epochs", "model"]
+    if "threads" not in results:  # written before the runner recorded it
+        results = results.assign(threads=float("nan"))
     table = (
         results.groupby(keys, sort=False)
         .agg(
             **SEED_SUMMARY,
             epochs=("epochs", "mean"),
             train_min=("train_seconds", lambda s: s.mean() / 60),
+            threads=("threads", _threads_label),
         )
         .reset_index()
     )
     table["vs_rerun_pct"] = 100 * (table["mse"] / table["rerun_mse"] - 1)
     return table.sort_values(["dataset", "max_epochs", "horizon"], kind="stable")
+
+
+def _threads_label(threads: pd.Series) -> str:
+    """The torch threads of a cell's runs ("1", "1/2"), "n/r" for rows written before the
+    runner recorded them."""
+    known = sorted({int(t) for t in threads.dropna()})
+    return "/".join(map(str, known)) if known else "n/r"
 
 
 def largest_cap(results: pd.DataFrame) -> pd.DataFrame:
@@ -75,9 +85,9 @@ def markdown(table: pd.DataFrame, published: bool = True) -> str:
         header.append("MAE gain vs baseline")
     if published:
         header += ["PatchTST/42 paper MSE / MAE", "re-run MSE", "vs re-run"]
-    header.append("train min")
+    header += ["train min", "threads"]
     right = {"H", "epochs cap", "seeds", "MSE", "MAE", "MAE gain vs baseline", "vs re-run"}
-    right |= {"re-run MSE", "train min"}
+    right |= {"re-run MSE", "train min", "threads"}
     lines = [
         "| " + " | ".join(header) + " |",
         "|" + "|".join("---:" if h in right else "---" for h in header) + "|",
@@ -95,7 +105,7 @@ def markdown(table: pd.DataFrame, published: bool = True) -> str:
                 f"{row.rerun_mse:.3f}",
                 f"{row.vs_rerun_pct:+.1f}%",
             ]
-        cells.append(f"{row.train_min:.1f}")
+        cells += [f"{row.train_min:.1f}", row.threads]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines)
 

@@ -81,3 +81,16 @@ def test_no_winner_is_named_where_the_models_share_no_seed(report):
     results = _results()
     disjoint = results[(results["model"] == "transformer:softmax") == (results["seed"] == 0)]
     assert report.best_on_shared_seeds(disjoint).empty
+
+
+def test_each_cell_is_labelled_with_its_torch_threads(report):
+    """Issue 15: wall times depend on the thread count, so every cell shows it; rows written
+    before the runner recorded it say so ("n/r") instead of guessing."""
+    results = _results()
+    results["threads"] = [1, 2, 1, 1]
+    labels = dict(zip(*report.summary(results)[["model", "threads"]].T.values, strict=True))
+    assert labels == {"transformer:softmax": "1/2", "transformer:mlr": "1"}
+    old = report.summary(_results())
+    assert set(old["threads"]) == {"n/r"}
+    assert "| threads |" in report.markdown(old) and "| n/r |" in report.markdown(old)
+

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from tests.data_dir import DATA_DIR, needs_data
 from tsattn.benchmark.runner import format_table, run_benchmark
@@ -45,6 +46,7 @@ def test_seasonal_naive_matches_a_direct_computation(tmp_path):
     expected = float(((forecast - targets) ** 2).mean())
     assert result["mse"].item() == pytest.approx(expected, rel=1e-6)
     assert result["paper_patchtst42_mse"].item() == 0.375
+    assert result["threads"].item() == torch.get_num_threads()  # wall times depend on it
 
 
 def test_finished_cells_are_skipped_on_resume(tmp_path, capsys):

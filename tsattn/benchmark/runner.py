@@ -243,6 +243,7 @@ def _run_cell(
         "test_windows": scores.n_windows,
         "train_seconds": round(trained - started, 2),
         "eval_seconds": round(done - trained, 2),
+        "threads": _torch_threads(),  # intra-op CPU threads: wall times depend on it
         **model.training_summary(),
         "paper_patchtst42_mse": reference.get("patchtst42_mse"),
         "paper_patchtst42_mae": reference.get("patchtst42_mae"),
@@ -252,6 +253,13 @@ def _run_cell(
         "%s %s H=%s: mse %.4f mae %.4f", dataset, spec.alias, split.horizon, row["mse"], row["mae"]
     )
     return row
+
+
+def _torch_threads() -> int:
+    """torch's intra-op CPU threads (``OMP_NUM_THREADS`` / ``torch.set_num_threads``)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 #: the probabilistic result columns, empty for point models (and in results files written
