@@ -41,6 +41,10 @@ for dataset in ETTm1 weather; do
   DATASET=$dataset QUICK= MAX_EPOCHS="$MAX_EPOCHS" SEEDS=0,1,2 HORIZONS=96,336 \
     OUT=benchmarks/results/attention_matters_gpu bash benchmarks/attention_matters.sh
 done
+# ... and where it matters by construction: series with their own period (synthetic), at the
+# reference width and a 20x longer budget than the CPU figure.
+python benchmarks/attention_matters_synthetic.py --device cuda --d-model 128 --steps 30000 \
+  --train 1024 --seeds 3 --tag gpu
 
 # The ETTh grid with 3 seeds in every cell (the CPU campaign has 3 seeds only in its headline
 # cells): every attention variant, every horizon (resumable like the rest; it is the longest
