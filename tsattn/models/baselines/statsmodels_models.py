@@ -389,7 +389,10 @@ class AutoARIMA(LocalModel):
     seasons (weekly 52, 15-minute 96) make statsmodels' state-space fits too slow. For seasons
     over 12 (hourly 24) the search ranks its candidates by a conditional-sum-of-squares AICc and
     fits only the winner exactly, as R's ``approximation`` does: about ten times faster, at the
-    risk of a different (rarely worse) order than the exact search would choose.
+    risk of a different (rarely worse) order than the exact search would choose. The
+    approximate search keeps ``p + q + P + Q <= 5`` (R's ``max.order``): on a 1,400-point hourly
+    series it otherwise climbed to (5,0,5)(2,1,2), whose exact refits took a minute each and did
+    not converge.
 
     Args:
         max_p, max_q, max_d: non-seasonal bounds (R's defaults 5, 5, 2).
