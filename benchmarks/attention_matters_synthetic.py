@@ -14,6 +14,8 @@ one forecast from the end of each): MSE relative to the no-mixing ablation, per 
 
     python benchmarks/attention_matters_synthetic.py               # BENCHMARKS.md, CSV
     python benchmarks/attention_matters_synthetic.py --quick       # a smoke run, prints only
+    python benchmarks/attention_matters_synthetic.py --seeds 3 --steps 2000 --report-only \
+        --notes-file benchmarks/results/attention_matters_synthetic/NOTES.md
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def report(table: pd.DataFrame, args: argparse.Namespace) -> None:
+    """The BENCHMARKS.md section (with ``--notes-file`` below the table)."""
     lines = [
         "| model | test MSE (mean over seeds) | MSE / no mixing: mean (min, max) | seeds | "
         "fit+predict s |",
@@ -140,6 +143,8 @@ def report(table: pd.DataFrame, args: argparse.Namespace) -> None:
         "",
         *lines,
     ]
+    if args.notes_file:
+        body += ["", args.notes_file.read_text().strip()]
     title = "Where attention matters: series with their own period (synthetic)"
     suffix = f" ({args.tag})" if args.tag else ""
     name = "attention_matters_synthetic" + (f"_{args.tag}" if args.tag else "")
@@ -159,7 +164,17 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--tag", default="", help="a name for a second run (e.g. gpu)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: prints only")
+    parser.add_argument("--notes-file", type=Path, help="markdown placed under the table")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the section from results.csv (give the run's own options again)",
+    )
     args = parser.parse_args()
+    if args.report_only:
+        out = RESULTS / args.tag if args.tag else RESULTS
+        report(summary(pd.read_csv(out / "results.csv")), args)
+        return
     if args.quick:
         args.train, args.test, args.steps, args.seeds = 32, 16, 30, 1
     rows = run(args)
