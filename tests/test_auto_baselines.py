@@ -167,6 +167,24 @@ def test_auto_arima_approximate_search_finds_the_seasonal_ar_and_forecasts_as_we
     assert errors[True] <= 1.2 * errors[False]
 
 
+def test_kpss_uses_r_lag_truncation(monkeypatch):
+    """R's ndiffs (and statsforecast's): trunc(3 sqrt(n) / 13) lags, not statsmodels' data-driven
+    choice, which kept a 34-point growing yearly series (M1) undifferenced."""
+    import statsmodels.tsa.stattools as stattools
+
+    seen = []
+    real = stattools.kpss
+
+    def spy(y, regression="c", nlags="auto", **kwargs):
+        seen.append((len(y), nlags))
+        return real(y, regression=regression, nlags=nlags, **kwargs)
+
+    monkeypatch.setattr(stattools, "kpss", spy)
+    y = np.cumsum(np.cumsum(np.random.default_rng(0).normal(10, 20, 100)))
+    assert arima_search.n_diffs(y, max_d=2) == 2
+    assert seen == [(100, 2), (99, 2)]  # int(3 * 10 / 13) = 2, int(3 * 9.95 / 13) = 2
+
+
 def test_the_approximate_search_keeps_p_q_P_Q_within_max_order():
     """R's ``max.order``: the conditional AICc favours large models on long series, whose exact
     refits are slow and fail; the approximate search never proposes more than 5 coefficients."""

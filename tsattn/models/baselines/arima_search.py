@@ -4,7 +4,8 @@
    ``max(0, 1 - var(remainder) / var(season + remainder))``, exceeds 0.64 (R's
    ``nsdiffs(test="seas")``, statsforecast's default) and the series holds two full seasons.
 2. ``d`` (0..max_d): differences of the seasonally differenced series until the KPSS test
-   (level stationarity, ``alpha``) no longer rejects (R's ``ndiffs``).
+   (level stationarity, ``alpha``, ``trunc(3 sqrt(n) / 13)`` lags) no longer rejects (R's
+   ``ndiffs``).
 3. A stepwise search over ``(p, q)(P, Q)`` by AICc from the four starting models
    ``(2,d,2)(1,D,1)``, ``(0,d,0)(0,D,0)``, ``(1,d,0)(1,D,0)``, ``(0,d,1)(0,D,1)``: each step
    tries every neighbour (one of p, q, P, Q by +-1, p and q together, P and Q together, the
@@ -72,12 +73,16 @@ def n_seasonal_diffs(y: np.ndarray, m: int, max_d: int = 1) -> int:
 
 
 def n_diffs(y: np.ndarray, max_d: int, alpha: float = 0.05) -> int:
-    """Differences needed until the KPSS test no longer rejects level stationarity."""
+    """Differences needed until the KPSS test no longer rejects level stationarity, with R's
+    lag truncation ``trunc(3 sqrt(n) / 13)`` (forecast's ``ndiffs``, as statsforecast does;
+    statsmodels' data-driven ``nlags="auto"`` kept a 34-point growing yearly series
+    undifferenced)."""
     from statsmodels.tsa.stattools import kpss
 
     d = 0
     while d < max_d and len(y) > 10:
-        if np.ptp(y) == 0 or kpss(y, regression="c", nlags="auto")[1] >= alpha:
+        lags = int(3 * np.sqrt(len(y)) / 13)
+        if np.ptp(y) == 0 or kpss(y, regression="c", nlags=lags)[1] >= alpha:
             break
         y, d = np.diff(y), d + 1
     return d
