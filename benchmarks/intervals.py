@@ -173,7 +173,16 @@ def main() -> None:
     parser.add_argument("--aeon-dir", default=None, help="unpacked aeon wheel (default: import)")
     parser.add_argument("--quick", action="store_true", help="3 series, 2 windows")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--notes-file", type=Path, help="markdown placed under the table")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rebuild the section from per_series.csv"
+    )
     args = parser.parse_args()
+    if args.report_only:
+        per_series = pd.read_csv(RESULTS / "per_series.csv")
+        seconds = per_series.groupby("model", sort=False)["seconds"].sum()
+        write_report(summary(per_series.drop(columns="seconds")), per_series, seconds, args)
+        return
     real = args.suite == "real"
     cases = load_real_suite(args.data_dir, args.aeon_dir) if real else load_suite(args.data_dir)
     if args.quick:
@@ -190,9 +199,22 @@ def main() -> None:
     print(table.round(3).to_string())
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        per_series.to_csv(RESULTS / "per_series.csv", index=False)
-        title = "Prediction intervals on real series: coverage and scaled quantile loss"
-        write_section("intervals", title, markdown(table, per_series, seconds, args))
+        per_case = [s.rename("seconds").rename_axis("model").reset_index() for s in timing]
+        times = pd.concat([t.assign(series=f["series"].iloc[0]) for t, f in
+                           zip(per_case, frames, strict=True) if len(f)])  # fmt: skip
+        per_series.merge(times, on=["model", "series"], how="left").to_csv(
+            RESULTS / "per_series.csv", index=False
+        )
+        write_report(table, per_series, seconds, args)
+
+
+def write_report(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, args) -> None:
+    """The BENCHMARKS.md section (with ``--notes-file`` under the table)."""
+    body = markdown(table, per_series, seconds, args)
+    if args.notes_file:
+        body += "\n\n" + args.notes_file.read_text().strip()
+    title = "Prediction intervals on real series: coverage and scaled quantile loss"
+    write_section("intervals", title, body)
 
 
 if __name__ == "__main__":
