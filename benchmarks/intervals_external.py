@@ -126,12 +126,16 @@ def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, 
         "",
         "- `sf-AutoETS`: statsforecast's `AutoETS(season_length=m)` (its own model selection), "
         + (
-            "`sf-AutoARIMA`: its seasonal `AutoARIMA(season_length=m)` (as tsattn's default); "
-            if args.suite == "real"
-            else "`sf-AutoARIMA`: its non-seasonal `AutoARIMA(season_length=1)` (as tsattn's "
-            "AutoARIMA in that run); "
+            (
+                "`sf-AutoARIMA`: its seasonal `AutoARIMA(season_length=m)` (as tsattn's default); "
+                if args.suite == "real"
+                else "`sf-AutoARIMA`: its non-seasonal `AutoARIMA(season_length=1)` (as tsattn's "
+                "AutoARIMA in that run); "
+            )
+            if "AutoARIMA" in args.models
+            else "(sf-AutoARIMA not run: `--models` left it out); "
         )
-        + "both through `cross_validation(h, n_windows, step_size=h, "
+        + "through `cross_validation(h, n_windows, step_size=h, "
         "level=[80, 95], refit=True)`, native intervals.",
         f"- `gluonts-DeepAR`: gluonts' DeepAR through `tsattn.GluonTSForecaster`, "
         f"{DEEPAR_EPOCHS} epochs of {DEEPAR_BATCHES} batches (a small CPU budget), seed 0, "
@@ -141,6 +145,8 @@ def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, 
     ]
     where = RESULTS.relative_to(RESULTS.parents[2])
     lines += ["", f"Per-series figures: `{where}/external_per_series.csv`."]
+    if args.notes_file:
+        lines += ["", args.notes_file.read_text().strip()]
     return "\n".join(lines)
 
 
@@ -157,6 +163,7 @@ def main() -> None:
     parser.add_argument("--aeon-dir", default=None, help="unpacked aeon wheel (default: import)")
     parser.add_argument("--quick", action="store_true", help="3 series, 2 windows, print only")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--notes-file", type=Path, help="markdown placed under the table")
     args = parser.parse_args()
     models = args.models.split(",")
     real = args.suite == "real"
