@@ -187,24 +187,18 @@ def main() -> None:
     cases = load_real_suite(args.data_dir, args.aeon_dir) if real else load_suite(args.data_dir)
     if args.quick:
         cases, args.windows, args.no_write = cases[:3], 2, True
-    frames, timing = [], []
+    frames = []
     for case in cases:
         metrics, seconds = score_case(case, args.windows, real)
-        frames.append(metrics)
-        timing.append(pd.Series(seconds))
+        frames.append(metrics.assign(seconds=metrics["model"].map(seconds)))
         print(metrics.round(3).to_string(index=False), flush=True)
     per_series = pd.concat(frames, ignore_index=True)
-    seconds = pd.concat(timing, axis=1).sum(axis=1)
-    table = summary(per_series)
+    seconds = per_series.groupby("model", sort=False)["seconds"].sum()
+    table = summary(per_series.drop(columns="seconds"))
     print(table.round(3).to_string())
     if not args.no_write:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        per_case = [s.rename("seconds").rename_axis("model").reset_index() for s in timing]
-        times = pd.concat([t.assign(series=f["series"].iloc[0]) for t, f in
-                           zip(per_case, frames, strict=True) if len(f)])  # fmt: skip
-        per_series.merge(times, on=["model", "series"], how="left").to_csv(
-            RESULTS / "per_series.csv", index=False
-        )
+        per_series.to_csv(RESULTS / "per_series.csv", index=False)
         write_report(table, per_series, seconds, args)
 
 

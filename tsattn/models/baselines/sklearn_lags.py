@@ -154,7 +154,9 @@ class SklearnForecaster(Forecaster):
         self._regressors = regressors
 
     def min_train_length(self, val_size: int = 0) -> int:
-        return (self.lags or 1) + self.h + (1 if self.lags is None else 0)
+        if self.lags is None:  # default_lags needs (shortest - h) // 2 >= 1
+            return self.h + 2
+        return self.lags + self.h
 
     def min_history_length(self) -> int:
         return self.lags_ or self.lags or 1
