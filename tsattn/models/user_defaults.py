@@ -21,7 +21,7 @@ The user recipe, all overridable by keyword:
   by construction), so a network that outputs zeros forecasts the last value. On the 18 series of
   the real-series benchmark this beat RevIN's window mean on 10 series (the trending ones and
   those with a level shift, e.g. weekly ILI across 2020: MASE 3.46 -> 1.58) and lost on 8
-  (strongly seasonal ones, e.g. 30-minute solar: 1.03 -> 1.46); see BENCHMARKS.md.
+  (strongly seasonal ones, e.g. 30-minute solar: 1.03 -> 1.46); `benchmarks/revin_centering.py`.
 
 >>> default_input_size(h=24, season=24, shortest=1000, holdout=24)
 72
