@@ -11,7 +11,6 @@ import inspect
 import re
 import sys
 import warnings
-from pathlib import Path
 
 import pandas as pd
 
@@ -94,7 +93,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
         )
     _report_warnings(caught)
     if args.out:
-        frame.to_csv(_output_path(args.out), index=False)
+        _write_csv(frame, args.out)
         _say(f"wrote the backtest ({len(frame)} rows) to {args.out}")
     if args.plot:
         plot_backtest(frame, history=df, path=args.plot)
@@ -131,7 +130,7 @@ def predict(args: argparse.Namespace) -> pd.DataFrame | str:
     history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None
     forecast = model.predict(df=history, h=args.h, level=args.level)
     if args.out:
-        forecast.to_csv(_output_path(args.out), index=False)
+        _write_csv(forecast, args.out)
         return f"wrote {len(forecast)} rows to {args.out}"
     return forecast
 
@@ -160,11 +159,13 @@ def _names(text: str, option: str, example: str) -> list[str]:
     return names
 
 
-def _output_path(path: str) -> Path:
-    """``path`` with its parent directories created (as the plots and ``save`` do)."""
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return out
+def _write_csv(frame: pd.DataFrame, path: str) -> None:
+    """Write ``frame`` to ``path`` as CSV atomically, creating parent directories (as the
+    plots and ``save`` do): a kill or an error mid-write leaves the previous file intact."""
+    from tsattn.atomic import atomic_file
+
+    with atomic_file(path) as handle:
+        frame.to_csv(handle, index=False)
 
 
 def _model_defaults(args: argparse.Namespace) -> dict:
