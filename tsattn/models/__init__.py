@@ -7,7 +7,7 @@ True
 
 from __future__ import annotations
 
-from tsattn.models.base import MODELS, Forecaster, SeriesData, register_model
+from tsattn.models.base import Forecaster
 from tsattn.models.baselines import (
     ARIMA,
     ETS,
@@ -18,6 +18,7 @@ from tsattn.models.baselines import (
     SklearnForecaster,
     Theta,
 )
+from tsattn.models.catalog import MODELS, register_model
 from tsattn.models.factory import create_model
 from tsattn.models.linear import (
     DLinear,
@@ -30,6 +31,7 @@ from tsattn.models.linear import (
 from tsattn.models.neural import NeuralForecaster, create_network, split_options
 from tsattn.models.patchtst import PatchTST, PatchTSTConfig, PatchTSTNetwork
 from tsattn.models.persistence import load
+from tsattn.models.series_data import SeriesData
 from tsattn.models.transformer import Transformer, TransformerConfig, TransformerNetwork
 from tsattn.models.vanilla_transformer import (
     VanillaTransformer,

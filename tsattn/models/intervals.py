@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tsattn.checks import short_repr
+from tsattn.models.series_data import SeriesData
 
 #: the ``intervals=`` choices: the model's own uncertainty, or conformal residuals
 INTERVAL_METHODS = ("native", "conformal")
@@ -81,9 +82,7 @@ def format_level(level: float) -> str:
     return str(int(level)) if float(level).is_integer() else repr(float(level))
 
 
-def conformal_quantiles(
-    point: np.ndarray, scores: np.ndarray, probs: np.ndarray
-) -> np.ndarray:
+def conformal_quantiles(point: np.ndarray, scores: np.ndarray, probs: np.ndarray) -> np.ndarray:
     """Quantiles from a point forecast and conformity scores.
 
     Args:
@@ -148,8 +147,6 @@ def conformal_scores(model, data, val_size: int | None) -> np.ndarray:
     """(n_windows * n_series, h) absolute errors of ``model``'s forecasts from the last
     ``model.conformal_windows`` cutoffs of each series, ``h`` apart, by a copy of the model
     fitted once on what precedes the first cutoff (see the module docstring)."""
-    from tsattn.models.base import SeriesData
-
     windows, h = model.conformal_windows, model.h
     held_out = windows * h
     probe = model.conformal_copy()
@@ -162,11 +159,11 @@ def conformal_scores(model, data, val_size: int | None) -> np.ndarray:
             f"conformal_windows={windows} and h={h} need at least {need} ({held_out} held out "
             f"for the residuals); use fewer conformal_windows or longer series"
         )
-    probe._fit(_truncated(data, held_out, SeriesData), val_size)
+    probe._fit(_truncated(data, held_out), val_size)
     errors = []
     for w in range(windows):
         cut = held_out - w * h  # steps removed from the end of each series
-        history = _truncated(data, cut, SeriesData)
+        history = _truncated(data, cut)
         forecast = np.asarray(probe._predict(history, h), dtype=np.float64)  # (S, h)
         actual = np.stack([v[len(v) - cut : len(v) - cut + h] for v in data.values])  # (S, h)
         errors.append(np.abs(actual - forecast))
@@ -186,8 +183,8 @@ def check_scores(scores: object, h: int) -> np.ndarray:
     return array
 
 
-def _truncated(data, steps: int, series_class):
+def _truncated(data: SeriesData, steps: int) -> SeriesData:
     """``data`` with the last ``steps`` observations of every series removed (dates kept as
     they are: the copies only forecast arrays, never frames)."""
     values = [v[: len(v) - steps] for v in data.values]
-    return series_class(list(data.ids), values, list(data.last_ds), list(data.freqs))
+    return SeriesData(list(data.ids), values, list(data.last_ds), list(data.freqs))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,12 @@ from safetensors.torch import save
 from tsattn.atomic import atomic_file
 from tsattn.checks import state_frequency
 from tsattn.datasets import check_input
-from tsattn.models.base import FORMAT_NAME, FORMAT_VERSION, MODELS, SeriesData, to_json
+from tsattn.models.catalog import MODELS
 from tsattn.models.intervals import check_scores
+from tsattn.models.series_data import SeriesData, to_json
+
+#: format 2 added the tensor digest and stores fitted scikit-learn regressors (never refits)
+FORMAT_NAME, FORMAT_VERSION = "tsattn-forecaster", 2
 
 #: errors that rebuilding a model from a forged header or tensors can raise; each becomes a
 #: ``ValueError`` naming the file
@@ -44,8 +48,8 @@ CONFORMAL_TENSOR = "__conformal__"
 #: the oldest format whose files carry a tensor digest
 _FIRST_DIGEST_VERSION = 2
 
-if TYPE_CHECKING:
-    from tsattn.models.base import Forecaster
+#: a fitted :class:`tsattn.models.base.Forecaster` (not imported: base imports this module)
+Forecaster = Any
 
 
 def save_forecaster(model: Forecaster, path: str | Path) -> Path:

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from tsattn.checks import state_vector
-from tsattn.models.base import SeriesData
+from tsattn.models.series_data import SeriesData
 
 
 @dataclass

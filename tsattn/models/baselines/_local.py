@@ -32,7 +32,8 @@ from tsattn.checks import (
     state_ids,
     state_vector,
 )
-from tsattn.models.base import Forecaster, SeriesData
+from tsattn.models.base import Forecaster
+from tsattn.models.series_data import SeriesData
 
 #: one series' fitted state: (JSON-able metadata, parameter vector)
 LocalState = tuple[dict[str, Any], np.ndarray]

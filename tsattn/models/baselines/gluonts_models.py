@@ -42,7 +42,8 @@ from tsattn.checks import (
     load_weights,
     state_frequency,
 )
-from tsattn.models.base import Forecaster, SeriesData, register_model
+from tsattn.models.base import Forecaster, register_model
+from tsattn.models.series_data import SeriesData
 
 #: estimator name -> (module, class, needs ``freq``, default estimator kwargs)
 ESTIMATORS: dict[str, tuple[str, str, bool, dict[str, Any]]] = {

@@ -34,13 +34,14 @@ import numpy as np
 import torch
 
 from tsattn.checks import check_keywords, state_ids, state_vector
-from tsattn.models.base import Forecaster, SeriesData, check_window_array, register_model
+from tsattn.models.base import Forecaster, check_window_array, register_model
 from tsattn.models.baselines._local import (
     check_season_length,
     normal_quantiles,
     positive_int,
     resolve_season,
 )
+from tsattn.models.series_data import SeriesData
 
 
 def residual_sigma(values: np.ndarray, lag: int) -> float | None:

@@ -30,7 +30,7 @@ import torch
 
 from tsattn.checks import check_keywords, check_positive_int
 from tsattn.datasets.windows import lag_windows
-from tsattn.models.base import Forecaster, SeriesData, input_range_problem, register_model
+from tsattn.models.base import Forecaster, register_model
 from tsattn.models.baselines._local import resolve_season
 from tsattn.models.baselines.sklearn_io import (
     check_safe_params,
@@ -41,6 +41,7 @@ from tsattn.models.baselines.sklearn_io import (
     load_regressors,
     short_repr,
 )
+from tsattn.models.series_data import SeriesData, input_range_problem
 
 ALLOWED_PREFIX = "sklearn."
 #: the safetensors key of the skops archive of the fitted regressors

@@ -1,0 +1,128 @@
+"""Validated series as forecasters hold them, and the forecast frames built from them.
+
+:class:`SeriesData` is what every forecaster's hooks receive: one array of values per
+series, with its last timestamp and frequency. :func:`forecast_frame` turns an
+``(n_series, h)`` array of forecasts back into the long output frame, dated after each
+series' end. Neither knows about models, so the base class, the conformal intervals and
+persistence all import this module and none of them imports another.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: inputs beyond this magnitude overflow the models' arithmetic (float32 tops out at 3.4e38)
+HUGE_VALUE = 1e30
+
+
+@dataclass
+class SeriesData:
+    """Validated series, one entry per ``unique_id``, in first-appearance order."""
+
+    ids: list[str]
+    values: list[np.ndarray]  # each (n_i,) float64, original scale
+    last_ds: list[pd.Timestamp]
+    freqs: list[str]
+
+    @property
+    def n_series(self) -> int:
+        return len(self.ids)
+
+    @property
+    def min_length(self) -> int:
+        return min(len(v) for v in self.values)
+
+    @classmethod
+    def from_long(cls, frame: pd.DataFrame, freq: str | None = None) -> SeriesData:
+        """Split a validated canonical long frame (``unique_id, ds, y``) into series."""
+        from tsattn.datasets import infer_frequency
+        from tsattn.datasets.grid import series_bounds
+
+        bounds = series_bounds(frame["unique_id"])  # (n_series + 1,) rows of each series
+        first_rows, last_rows = bounds[:-1], bounds[1:] - 1
+        ids = [str(uid) for uid in frame["unique_id"].iloc[first_rows]]  # boxed, as groupby
+        values = np.split(frame["y"].to_numpy(dtype=np.float64), bounds[1:-1])
+        last_ds = list(pd.DatetimeIndex(frame["ds"].iloc[last_rows]))
+        if freq is None:
+            freq = infer_frequency(frame["ds"].iloc[: bounds[1]])
+        return cls(ids, values, last_ds, [freq] * len(ids))
+
+
+def input_range_problem(data: SeriesData) -> str:
+    """Why the series' magnitude overflows the models' arithmetic, or "" when it does not."""
+    peak = max(float(np.abs(v).max()) for v in data.values)
+    if peak <= HUGE_VALUE:
+        return ""
+    return (
+        f"the inputs reach |y| = {peak:.3g}, beyond what the arithmetic can carry; rescale "
+        f"the series (e.g. divide by a power of ten) before fitting"
+    )
+
+
+def forecast_frame(data: SeriesData, values: np.ndarray, name: str) -> pd.DataFrame:
+    """``unique_id, ds, <name>``: each series' ``h`` forecasts (``values``, (n_series, h))
+    dated after its last date."""
+    n_series, h = values.shape
+    dates = []
+    for freq in dict.fromkeys(data.freqs):  # the dates of each frequency at once
+        rows = np.flatnonzero(np.asarray(data.freqs) == freq)
+        last = pd.DatetimeIndex([data.last_ds[i] for i in rows])
+        dates.append((rows, _future_dates(data, rows, last, h, freq)))
+    ds = dates[0][1] if len(dates) == 1 else _in_series_order(dates, n_series, h)
+    ids = np.repeat(np.asarray(data.ids, dtype=object), h)  # (n_series * h,)
+    return pd.DataFrame({"unique_id": ids, "ds": ds, name: values.ravel()})
+
+
+def _future_dates(data, rows, last, h: int, freq: str) -> pd.DatetimeIndex:
+    """The ``h`` dates after each of ``last`` (series ``rows`` of ``data``), or a
+    ``ValueError`` naming the first series whose dates pandas cannot represent."""
+    from tsattn.datasets.grid import future_dates
+
+    try:
+        return future_dates(last, h, freq)
+    except pd.errors.OutOfBoundsDatetime:
+        for i, stamp in zip(rows, last):
+            try:
+                pd.date_range(start=stamp, periods=h + 1, freq=freq)
+            except pd.errors.OutOfBoundsDatetime:
+                raise ValueError(
+                    f"the {h} forecast dates of series {data.ids[i]!r} after {stamp} go "
+                    f"past the last date pandas can represent ({pd.Timestamp.max}); "
+                    f"forecast fewer steps"
+                ) from None
+        raise
+
+
+def _in_series_order(dates: list, n_series: int, h: int) -> pd.DatetimeIndex:
+    """Future dates computed per frequency (``(rows, dates)`` pairs) put back in series
+    order, ``h`` per series."""
+    order = np.concatenate([rows for rows, _ in dates])  # (n_series,) series of each block
+    stacked = np.concatenate([d.asi8.reshape(-1, h) for _, d in dates])  # (n_series, h)
+    ds = np.empty_like(stacked)
+    ds[order] = stacked
+    index = pd.DatetimeIndex(ds.ravel().astype("datetime64[ns]"))  # UTC wall time
+    tz = dates[0][1].tz
+    return index if tz is None else index.tz_localize("UTC").tz_convert(tz)
+
+
+def to_json(obj: Any) -> str:
+    """JSON for params/state, with a clear error for what cannot be saved."""
+    try:
+        return json.dumps(obj, default=_json_default)
+    except TypeError as err:
+        raise ValueError(f"cannot save this model: {err}") from None
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.integer | np.floating):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    raise TypeError(f"{type(obj).__name__} {obj!r} is not JSON-serialisable")
