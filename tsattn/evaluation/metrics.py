@@ -6,6 +6,12 @@ metrics follow the M4 convention and are in percent: ``mape`` in [0, inf), ``sma
 [0, 200]. ``mae``, ``mse`` and ``rmse`` are in the units of ``y`` (flagged
 ``scale_dependent``): pooled over series of different scales, the largest series dominate.
 
+Values near the float64 limit do not overflow: the arithmetic runs on
+:class:`~tsattn.evaluation.wide.Wide` numbers, so ``rmse`` of errors near ``1e300`` is near
+``1e300``, never ``inf``; a metric whose own value lies beyond float64 (the MSE of those errors,
+about ``1e600``) is a ``ValueError``, never ``inf``. Ordinary values give the same floats as
+the plain formulas.
+
 >>> import numpy as np
 >>> y, yhat = np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])
 >>> mae(y, yhat), mse(y, yhat), rmse(y, yhat)
@@ -25,6 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tsattn.checks import check_positive_int
+from tsattn.evaluation.wide import Wide
 from tsattn.registry import Registry
 
 Metric = Callable[..., float]
@@ -70,7 +77,7 @@ def mae(y: object, yhat: object) -> float:
     1.5
     """
     y, yhat = _pair(y, yhat)
-    return float(np.mean(np.abs(y - yhat)))
+    return abs(Wide.diff(y, yhat)).mean().to_float("mae")
 
 
 @METRICS.register("mse")
@@ -81,8 +88,8 @@ def mse(y: object, yhat: object) -> float:
     >>> mse([1, 2], [2, 4])
     2.5
     """
-    y, yhat = _pair(y, yhat)
-    return float(np.mean((y - yhat) ** 2))
+    hint = "score rmse (its square root) instead, or rescale y and the forecasts"
+    return _mean_square(*_pair(y, yhat)).to_float("mse", hint)
 
 
 @METRICS.register("rmse")
@@ -93,7 +100,12 @@ def rmse(y: object, yhat: object) -> float:
     >>> rmse([0, 0], [3, 3])
     3.0
     """
-    return float(np.sqrt(mse(y, yhat)))
+    return _mean_square(*_pair(y, yhat)).sqrt().to_float("rmse")
+
+
+def _mean_square(y: np.ndarray, yhat: np.ndarray) -> Wide:
+    error = Wide.diff(y, yhat)
+    return (error * error).mean()
 
 
 @METRICS.register("mape")
@@ -108,7 +120,7 @@ def mape(y: object, yhat: object) -> float:
     y, yhat = _pair(y, yhat)
     if np.any(y == 0):
         raise ValueError("MAPE is undefined when y contains zeros; use smape or mase instead")
-    return float(100 * np.mean(np.abs(y - yhat) / np.abs(y)))
+    return ((abs(Wide.diff(y, yhat)) / np.abs(y)).mean() * 100).to_float("mape")
 
 
 @METRICS.register("smape")
@@ -121,9 +133,9 @@ def smape(y: object, yhat: object) -> float:
     50.0
     """
     y, yhat = _pair(y, yhat)
-    denom = np.abs(y) + np.abs(yhat)
-    ratio = np.divide(np.abs(y - yhat), denom, out=np.zeros_like(denom), where=denom > 0)
-    return float(200 * np.mean(ratio))
+    denom = Wide.of(np.abs(y)) + Wide.of(np.abs(yhat))  # 0 only where the error is 0 too
+    ratio = abs(Wide.diff(y, yhat)) / denom.where(denom.nonzero(), 1.0)
+    return (ratio.mean() * 200).to_float("smape")
 
 
 def mase_scale(y_train: object, season_length: int = 1) -> float:
@@ -139,7 +151,7 @@ def mase_scale(y_train: object, season_length: int = 1) -> float:
         raise ValueError(
             f"MASE needs more than season_length={m} training values, got {y_train.size}"
         )
-    return float(np.mean(np.abs(y_train[m:] - y_train[:-m])))
+    return abs(Wide.diff(y_train[m:], y_train[:-m])).mean().to_float("the MASE scale")
 
 
 @METRICS.register("mase")
@@ -175,7 +187,7 @@ def mase(
         raise ValueError(
             "MASE is undefined: the training series has a zero seasonal-naive error (scale 0)"
         )
-    return float(np.mean(np.abs(y - yhat) / scale))
+    return (abs(Wide.diff(y, yhat)) / scale).mean().to_float("mase")
 
 
 mase.needs_scale = True  # type: ignore[attr-defined]  # evaluate passes scale= per row

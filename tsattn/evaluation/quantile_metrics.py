@@ -26,6 +26,9 @@ Definitions (``rho_q(y, f) = max(q (y - f), (q - 1)(y - f))``, the pinball loss)
 * ``msis``: the M4 mean scaled interval score at level L, ``a = 1 - L/100``:
   ``mean((hi - lo + 2/a (lo - y) 1[y < lo] + 2/a (y - hi) 1[y > hi]) / scale)``, scale as MASE.
 
+As the point metrics, they compute on :class:`~tsattn.evaluation.wide.Wide` numbers: values
+near the float64 limit never overflow to ``inf``.
+
 >>> import numpy as np
 >>> y = np.array([1.0, 3.0])
 >>> pinball_loss(y, np.array([2.0, 2.0]), 0.75)  # (0.25 * 1 + 0.75 * 1) / 2
@@ -39,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from tsattn.evaluation.metrics import METRICS, Metric, _pair, require_finite
+from tsattn.evaluation.wide import Wide
 
 
 def _kind(kind: str, *, scale: bool = False, level: bool = False, units: bool = False):
@@ -79,10 +83,10 @@ def _check_probabilities(q: np.ndarray) -> None:
         raise ValueError(f"quantiles must lie strictly between 0 and 1, got {q.tolist()}")
 
 
-def _rho(y: np.ndarray, yq: np.ndarray, q: np.ndarray) -> np.ndarray:
+def _rho(y: np.ndarray, yq: np.ndarray, q: np.ndarray) -> Wide:
     """Pinball losses, elementwise: (N, Q) from y (N,), yq (N, Q), q (Q,)."""
     # gluonts' form |(f - y) (1[y <= f] - q)|, equal to max(q (y - f), (q - 1)(y - f))
-    return np.abs((yq - y[:, None]) * ((y[:, None] <= yq) - q))
+    return abs(Wide.diff(yq, np.broadcast_to(y[:, None], yq.shape)) * ((y[:, None] <= yq) - q))
 
 
 def _scale(scale: object, shape: tuple[int, ...], metric: str) -> np.ndarray:
@@ -109,7 +113,7 @@ def pinball_loss(y: object, yq: object, q: float) -> float:
     0.5
     """
     y, yq, qs = _quantile_set(y, yq, [q])
-    return float(np.mean(_rho(y, yq, qs)))
+    return _rho(y, yq, qs).mean().to_float("pinball")
 
 
 @METRICS.register("crps")
@@ -121,7 +125,7 @@ def crps(y: object, yq: object, quantiles: object) -> float:
     0.5
     """
     y, yq, q = _quantile_set(y, yq, quantiles)
-    return float(np.mean(2.0 * np.mean(_rho(y, yq, q), axis=0)))
+    return (_rho(y, yq, q).mean(axis=0) * 2.0).mean().to_float("crps")
 
 
 @METRICS.register("mean_wql")
@@ -136,10 +140,10 @@ def mean_weighted_quantile_loss(y: object, yq: object, quantiles: object) -> flo
     0.25
     """
     y, yq, q = _quantile_set(y, yq, quantiles)
-    total = np.sum(np.abs(y))
-    if total == 0:
+    total = Wide.of(np.abs(y)).sum()
+    if not total.nonzero():
         raise ValueError("mean_wql is undefined when every actual value is 0 (sum |y| = 0)")
-    return float(np.mean(2.0 * np.sum(_rho(y, yq, q), axis=0) / total))
+    return (_rho(y, yq, q).sum(axis=0) * 2.0 / total).mean().to_float("mean_wql")
 
 
 @METRICS.register("sql")
@@ -155,7 +159,7 @@ def scaled_quantile_loss(
     """
     y, yq, q = _quantile_set(y, yq, quantiles)
     scale = _scale(scale, y.shape, "sql")
-    return float(np.mean(2.0 * np.mean(_rho(y, yq, q) / scale[:, None], axis=0)))
+    return ((_rho(y, yq, q) / scale[:, None]).mean(axis=0) * 2.0).mean().to_float("sql")
 
 
 def _interval(y: object, lo: object, hi: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -185,7 +189,7 @@ def interval_width(y: object, lo: object, hi: object) -> float:
     1.5
     """
     _, lo, hi = _interval(y, lo, hi)
-    return float(np.mean(hi - lo))
+    return Wide.diff(hi, lo).mean().to_float("width")
 
 
 @METRICS.register("msis")
@@ -210,5 +214,8 @@ def msis(
         raise ValueError(f"level must lie strictly between 0 and 100, got {level!r}")
     alpha = (100.0 - float(level)) / 100.0  # 95 -> 0.05, gluonts' alpha
     scale = _scale(scale, y.shape, "msis")
-    score = hi - lo + 2.0 / alpha * (lo - y) * (y < lo) + 2.0 / alpha * (y - hi) * (y > hi)
-    return float(np.mean(score / scale))
+    penalty = 2.0 / alpha
+    below = Wide.diff(lo, y) * penalty * (y < lo)
+    above = Wide.diff(y, hi) * penalty * (y > hi)
+    score = Wide.diff(hi, lo) + below + above
+    return (score / scale).mean().to_float("msis")
