@@ -23,7 +23,16 @@ from safetensors.torch import save
 from tsattn.atomic import atomic_file
 from tsattn.checks import state_frequency
 from tsattn.datasets import check_input
+from tsattn.datasets.axis import COARSE_UNIT, is_integer_freq
 from tsattn.models.catalog import MODELS
+from tsattn.models.file_checks import (
+    check_header_keys,
+    check_network_sizes,
+    check_param_names,
+    check_param_sizes,
+    construct,
+    size_bound,
+)
 from tsattn.models.intervals import check_scores
 from tsattn.models.series_data import SeriesData, to_json
 
@@ -95,13 +104,14 @@ def load(path: str | Path) -> Forecaster:
     cls = _check_header(header, tensors, path)
     try:
         params = _json_dict(header, "params")
-        unexpected = sorted(map(str, set(params) - set(cls.param_names())))
-        if unexpected:
-            raise ValueError(f"unexpected parameter(s) {unexpected} for model {header['model']!r}")
-        model = cls(**_loadable_here(params))
+        check_param_names(cls, params, header["model"])
+        check_param_sizes(cls, params, size_bound(tensors))
+        model = construct(cls, _loadable_here(params), tensors)  # networks: meta device
         model._history = _history_from(_json_dict(header, "history"), tensors)
         model._conformal_scores = _conformal_from(model, tensors)
-        model._set_state(_json_dict(header, "state"), tensors)
+        state = _json_dict(header, "state")
+        check_network_sizes(model, state, tensors)  # before any network is built
+        model._set_state(state, tensors)
     except _REBUILD_ERRORS as err:
         detail = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
         raise ValueError(f"{path} is a corrupt tsattn model file ({_cut(detail)})") from None
@@ -160,6 +170,10 @@ def _check_header(header: dict[str, str], tensors: dict[str, torch.Tensor], path
         raise ValueError(f"{path} is a corrupt tsattn model file: bad version {_cut(version)!r}")
     if int(version) > FORMAT_VERSION:
         raise ValueError(f"{path} was written by a newer tsattn; upgrade to load it")
+    try:
+        check_header_keys(header)
+    except ValueError as err:
+        raise ValueError(f"{path} is a corrupt tsattn model file: {err}") from None
     missing = [key for key in ("model", "params", "state", "history") if key not in header]
     if int(version) >= _FIRST_DIGEST_VERSION and "digest" not in header:
         missing.append("digest")
@@ -193,15 +207,27 @@ def _json_dict(header: dict[str, str], key: str) -> dict:
 
 
 def _history_meta(data: SeriesData) -> dict:
-    return {
+    """The history's ids, last timestamps (ISO strings, or ints for integer time steps) and
+    frequencies; ``ds_unit`` keeps timestamps in microseconds (before 1677 or after 2262)."""
+    meta = {
         "ids": data.ids,
-        "last_ds": [t.isoformat() for t in data.last_ds],
+        "last_ds": [int(t) if _is_step(t) else t.isoformat() for t in data.last_ds],
         "freqs": data.freqs,
     }
+    if any(not _is_step(t) and t.unit != "ns" for t in data.last_ds):
+        meta["ds_unit"] = COARSE_UNIT
+    return meta
+
+
+def _is_step(value: object) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def _history_from(meta: dict, tensors: dict[str, torch.Tensor]) -> SeriesData:
     """The saved training history, each field checked (``ValueError`` naming it)."""
+    unknown = sorted(map(str, set(meta) - {"ids", "last_ds", "freqs", "ds_unit"}))
+    if unknown:
+        raise ValueError(f"unknown history field(s) {_cut(', '.join(unknown), 80)}")
     ids, last_ds, freqs = (meta.get(key) for key in ("ids", "last_ds", "freqs"))
     if not all(isinstance(x, list) for x in (ids, last_ds, freqs)):
         raise ValueError("history ids, last_ds and freqs must be lists")
@@ -209,8 +235,8 @@ def _history_from(meta: dict, tensors: dict[str, torch.Tensor]) -> SeriesData:
         raise ValueError("history ids, last_ds and freqs must be non-empty and equally long")
     if not all(isinstance(x, str | int) and not isinstance(x, bool) for x in ids):
         raise ValueError("history ids must be strings or integers")
-    if not all(isinstance(x, str) for x in last_ds + freqs):
-        raise ValueError("history last_ds and freqs must be strings")
+    if not all(isinstance(x, str) for x in freqs):
+        raise ValueError("history freqs must be strings")
     keys = [f"__history__.{i}" for i in range(len(ids))]
     absent = [key for key in keys if key not in tensors]
     if absent:
@@ -220,9 +246,8 @@ def _history_from(meta: dict, tensors: dict[str, torch.Tensor]) -> SeriesData:
         raise ValueError("history tensors must be non-empty 1-D float arrays")
     if not all(np.isfinite(v).all() for v in values):
         raise ValueError("history tensors hold NaN or infinite values")
-    last = [pd.Timestamp(t) for t in last_ds]  # ValueError (OutOfBounds too) if forged
-    for stamp, freq in zip(last, freqs):
-        _check_step(stamp, freq)
+    unit = meta.get("ds_unit", "ns")
+    last = [_saved_last(t, freq, unit) for t, freq in zip(last_ds, freqs)]
     return SeriesData([str(u) for u in ids], values, last, freqs)
 
 
@@ -236,6 +261,20 @@ def _conformal_from(model: Forecaster, tensors: dict[str, torch.Tensor]) -> np.n
     if scores is None:
         raise ValueError(f"{CONFORMAL_TENSOR} is missing for intervals='conformal'")
     return check_scores(scores.numpy(), model.h)
+
+
+def _saved_last(value: object, freq: str, unit: object) -> pd.Timestamp | int:
+    """A saved last timestamp (an ISO string, read in ``unit``), or the last integer step of
+    a series of integer time steps (``freq`` ``"1"``), checked."""
+    if is_integer_freq(freq):
+        if not _is_step(value) or not -(2**63) <= value < 2**63:
+            raise ValueError("history last_ds of integer time steps must be int64 integers")
+        return int(value)
+    if not isinstance(value, str) or unit not in ("ns", COARSE_UNIT):
+        raise ValueError(f"history last_ds must be ISO timestamps in ns or {COARSE_UNIT}")
+    stamp = pd.Timestamp(value)  # ValueError (OutOfBounds too) if forged
+    _check_step(stamp, freq)
+    return stamp.as_unit(unit)
 
 
 def _check_step(stamp: pd.Timestamp, freq: str) -> None:
