@@ -189,15 +189,14 @@ def test_container_ids_are_refused(fill):
     ],
     ids=["datetime64-s", "datetime", "str", "before-1677"],
 )
-def test_dates_outside_the_nanosecond_range_are_refused(ds):
+def test_dates_outside_the_nanosecond_range_read_in_microseconds(ds):
     # was: datetime64[s] passed fit and failed at predict ("forecast fewer steps"); others
-    # said "missing or not dates"
-    with pytest.raises(ValueError) as err:
-        read_series(frame(ds))
-    assert "column 'ds'" in str(err.value)
-    assert "outside the range pandas can hold (1677-09-21 to 2262-04-11)" in str(err.value)
-    with pytest.raises(ValueError, match="outside the range"):
-        Naive(h=1).fit(frame(ds))
+    # said "missing or not dates"; then (issue 22) they are read in microseconds
+    out = read_series(frame(ds))
+    assert out["ds"].dtype == "datetime64[us]"
+    assert out["ds"].tolist() == list(pd.to_datetime(pd.Series(ds).astype("datetime64[us]")))
+    forecast = Naive(h=1).fit(frame(ds)).predict()
+    assert forecast["ds"].iloc[0] - out["ds"].iloc[-1] == pd.Timedelta(days=1)
 
 
 def test_second_resolution_dates_in_range_become_nanoseconds():

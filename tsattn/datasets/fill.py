@@ -15,7 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tsattn.datasets.axis import is_integer_freq
 from tsattn.datasets.frequency import suggest_freq
+from tsattn.datasets.grid import seconds_since_1970
 
 FILL_POLICIES = ("ffill", "interpolate", "zero")
 
@@ -33,9 +35,9 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
     id_col, time_col, target_col = frame.columns
     parts = []
     for uid, series in frame.groupby(id_col, sort=False):
-        times = pd.DatetimeIndex(series[time_col])
+        times = pd.Index(series[time_col])
         _check_grid_size(uid, times, freq)
-        grid = pd.date_range(times[0], times[-1], freq=freq)
+        grid = _grid(times, freq)
         off_grid = ~times.isin(grid)
         if off_grid.any():
             raise ValueError(
@@ -55,7 +57,14 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
 MAX_FILL_RATIO = 2
 
 
-def _check_grid_size(uid: object, times: pd.DatetimeIndex, freq: str) -> None:
+def _grid(times: pd.Index, freq: str) -> pd.Index:
+    """Every point of the ``freq`` grid from the first to the last of ``times``."""
+    if is_integer_freq(freq):
+        return pd.Index(np.arange(times[0], times[-1] + 1, dtype=np.int64))
+    return pd.date_range(times[0], times[-1], freq=freq, unit=times.unit)
+
+
+def _check_grid_size(uid: object, times: pd.Index, freq: str) -> None:
     """Refuse to fill a series whose grid would be far larger than its data, before
     allocating that grid."""
     if len(times) < 2:
@@ -71,16 +80,19 @@ def _check_grid_size(uid: object, times: pd.DatetimeIndex, freq: str) -> None:
         )
 
 
-def _other_freq(times: pd.DatetimeIndex, freq: str) -> str:
+def _other_freq(times: pd.Index, freq: str) -> str:
     """' or pass ...' naming the frequency the timestamps suggest, if it is not ``freq``."""
     hint = suggest_freq(times)
     return "" if hint == f"freq={freq!r}" else f" or pass the right {hint}"
 
 
-def _grid_length(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> int:
-    """Timestamps from ``start`` to ``end`` at ``freq``, counted without building them
-    when the step is fixed."""
+def _grid_length(start: object, end: object, freq: str) -> int:
+    """Points from ``start`` to ``end`` at ``freq``, counted without building them when the
+    step is fixed (in seconds: a ``Timedelta`` overflows past 292 years)."""
+    if is_integer_freq(freq):
+        return int(end) - int(start) + 1
     offset = pd.tseries.frequencies.to_offset(freq)
     if isinstance(offset, pd.offsets.Tick):
-        return (end - start) // pd.Timedelta(offset) + 1
-    return len(pd.date_range(start, end, freq=offset))  # calendar steps: pandas bounds this
+        span = seconds_since_1970(end) - seconds_since_1970(start)
+        return int(span / pd.Timedelta(offset).total_seconds()) + 1
+    return len(pd.date_range(start, end, freq=offset, unit=start.unit))  # pandas bounds this

@@ -15,13 +15,21 @@ convention of R's ``frequency()`` and statsforecast), used by every model whose
 
 >>> [season_length(f) for f in ("h", "D", "B", "W", "MS", "QS", "YE", "15min", "s")]
 [24, 7, 5, 52, 12, 4, 1, 96, 60]
+
+Integer time steps (:mod:`tsattn.datasets.axis`) have the frequency ``"1"`` and no season:
+
+>>> infer_frequency(pd.Series([5, 6, 7])), season_length("1")
+('1', 1)
 """
 
 from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pandas as pd
+
+from tsattn.datasets.axis import INTEGER_FREQ, is_integer_axis, is_integer_freq
 
 #: calendar families tried on irregular timestamps; "{mon}" / "{day}" anchor on the first one
 CALENDAR_CANDIDATES = (
@@ -58,12 +66,15 @@ def season_length(freq: object) -> int:
       a minute (so ``"15min"`` -> 96, ``"min"`` -> 1440, ``"s"`` -> 60, ``"30s"`` -> 120);
     * a multiple of a unit divides the cycle when it can (``"2h"`` -> 12, ``"2W"`` -> 26,
       ``"2QS"`` -> 2) and gives 1 when it cannot (``"5h"``, ``"3D"``, ``"7min"``), as does
-      any frequency not listed (e.g. business hours) and any cycle of fewer than 2 steps.
+      any frequency not listed (e.g. business hours) and any cycle of fewer than 2 steps;
+    * integer time steps (``"1"``): 1, no season (give models ``season_length`` instead).
 
     >>> season_length("h"), season_length("2h"), season_length("10min"), season_length("3D")
     (24, 12, 144, 1)
     """
     check_freq(freq)
+    if is_integer_freq(freq):
+        return 1
     offset = pd.tseries.frequencies.to_offset(freq)
     kind = type(offset).__name__
     if kind in CALENDAR_SEASONS:
@@ -88,13 +99,16 @@ def _subdaily_season(step: pd.Timedelta) -> int:
 
 
 def check_freq(freq: object) -> None:
-    """Raise unless ``freq`` is a pandas frequency (an alias such as 'h' or an offset)."""
+    """Raise unless ``freq`` is a pandas frequency (an alias such as 'h' or an offset) or
+    ``"1"``, the step of integer time steps."""
+    if is_integer_freq(freq):
+        return
     try:
         offset = pd.tseries.frequencies.to_offset(freq)
     except (TypeError, ValueError):
         raise ValueError(
             f"freq={freq!r} is not a pandas frequency; use an alias such as 'h', 'D', "
-            "'W', 'MS' or '15min'"
+            "'W', 'MS' or '15min' (or '1' for integer time steps)"
         ) from None
     if offset.n <= 0:  # '0h' divides by zero in pandas, '-1D' dates forecasts backwards
         raise ValueError(
@@ -104,7 +118,8 @@ def check_freq(freq: object) -> None:
 
 
 def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
-    """The pandas frequency alias of sorted ``timestamps``.
+    """The pandas frequency alias of sorted ``timestamps`` (``"1"`` for integer steps, see
+    :func:`integer_frequency`).
 
     Uses ``pandas.infer_freq``; when the timestamps are irregular (gaps), the frequency
     that explains most steps: a calendar one (business days, weeks, month / quarter /
@@ -115,6 +130,8 @@ def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
     >>> infer_frequency(pd.date_range("2024-01-01", periods=5, freq="h"))
     'h'
     """
+    if is_integer_axis(timestamps):
+        return integer_frequency(np.asarray(timestamps, dtype=np.int64))
     index = pd.DatetimeIndex(timestamps)
     if len(index) >= 3:
         freq = pd.infer_freq(index)
@@ -133,6 +150,28 @@ def infer_frequency(timestamps: pd.Series | pd.DatetimeIndex) -> str:
     if calendar is not None and (explained > top or (explained == top and calendar != "B")):
         return calendar
     return pd.tseries.frequencies.to_offset(modal).freqstr
+
+
+def integer_frequency(steps: np.ndarray) -> str:
+    """``"1"`` for sorted integer time steps that mostly advance by one (gaps are reported
+    by the regularity check); another usual step is a ``ValueError`` saying how to renumber.
+
+    >>> integer_frequency(np.array([0, 1, 2, 4]))
+    '1'
+    """
+    diffs = np.diff(steps)
+    diffs = diffs[diffs > 0]
+    if len(diffs) == 0:
+        return INTEGER_FREQ  # one step per row: nothing to infer
+    values, counts = np.unique(diffs, return_counts=True)
+    modal = int(values[counts == counts.max()].min())  # ties: the smallest step
+    if modal == 1:
+        return INTEGER_FREQ
+    raise ValueError(
+        f"the integer time steps advance by {modal}, not 1: integer time axes step by one; "
+        f"renumber them (e.g. df['ds'] = df['ds'] // {modal}), or if they encode dates "
+        "(seconds since 1970, 20240131), convert them to timestamps first"
+    )
 
 
 def calendar_frequency(index: pd.DatetimeIndex) -> tuple[str | None, int]:

@@ -21,9 +21,10 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from tsattn.datasets.axis import INTEGER_FREQ, axis_values, is_integer_axis, is_integer_freq
 from tsattn.datasets.fill import FILL_POLICIES, fill_gaps
 from tsattn.datasets.frequency import check_freq, infer_frequency, suggest_freq
-from tsattn.datasets.grid import id_changes, regular_series
+from tsattn.datasets.grid import axis_range, id_changes, regular_series
 from tsattn.datasets.timestamps import parse_times
 from tsattn.datasets.values import _names, parse_numbers
 
@@ -190,7 +191,8 @@ def validate_long_frame(
     "interpolate" or "zero") gaps are reindexed to the grid and missing / NaN / inf values
     filled instead of refused. Series keep their order of first appearance. ``dayfirst``
     reads ``12/01/2024`` as 12 January (True) or 1 December (False); by default such
-    strings must settle it themselves (some day above 12) or are refused.
+    strings must settle it themselves (some day above 12) or are refused. An integer time
+    column is an axis of integer steps: frequency ``"1"``, each series advancing by one.
     """
     check_input(df, "df")
     if fill is not None and fill not in FILL_POLICIES:
@@ -206,6 +208,7 @@ def validate_long_frame(
             TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
         }
     )
+    freq = _axis_frequency(freq, frame[TIME_COL], time_col)
     frame, bounds = _grouped_by_series(frame, n_series)
     shown_regular = False  # every series regular at freq, as the frequency's check showed
     if freq is None:
@@ -216,6 +219,26 @@ def validate_long_frame(
             _check_regular(frame, freq, bounds)
         return ValidatedFrame(frame, freq)
     return ValidatedFrame(fill_gaps(frame, freq, fill), freq)
+
+
+def _axis_frequency(freq: str | None, times: pd.Series, column: str) -> str | None:
+    """``freq`` as given (``"1"`` for integer steps), after checking that it suits the time
+    axis: ``"1"`` (or None) for integer steps, a pandas frequency for timestamps."""
+    if freq is None:
+        return None
+    if is_integer_axis(times):
+        if not is_integer_freq(freq):
+            raise ValueError(
+                f"column {column!r} holds integer time steps, whose frequency is '1'; got "
+                f"freq={freq!r}: pass freq=None (or '1'), or give the column as timestamps"
+            )
+        return INTEGER_FREQ
+    if is_integer_freq(freq):
+        raise ValueError(
+            f"freq={freq!r} is the step of integer time steps, but column {column!r} holds "
+            "timestamps; pass a pandas frequency such as 'h', 'D' or 'MS', or None"
+        )
+    return freq
 
 
 def check_duplicates(df: pd.DataFrame, id_col: str = ID_COL, time_col: str = TIME_COL) -> None:
@@ -241,7 +264,7 @@ def _grouped_by_series(frame: pd.DataFrame, n_series: int) -> tuple[pd.DataFrame
         new_series = np.diff(codes[order]) != 0
     else:
         order = None  # already grouped by series
-    times = pd.DatetimeIndex(frame[TIME_COL]).asi8
+    times = axis_values(frame[TIME_COL])
     times = times if order is None else times[order]
     if (~new_series & (np.diff(times) <= 0)).any():  # a duplicate or a step back in time
         _check_order(frame)
@@ -254,7 +277,7 @@ def _grouped_by_series(frame: pd.DataFrame, n_series: int) -> tuple[pd.DataFrame
 def _check_order(frame: pd.DataFrame) -> None:
     check_duplicates(frame)
     steps = frame.groupby(ID_COL, sort=False)[TIME_COL].diff()
-    backwards = steps < pd.Timedelta(0)
+    backwards = steps < (0 if is_integer_axis(frame[TIME_COL]) else pd.Timedelta(0))
     if backwards.any():
         row = frame[backwards].iloc[0]
         raise ValueError(
@@ -283,7 +306,7 @@ def _common_frequency(frame: pd.DataFrame, bounds: np.ndarray) -> tuple[str, boo
     if (lengths >= 2).any():
         first = int(np.argmax(lengths >= 2))
         freq = infer_frequency(frame[TIME_COL].iloc[bounds[first] : bounds[first + 1]])
-        if regular_series(pd.DatetimeIndex(frame[TIME_COL]), bounds, freq).all():
+        if regular_series(frame[TIME_COL], bounds, freq).all():
             return freq, True
     return _frequency_series_by_series(frame), False
 
@@ -295,6 +318,8 @@ def _frequency_series_by_series(frame: pd.DataFrame) -> str:
             found.setdefault(infer_frequency(times), []).append(uid)
     if len(found) == 1:
         return next(iter(found))
+    if not found and is_integer_axis(frame[TIME_COL]):
+        return INTEGER_FREQ  # integer steps have one frequency
     if not found:
         raise ValueError("every series has a single timestamp: pass freq= (e.g. freq='D')")
     detail = "; ".join(f"{f!r}: series {_names(pd.Series(u), 3)}" for f, u in found.items())
@@ -304,15 +329,15 @@ def _frequency_series_by_series(frame: pd.DataFrame) -> str:
 def _check_regular(frame: pd.DataFrame, freq: str, bounds: np.ndarray) -> None:
     """Every series lies on its ``freq`` grid: shown for all series at once on a shared grid
     (:func:`~tsattn.datasets.grid.regular_series`), the rest checked one by one."""
-    regular = regular_series(pd.DatetimeIndex(frame[TIME_COL]), bounds, freq)
+    regular = regular_series(frame[TIME_COL], bounds, freq)
     for i in np.flatnonzero(~regular):
         rows = slice(bounds[i], bounds[i + 1])
         _check_one_regular(frame[ID_COL].iat[bounds[i]], frame[TIME_COL].iloc[rows], freq)
 
 
 def _check_one_regular(uid: object, times: pd.Series, freq: str) -> None:
-    grid = pd.date_range(times.iloc[0], periods=len(times), freq=freq)
-    mismatch = np.flatnonzero(grid != pd.DatetimeIndex(times))
+    grid = axis_range(times.iloc[0], len(times), freq)
+    mismatch = np.flatnonzero(grid != pd.Index(times))
     if len(mismatch):
         i = mismatch[0]
         hint = suggest_freq(times)

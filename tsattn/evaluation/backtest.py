@@ -56,7 +56,7 @@ class BacktestWarning(UserWarning):
 
 class _Series(NamedTuple):
     uid: object
-    ds: pd.DatetimeIndex
+    ds: pd.Index  # timestamps, or integer time steps
     y: np.ndarray
     cutoffs: np.ndarray  # positions of this series' cutoffs, one per window
 
@@ -102,7 +102,8 @@ def backtest(
       ``h`` observed future values. An int is a 0-based position (negative counts from the
       end); a float in (0, 1) is the fraction of the series in the first training window
       (first cutoff at position ``int(start * n) - 1``); a timestamp (str, Timestamp,
-      datetime) makes the last observation at or before it the first cutoff.
+      datetime) makes the last observation at or before it the first cutoff. On an axis of
+      integer time steps an int ``start`` is a position too, and the cutoffs are steps.
     * ``step``: positions between consecutive cutoffs (default ``h``: non-overlapping
       windows).
 
@@ -231,7 +232,7 @@ class _Run:
     def _fail(self, model: Forecaster, w: int, actual: pd.DataFrame, exc: Exception) -> None:
         cuts = actual.drop_duplicates("_key")[["unique_id", "cutoff"]]
         where = "; ".join(
-            f"series {uid!r} at cutoff {pd.Timestamp(cut)}"
+            f"series {uid!r} at cutoff {_time_label(cut)}"
             for uid, cut in zip(cuts["unique_id"], cuts["cutoff"])
         )
         together = " (fitted together)" if len(cuts) > 1 else ""
@@ -244,6 +245,11 @@ class _Run:
             self.failures.append(
                 {"model": model.name, "unique_id": uid, "cutoff": cut, "error": error}
             )
+
+
+def _time_label(cut: object) -> object:
+    """A cutoff as a message shows it: a Timestamp, or an integer time step."""
+    return int(cut) if isinstance(cut, int | np.integer) else pd.Timestamp(cut)
 
 
 def _named(exc: Exception, message: str) -> Exception:
@@ -318,7 +324,7 @@ def _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fil
         df, time_col=time_col, id_col=id_col, target_col=target_col, freq=freq, fill=fill
     )
     bounds = series_bounds(frame["unique_id"])
-    ds, y = pd.DatetimeIndex(frame["ds"]), frame["y"].to_numpy(np.float64)
+    ds, y = pd.Index(frame["ds"]), frame["y"].to_numpy(np.float64)
     ids = pd.Series(list(frame["unique_id"].iloc[bounds[:-1]]))  # dtype as per-series scalars
     series = []
     for uid, lo, hi in zip(ids, bounds[:-1], bounds[1:]):

@@ -2,7 +2,8 @@
 
 A cutoff is the position (0-based) of the last training observation of a window; the window
 forecasts positions ``cutoff + 1 .. cutoff + h``. Only windows whose h future values are all
-observed are made.
+observed are made. ``ds`` holds timestamps or integer time steps; an int ``start`` is a
+position on either.
 
 >>> import pandas as pd
 >>> ds = pd.date_range("2024-01-01", periods=10, freq="D")
@@ -25,7 +26,7 @@ Start = int | float | str | pd.Timestamp | dt.datetime | np.datetime64
 
 
 def cutoff_positions(
-    ds: pd.DatetimeIndex, h: int, n_windows: int | None, start: Start | None, step: int, uid=""
+    ds: pd.Index, h: int, n_windows: int | None, start: Start | None, step: int, uid=""
 ) -> np.ndarray:
     """Cutoff positions of one series with timestamps ``ds`` (see :func:`tsattn.backtest`)."""
     n = len(ds)
@@ -50,7 +51,7 @@ def cutoff_positions(
     return np.arange(first, last + 1, step)
 
 
-def start_position(ds: pd.DatetimeIndex, start: Start, uid="") -> int:
+def start_position(ds: pd.Index, start: Start, uid="") -> int:
     """Position of the first cutoff given by ``start``.
 
     An int is a 0-based position (negative counts from the end, as in Python indexing);
@@ -76,7 +77,12 @@ def start_position(ds: pd.DatetimeIndex, start: Start, uid="") -> int:
     return _timestamp_position(ds, start, uid)
 
 
-def _timestamp_position(ds: pd.DatetimeIndex, start: Start, uid: str) -> int:
+def _timestamp_position(ds: pd.Index, start: Start, uid: str) -> int:
+    if ds.dtype.kind in "iu":
+        raise ValueError(
+            f"series {uid!r} has integer time steps: start must be an int position (e.g. "
+            f"start={len(ds) // 2}) or a float fraction in (0, 1), got {start!r}"
+        )
     try:
         stamp = pd.Timestamp(start)
     except (TypeError, ValueError):

@@ -26,8 +26,8 @@ class SeriesData:
 
     ids: list[str]
     values: list[np.ndarray]  # each (n_i,) float64, original scale
-    last_ds: list[pd.Timestamp]
-    freqs: list[str]
+    last_ds: list[pd.Timestamp] | list[int]  # ints on an axis of integer time steps
+    freqs: list[str]  # pandas frequencies, or "1" for integer time steps
 
     @property
     def n_series(self) -> int:
@@ -41,13 +41,15 @@ class SeriesData:
     def from_long(cls, frame: pd.DataFrame, freq: str | None = None) -> SeriesData:
         """Split a validated canonical long frame (``unique_id, ds, y``) into series."""
         from tsattn.datasets import infer_frequency
+        from tsattn.datasets.axis import is_integer_axis
         from tsattn.datasets.grid import series_bounds
 
         bounds = series_bounds(frame["unique_id"])  # (n_series + 1,) rows of each series
         first_rows, last_rows = bounds[:-1], bounds[1:] - 1
         ids = [str(uid) for uid in frame["unique_id"].iloc[first_rows]]  # boxed, as groupby
         values = np.split(frame["y"].to_numpy(dtype=np.float64), bounds[1:-1])
-        last_ds = list(pd.DatetimeIndex(frame["ds"].iloc[last_rows]))
+        last = frame["ds"].iloc[last_rows]
+        last_ds = [int(t) for t in last] if is_integer_axis(last) else list(last)
         if freq is None:
             freq = infer_frequency(frame["ds"].iloc[: bounds[1]])
         return cls(ids, values, last_ds, [freq] * len(ids))
@@ -66,46 +68,56 @@ def input_range_problem(data: SeriesData) -> str:
 
 def forecast_frame(data: SeriesData, values: np.ndarray, name: str) -> pd.DataFrame:
     """``unique_id, ds, <name>``: each series' ``h`` forecasts (``values``, (n_series, h))
-    dated after its last date."""
+    dated after its last date (or numbered after its last integer step)."""
     n_series, h = values.shape
     dates = []
     for freq in dict.fromkeys(data.freqs):  # the dates of each frequency at once
         rows = np.flatnonzero(np.asarray(data.freqs) == freq)
-        last = pd.DatetimeIndex([data.last_ds[i] for i in rows])
-        dates.append((rows, _future_dates(data, rows, last, h, freq)))
+        dates.append((rows, _future_dates(data, rows, h, freq)))
     ds = dates[0][1] if len(dates) == 1 else _in_series_order(dates, n_series, h)
     ids = np.repeat(np.asarray(data.ids, dtype=object), h)  # (n_series * h,)
     return pd.DataFrame({"unique_id": ids, "ds": ds, name: values.ravel()})
 
 
-def _future_dates(data, rows, last, h: int, freq: str) -> pd.DatetimeIndex:
-    """The ``h`` dates after each of ``last`` (series ``rows`` of ``data``), or a
-    ``ValueError`` naming the first series whose dates pandas cannot represent."""
+def _future_dates(data: SeriesData, rows: np.ndarray, h: int, freq: str) -> pd.Index:
+    """The ``h`` dates after the end of each series ``rows`` of ``data``: in the unit of
+    their timestamps, or in microseconds where nanoseconds end (2262); past what
+    microseconds hold, a ``ValueError`` naming the first series."""
+    from tsattn.datasets.axis import COARSE_UNIT, is_integer_freq, stamps_index
     from tsattn.datasets.grid import future_dates
 
+    if is_integer_freq(freq):
+        return future_dates(np.array([data.last_ds[i] for i in rows], np.int64), h, freq)
+    last = stamps_index([data.last_ds[i] for i in rows])
     try:
         return future_dates(last, h, freq)
     except pd.errors.OutOfBoundsDatetime:
+        pass
+    try:
+        return future_dates(last.as_unit(COARSE_UNIT), h, freq)
+    except pd.errors.OutOfBoundsDatetime:
         for i, stamp in zip(rows, last):
             try:
-                pd.date_range(start=stamp, periods=h + 1, freq=freq)
+                future_dates(pd.DatetimeIndex([stamp]).as_unit(COARSE_UNIT), h, freq)
             except pd.errors.OutOfBoundsDatetime:
                 raise ValueError(
                     f"the {h} forecast dates of series {data.ids[i]!r} after {stamp} go "
-                    f"past the last date pandas can represent ({pd.Timestamp.max}); "
-                    f"forecast fewer steps"
+                    f"past the last date tsattn can represent (year 294246); forecast "
+                    f"fewer steps"
                 ) from None
         raise
 
 
-def _in_series_order(dates: list, n_series: int, h: int) -> pd.DatetimeIndex:
+def _in_series_order(dates: list, n_series: int, h: int) -> pd.Index:
     """Future dates computed per frequency (``(rows, dates)`` pairs) put back in series
     order, ``h`` per series."""
+    unit = "ns" if all(d.unit == "ns" for _, d in dates) else "us"
     order = np.concatenate([rows for rows, _ in dates])  # (n_series,) series of each block
-    stacked = np.concatenate([d.asi8.reshape(-1, h) for _, d in dates])  # (n_series, h)
+    blocks = [d.as_unit(unit).asi8.reshape(-1, h) for _, d in dates]
+    stacked = np.concatenate(blocks)  # (n_series, h)
     ds = np.empty_like(stacked)
     ds[order] = stacked
-    index = pd.DatetimeIndex(ds.ravel().astype("datetime64[ns]"))  # UTC wall time
+    index = pd.DatetimeIndex(ds.ravel().astype(f"datetime64[{unit}]"))  # UTC wall time
     tz = dates[0][1].tz
     return index if tz is None else index.tz_localize("UTC").tz_convert(tz)
 
