@@ -9,7 +9,8 @@ line, instead of one row short for good.
 >>> import tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp())
 >>> row = dict.fromkeys(CELL_KEYS, 0)
->>> append_result(out, {**row, "mse": 0.5})
+>>> with results_lock(out):
+...     append_locked(out, {**row, "mse": 0.5})
 >>> len(read_results(out)), has_cell(read_results(out), row)
 (1, True)
 """
@@ -66,12 +67,6 @@ def read_results(out: Path) -> pd.DataFrame:
             f"run_benchmark; use another out_dir"
         )
     return table
-
-
-def append_result(out: Path, row: dict[str, Any]) -> None:
-    """Add one cell's row under the lock, re-reading the CSV first (see :func:`append_locked`)."""
-    with results_lock(out):
-        append_locked(out, row)
 
 
 def append_locked(out: Path, row: dict[str, Any]) -> None:

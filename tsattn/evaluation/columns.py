@@ -90,12 +90,6 @@ def forecast_columns(columns: Iterable[str]) -> dict[str, ModelColumns]:
     return layout
 
 
-def is_interval_column(column: str, columns: Iterable[str]) -> bool:
-    """True when ``column`` is an interval or quantile column of another column of the frame."""
-    parts = split_suffix(column)
-    return parts is not None and parts[0] in set(columns)
-
-
 def level_label(level: float) -> str:
     """80 for 80.0, 99.5 for 99.5: as in the column names."""
     return format_level(level)
