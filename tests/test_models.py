@@ -14,7 +14,7 @@ from tests.conformance import check_forecaster, synthetic_long_frame
 from tests.conftest import ATTENTION_MODELS, FACTORIES, NEURAL, available_models, model_params
 from tsattn.attention import MLRScorer, list_attention
 from tsattn.models import MODELS, TrainingConfig, create_network, list_models, split_options
-from tsattn.models.user_defaults import USER_TRAINING
+from tsattn.models.recipes import USER_TRAINING
 
 TRAINING = {"max_epochs": 2, "batch_size": 32, "progress": False, "seed": 0}
 TINY = {"h": 12, "input_size": 48, **TRAINING}

@@ -89,23 +89,21 @@ def test_format_table_handles_empty_results():
 
 
 def test_patchtst_architecture_defaults_apply_to_patchtst_only():
-    from tsattn.benchmark.runner import RunSettings, _reference_defaults
     from tsattn.models.factory import build_model, parse_model_spec
 
-    settings = RunSettings(
-        input_size=96, quick=False, max_epochs=2, legacy_drop_last=None, device="cpu",
-        progress=False,
-    )
     built = {}
     for name in ("patchtst", "transformer"):
         spec = parse_model_spec(name)
-        defaults = _reference_defaults("ETTh1", spec, settings)
-        built[name] = build_model(spec, h=24, input_size=96, **defaults)
+        built[name] = build_model(
+            spec, recipe="literature:ETTh1", h=24, input_size=96, max_epochs=2, device="cpu"
+        )
     # ETTh1's PatchTST reference: d_model 16, lr 1e-4; the Transformer keeps its paper size
     assert built["patchtst"].d_model == 16
     assert built["transformer"].d_model == 512
     assert built["transformer"].lr == built["patchtst"].lr == 1e-4
     assert built["transformer"].max_epochs == 2
+    assert built["patchtst"].lr_schedule == "type3_reference"
+    assert built["patchtst"].recipe == "literature:ETTh1"
 
 
 def test_processes_sharing_an_out_dir_keep_each_others_rows(tmp_path, monkeypatch):
@@ -146,12 +144,19 @@ def test_a_model_that_fits_per_series_is_refused_before_training(tmp_path):
 
 
 def test_quick_mode_caps_windows_per_epoch_even_when_a_spec_sets_more():
-    from tsattn.benchmark.runner import QUICK_WINDOWS_PER_EPOCH, RunSettings, _build_model
+    from tsattn.benchmark.runner import RunSettings, _build_model
     from tsattn.models.factory import parse_model_spec
+    from tsattn.models.recipes import QUICK
+
+    QUICK_WINDOWS_PER_EPOCH = QUICK["windows_per_epoch"]
 
     split = benchmark_split("ETTh1", 96, 24, data_dir=DATA_DIR)
     settings = RunSettings(
-        input_size=96, quick=True, max_epochs=None, legacy_drop_last=None, device="cpu",
+        input_size=96,
+        quick=True,
+        max_epochs=None,
+        legacy_drop_last=None,
+        device="cpu",
         progress=False,
     )
     for spec, expected in [

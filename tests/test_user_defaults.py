@@ -11,7 +11,7 @@ import pytest
 
 import tsattn
 from tsattn.models import DLinear, NLinear, PatchTST
-from tsattn.models.options import literature_defaults
+from tsattn.models.recipes import recipe_defaults
 from tsattn.models.user_defaults import default_input_size, step_budget
 
 FAST = dict(progress=False, device="cpu", max_epochs=3)
@@ -90,10 +90,10 @@ def test_dlinear_follows_a_trend_instead_of_collapsing_to_a_fraction_of_the_leve
 
 
 def test_the_literature_regime_keeps_the_engine_defaults():
-    values = literature_defaults(DLinear)
-    assert values["lr"] == 1e-4 and values["lr_schedule"] == "type3"
+    values = recipe_defaults(DLinear, "literature:ETTh1")
+    assert values["lr"] == 1e-4 and values["lr_schedule"] == "type3_reference"
     assert values["max_steps"] is None and values["subtract_last"] is False
-    assert values["batch_size"] == 128 and values["patience"] is None
+    assert values["batch_size"] == 128 and values["patience"] == 100  # the reference's
 
 
 def test_patchtst_centres_windows_on_their_last_value_for_users_only():
@@ -101,7 +101,8 @@ def test_patchtst_centres_windows_on_their_last_value_for_users_only():
     the reference's window mean."""
     assert PatchTST(h=6, progress=False).revin_subtract_last is True
     assert PatchTST(h=6, revin_subtract_last=False, progress=False).revin_subtract_last is False
-    assert literature_defaults(PatchTST)["revin_subtract_last"] is False
+    assert recipe_defaults(PatchTST, "literature:ETTh1")["revin_subtract_last"] is False
+    assert PatchTST(h=6, recipe="literature:ETTh1").revin_subtract_last is False
 
 
 def test_patchtst_follows_a_level_shift():

@@ -1,4 +1,4 @@
-"""Published numbers and reference hyperparameters (from ../shared/REFERENCE.md), as data.
+"""Published numbers (the PatchTST paper's and a full-test re-run of its code), as data.
 
 ``PUBLISHED`` maps (dataset, horizon) to the PatchTST paper's Table 3 figures and the
 full-test-set re-run of the official code (every test window kept), so benchmark tables can
@@ -7,7 +7,11 @@ put ours beside them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tsattn.models.recipes import (
+    REFERENCE_HYPERPARAMETERS,
+    ReferenceHyperparameters,
+    reference_hyperparameters,
+)
 
 HORIZONS = (96, 192, 336, 720)
 
@@ -81,44 +85,10 @@ def published(dataset: str, horizon: int) -> dict[str, float]:
     return {column: values[i] for column, values in table.items()}
 
 
-@dataclass(frozen=True)
-class ReferenceHyperparameters:
-    """The PatchTST repo's supervised settings for one dataset family (lookback 336)."""
-
-    d_model: int
-    n_heads: int
-    d_ff: int
-    dropout: float
-    batch_size: int
-    lr_schedule: str
-    patience: int
-    pct_start: float = 0.3
-    lr: float = 1e-4
-    n_layers: int = 3
-    patch_len: int = 16
-    stride: int = 8
-    max_epochs: int = 100
-
-
-# lradj="type3" runs as "type3_reference" (tsattn.training.schedules): the reference builds an
-# unstepped OneCycleLR whose constructor leaves epoch 0 at lr / 25 and Adam's beta1 at 0.95
-# for the whole run -- the reference's quirk, reproduced here and only here (issue 15).
-_ETTH = ReferenceHyperparameters(16, 4, 128, 0.3, 128, "type3_reference", 100)
-_ETTM = ReferenceHyperparameters(128, 16, 256, 0.2, 128, "onecycle", 20, pct_start=0.4)
-_WEATHER = ReferenceHyperparameters(128, 16, 256, 0.2, 128, "type3_reference", 20)
-_ELECTRICITY = ReferenceHyperparameters(128, 16, 256, 0.2, 32, "onecycle", 10, pct_start=0.2)
-
-REFERENCE_HYPERPARAMETERS = {
-    "etth1": _ETTH,
-    "etth2": _ETTH,
-    "ettm1": _ETTM,
-    "ettm2": _ETTM,
-    "weather": _WEATHER,
-    "electricity": _ELECTRICITY,
-    "traffic": _ELECTRICITY,
-}
-
-
-def reference_hyperparameters(dataset: str) -> ReferenceHyperparameters:
-    """PatchTST's settings for ``dataset`` (ETTh's small model for datasets it never ran)."""
-    return REFERENCE_HYPERPARAMETERS.get(dataset.lower(), _ETTH)
+__all__ = [
+    "HORIZONS",
+    "REFERENCE_HYPERPARAMETERS",
+    "ReferenceHyperparameters",
+    "published",
+    "reference_hyperparameters",
+]

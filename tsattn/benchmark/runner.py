@@ -12,7 +12,6 @@ once; a cell another live process has claimed is skipped and logged.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from tsattn.benchmark import claims
-from tsattn.benchmark.reference import published, reference_hyperparameters
+from tsattn.benchmark.reference import published
 from tsattn.benchmark.results_store import (
     CELL_KEYS,
     LOCK_FILE,
@@ -43,7 +42,7 @@ from tsattn.datasets import BenchmarkSplit, benchmark_split, get_spec
 from tsattn.models import MODELS, Forecaster
 from tsattn.models.base import no_window_entry
 from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
-from tsattn.models.options import literature_defaults
+from tsattn.models.recipes import QUICK, Recipe
 from tsattn.nn.probabilistic import DEFAULT_QUANTILES
 
 log = logging.getLogger(__name__)
@@ -52,12 +51,10 @@ __all__ = ["CELL_KEYS", "LOCK_FILE", "RESULT_FILES", "format_table", "run_benchm
 
 #: cells that differ only in these are averaged over seeds in the printed table
 TABLE_KEYS = ["dataset", "horizon", "input_size", "quick", "legacy_drop_last", "max_epochs"]
-#: quick mode: a few minutes on a laptop CPU instead of the reference 100 epochs at lr 1e-4:
-#: 3 epochs of 4096 sampled train windows at a constant lr 1e-3 (a smoke run; not the
-#: reference protocol's training budget, though every test window is still scored)
-QUICK_WINDOWS_PER_EPOCH = 4096
-QUICK_MAX_EPOCHS = 3
-QUICK_LR = 1e-3
+#: quick mode (the ``literature:<dataset>:quick`` recipe, :data:`tsattn.models.recipes.QUICK`):
+#: a few minutes on a laptop CPU instead of the reference 100 epochs at lr 1e-4, though every
+#: test window is still scored
+QUICK_MAX_EPOCHS = QUICK["max_epochs"]
 
 
 #: windows per forward pass when scoring every test window (a speed setting only: the
@@ -300,66 +297,34 @@ def _window_quantiles(
 def _build_model(
     dataset: str, spec: ModelSpec, split: BenchmarkSplit, seed: int, s: RunSettings
 ) -> Forecaster:
-    """The spec's model with the benchmark's defaults (the split's sizes, the seed, the
-    dataset's season and reference protocol); the spec's own params win, except quick mode's
-    cap on windows per epoch."""
+    """The spec's model under the dataset's literature recipe (``literature:<dataset>``, with
+    ``:quick`` in quick mode; see :mod:`tsattn.models.recipes`) and the benchmark's settings
+    (the split's sizes, the seed, the dataset's season); the spec's own params win."""
     cls = MODELS.get(spec.name)
     if not cls.supports_windows:
         raise ValueError(no_window_entry(cls))
-    defaults = {
+    return build_model(spec, **benchmark_defaults(dataset, split, seed, s))
+
+
+def benchmark_defaults(
+    dataset: str, split: BenchmarkSplit, seed: int, s: RunSettings
+) -> dict[str, Any]:
+    """What the runner gives every model (each takes those it accepts): the recipe, the
+    split's sizes, the seed, the season, the device; the run's epoch cap (quick mode's binds
+    it too)."""
+    defaults: dict[str, Any] = {
+        "recipe": Recipe("literature", dataset, quick=s.quick).name,
         "h": split.horizon,
         "input_size": split.input_size,
         "seed": seed,
         "season_length": _season_length(dataset),
-        **_reference_defaults(dataset, spec, s),
+        "device": s.device,
+        "progress": s.progress,
     }
-    if s.quick and "windows_per_epoch" in cls.param_names():
-        spec = _quick_cap(spec)
-    return build_model(spec, **defaults)
-
-
-#: PatchTST's own architecture (from the dataset's reference hyperparameters); other
-#: models keep their defaults (e.g. the paper-size vanilla Transformer) unless a spec sets them
-PATCHTST_ARCHITECTURE_KEYS = (
-    "d_model",
-    "n_heads",
-    "d_ff",
-    "dropout",
-    "n_layers",
-    "patch_len",
-    "stride",
-)
-TRAINING_KEYS = ("batch_size", "lr", "lr_schedule", "pct_start", "patience", "max_epochs")
-
-
-def _reference_defaults(dataset: str, spec: ModelSpec, s: RunSettings) -> dict[str, Any]:
-    """The reference training protocol for every neural model, and PatchTST's reference
-    architecture for ``patchtst`` specs; the spec's own params still win."""
-    ref = reference_hyperparameters(dataset)
-    keys = TRAINING_KEYS + (PATCHTST_ARCHITECTURE_KEYS if spec.name == "patchtst" else ())
-    cls = MODELS.get(spec.name)
-    # the literature regime: the engine's own defaults wherever the constructors' defaults
-    # for users' series differ (lr, budget, patience, DLinear's subtract-last ...), then the
-    # dataset's reference protocol on top
-    defaults: dict[str, Any] = literature_defaults(cls) if hasattr(cls, "config_class") else {}
-    defaults.update({key: getattr(ref, key) for key in keys})
-    defaults.update(device=s.device, progress=s.progress)
     if s.max_epochs is not None:
-        defaults["max_epochs"] = s.max_epochs
-    if s.quick:
-        defaults["max_epochs"] = min(defaults["max_epochs"], QUICK_MAX_EPOCHS)
-        defaults.update(lr=QUICK_LR, lr_schedule="constant")
-        defaults["windows_per_epoch"] = QUICK_WINDOWS_PER_EPOCH
+        quick_cap = min(s.max_epochs, QUICK_MAX_EPOCHS)
+        defaults["max_epochs"] = quick_cap if s.quick else s.max_epochs
     return defaults
-
-
-def _quick_cap(spec: ModelSpec) -> ModelSpec:
-    """Quick mode's windows per epoch bind a spec's own ``windows_per_epoch`` too: at most
-    :data:`QUICK_WINDOWS_PER_EPOCH` (quick mode's other settings, in
-    :func:`_reference_defaults`, are defaults that a spec overrides)."""
-    own = spec.params.get("windows_per_epoch") or QUICK_WINDOWS_PER_EPOCH
-    capped = min(own, QUICK_WINDOWS_PER_EPOCH)
-    return dataclasses.replace(spec, params={**spec.params, "windows_per_epoch": capped})
 
 
 def _season_length(dataset: str) -> int:

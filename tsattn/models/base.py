@@ -28,6 +28,8 @@ convention): :meth:`Forecaster.get_params` reads them back, which is what ``save
 
 from __future__ import annotations
 
+import difflib
+import functools
 import inspect
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,6 +56,24 @@ MAX_HORIZON = 1_000_000
 
 #: column names tried, in order, as the time column of a wide frame
 TIME_COLUMN_GUESSES = ("ds", "date", "datetime", "timestamp", "time")
+
+
+@functools.cache
+def _settable_names(cls: type) -> frozenset[str]:
+    """The public attributes an instance of ``cls`` may set: its options and class attributes
+    (properties with setters among them)."""
+    return frozenset(cls.param_names()) | frozenset(name for name in dir(cls))
+
+
+def _check_option_name(cls: type, name: str) -> None:
+    if name in _settable_names(cls):
+        return
+    options = sorted(n for n in cls.param_names() if not n.startswith("_"))
+    close = difflib.get_close_matches(name, options, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    raise AttributeError(
+        f"{cls.__name__} has no option {name!r}{hint}; its options: {', '.join(options)}"
+    )
 
 
 class Forecaster:
@@ -110,6 +130,14 @@ class Forecaster:
         self.target_col = _check_name("target_col", target_col)
         self.freq, self.fill = _optional_name("freq", freq), _optional_name("fill", fill)
         self._history: SeriesData | None = None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Options are attributes (``model.lr = 1e-3`` takes effect); a public name that is
+        neither an option nor a fitted attribute (``*_``) is refused, so a misspelt option
+        (``model.lrr = 1``) cannot be silently ignored."""
+        if not name.startswith("_") and not name.endswith("_"):
+            _check_option_name(type(self), name)
+        super().__setattr__(name, value)
 
     # ------------------------------------------------------------------ public API
     @property

@@ -18,7 +18,6 @@ names.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any, ClassVar
 
@@ -40,19 +39,20 @@ from tsattn.models.options import (
     neural_signature,
     option_fields,
     options_doc,
-    resolve_options,
+    resolve_fields,
     saveable_options,
-    user_defaults,
+)
+from tsattn.models.recipes import (
+    USER,
+    DataFacts,
+    Recipe,
+    Resolved,
+    parse_recipe,
+    recipe_defaults,
+    resolve_options,
 )
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
-from tsattn.models.user_defaults import (
-    AUTO,
-    MIN_INPUT,
-    default_input_size,
-    fit_patches,
-    holdout_errors,
-    step_budget,
-)
+from tsattn.models.user_defaults import MIN_INPUT, holdout_errors
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import (
@@ -82,7 +82,7 @@ def split_options(
         ValueError: an option neither config accepts (the message lists the accepted ones).
     """
     cls = MODELS.get(model) if isinstance(model, str) else model
-    resolve_options(cls.config_class, options)  # refuses unknown names
+    resolve_fields(cls.config_class, options)  # refuses unknown names
     network, training = option_fields(cls.config_class)
     network_options = {k: v for k, v in options.items() if k in network}
     training_options = {k: v for k, v in options.items() if k in training}
@@ -118,8 +118,11 @@ class NeuralForecaster(Forecaster):
     float32_inputs: ClassVar[bool] = True
     supports_windows: ClassVar[bool] = True
     #: network options whose default for users' series differs from the config dataclass's
-    #: (the literature regime keeps the dataclass's; see :mod:`tsattn.models.user_defaults`)
+    #: (the literature regime keeps the dataclass's; see :mod:`tsattn.models.recipes`)
     user_network_defaults: ClassVar[dict[str, Any]] = {}
+    #: the literature recipe gives this model the dataset's reference architecture (PatchTST);
+    #: other models keep their config's (e.g. the paper-size vanilla Transformer)
+    literature_architecture: ClassVar[bool] = False
     #: native quantiles when trained with a probabilistic loss ("quantile", "normal",
     #: "studentt"): the network's distribution head (see :mod:`tsattn.nn.probabilistic`)
     supports_quantiles = property(lambda self: self.loss in PROBABILISTIC_LOSSES)  # type: ignore
@@ -136,6 +139,7 @@ class NeuralForecaster(Forecaster):
         fill: str | None = None,
         intervals: str | None = None,
         conformal_windows: int = 3,
+        recipe: str | Recipe = USER,
         config: Any = None,
         training: TrainingConfig | None = None,
         **kwargs: Any,
@@ -147,10 +151,10 @@ class NeuralForecaster(Forecaster):
             input_size if input_size is None else check_positive_int("input_size", input_size)
         )
         self._lookback: int | None = None  # input_size=None: chosen from the data at fit
+        self.recipe = parse_recipe(recipe).name
         # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
-        defaults = user_defaults(type(self))
-        options = resolve_options(self.config_class, kwargs, config, training, defaults)
-        for name, value in options.items():
+        resolved = resolve_options(type(self), h, self.input_size, recipe, kwargs, config, training)
+        for name, value in resolved.options.items():
             setattr(self, name, value)
         self.training_config  # noqa: B018 - validates the training options now
         self.network_config(n_channels=1)  # validates the network options now
@@ -163,35 +167,41 @@ class NeuralForecaster(Forecaster):
         """Give each concrete model a signature and docstring listing its options."""
         super().__init_subclass__(**kwargs)
         if "config_class" in vars(cls):
-            cls.__signature__ = neural_signature(cls)
-            cls.__doc__ = (cls.__doc__ or "").rstrip() + options_doc(cls)
+            defaults = recipe_defaults(cls, USER)
+            cls.__signature__ = neural_signature(cls, defaults)
+            cls.__doc__ = (cls.__doc__ or "").rstrip() + options_doc(cls, defaults)
 
     # ------------------------------------------------------------------ configuration
     @classmethod
     def param_names(cls) -> list[str]:
-        """Forecaster arguments plus every network and training option (not ``config`` /
-        ``training``, whose fields these are)."""
+        """Forecaster arguments (with ``recipe``) plus every network and training option (not
+        ``config`` / ``training``, whose fields these are)."""
         network, training = option_fields(cls.config_class)
         forecaster = [n for n in super().param_names() if n not in ("config", "training")]
         return [*forecaster, *network, *training]
 
+    def resolved(self, data: DataFacts | None = None) -> Resolved:
+        """The options as set (attributes) resolved with ``data``: what a fit on that data
+        trains with (:func:`~tsattn.models.recipes.resolve_options`, the one resolver)."""
+        network, training = option_fields(self.config_class)
+        values = {name: getattr(self, name) for name in [*network, *training]}
+        return resolve_options(type(self), self.h, self.input_size, self.recipe, values, data=data)
+
     @property
     def training_config(self) -> TrainingConfig:
-        """The training options as a :class:`TrainingConfig`, read from the attributes."""
-        _, training = option_fields(self.config_class)
-        values = {name: getattr(self, name) for name in training}
-        if values["max_steps"] == AUTO:  # resolved from the data at fit (step_budget)
-            values["max_steps"] = None
-        return TrainingConfig(**values)
+        """The training options as a :class:`TrainingConfig`, read from the attributes (a
+        ``max_steps="auto"`` budget is decided with the data, at fit)."""
+        return self.resolved().training_config()
 
     def network_config(self, n_channels: int) -> Any:
-        """The network's config for data with ``n_channels`` channels."""
-        network_names, _ = option_fields(self.config_class)
-        options = {name: getattr(self, name) for name in network_names}
-        if self.input_size is None:  # a short look-back chosen from the data: patches to fit
-            options = fit_patches(options, self.lookback)
+        """The network's config for data with ``n_channels`` channels, at the look-back in
+        use (patches shrunk to fit a short look-back chosen from the data)."""
+        resolved = self.resolved(DataFacts(lengths=(), lookback=self.lookback))
         return self.config_class(
-            input_size=self.lookback, horizon=self.h, n_channels=n_channels, **options
+            input_size=self.lookback,
+            horizon=self.h,
+            n_channels=n_channels,
+            **resolved.network_options(self.config_class),
         )
 
     def build_network(self, n_channels: int) -> nn.Module:
@@ -230,16 +240,17 @@ class NeuralForecaster(Forecaster):
         in ``checkpoint_dir``; see :func:`~tsattn.training.engine.fit_network`)."""
         if val_size is not None and 0 < val_size < self.h:
             raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")
-        val_size = self._holdout(data, val_size)
         season = season_length(data.freqs[0])
-        if self.input_size is None:
-            self._lookback = default_input_size(self.h, season, data.min_length, val_size)
+        units = (data.min_length,) if self.joint_channels else tuple(map(len, data.values))
+        plan = self.resolved(DataFacts(units, season, val_size))
+        val_size = plan.holdout
+        self._lookback = plan.lookback if self.input_size is None else None
         train_parts = [v[: len(v) - val_size] for v in data.values]
         self._scaler = SeriesScaler.fit(data.ids, train_parts, enabled=self.standardize)
         series = self._scaler.transform(data.ids, data.values)
         train, val = self._windows(data, series, val_size)
         network = self.build_network(train.n_channels)
-        config = self._budgeted(self.training_config, len(train))
+        config = plan.training_config()
         log.info(
             "%s: input_size=%d, validation holdout %d steps per series, max_steps=%s, lr=%g, "
             "patience=%s",
@@ -254,20 +265,6 @@ class NeuralForecaster(Forecaster):
         self.network_ = network
         self._channel_ids = list(data.ids) if self.joint_channels else None
         self.holdout_errors_ = holdout_errors(self, data, val_size, season) if val_size else None
-
-    def _holdout(self, data: SeriesData, val_size: int | None) -> int:
-        """``val_size`` as given, or by default the last ``h`` steps of each series when every
-        series is long enough to keep eight training windows beside them (else none)."""
-        if val_size is not None:
-            return val_size
-        lookback = self.input_size or MIN_INPUT
-        return self.h if data.min_length >= lookback + 2 * self.h + 8 else 0
-
-    def _budgeted(self, config: TrainingConfig, n_windows: int) -> TrainingConfig:
-        """``config`` with ``max_steps="auto"`` resolved to :func:`step_budget`."""
-        if self.max_steps != AUTO:
-            return config
-        return dataclasses.replace(config, max_steps=step_budget(n_windows, config.batch_size))
 
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
         if self.joint_channels:
@@ -316,8 +313,10 @@ class NeuralForecaster(Forecaster):
         """
         train = check_window_array("train", train, 2)
         val = None if val is None else check_window_array("val", val, 2)
+        plan = self.resolved(DataFacts(lengths=(train.shape[0],), val_size=0))
+        self._lookback = plan.lookback if self.input_size is None else None
         network = self.build_network(train.shape[1] if self.joint_channels else 1)
-        config = self.training_config
+        config = plan.training_config()
         self.train_result_ = train_network(network, train, val, self.lookback, self.h, config)
         self.network_ = network
         self._scaler, self._channel_ids, self._history = None, None, None  # no frame state

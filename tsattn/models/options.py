@@ -20,7 +20,6 @@ import inspect
 import textwrap
 from typing import Any
 
-from tsattn.models.user_defaults import USER_TRAINING
 from tsattn.training.config import TrainingConfig
 
 #: network config fields filled from the forecaster and the data, never passed by users
@@ -51,24 +50,7 @@ def option_fields(config_class: type) -> tuple[dict[str, Any], dict[str, Any]]:
     return network, training
 
 
-def user_defaults(cls: type) -> dict[str, Any]:
-    """Every option's default as a forecaster's constructor has it: the config dataclasses'
-    defaults with the recipe for users' own series on top (``USER_TRAINING`` and the class's
-    ``user_network_defaults``; see :mod:`tsattn.models.user_defaults`)."""
-    network, training = option_fields(cls.config_class)
-    own = getattr(cls, "user_network_defaults", {})
-    return {**network, **own, **training, **USER_TRAINING}
-
-
-def literature_defaults(cls: type) -> dict[str, Any]:
-    """The engine's and configs' own defaults of every option the user recipe changes: what
-    the benchmark runner passes so that the literature regime ignores the user recipe."""
-    network, training = option_fields(cls.config_class)
-    changed = [*getattr(cls, "user_network_defaults", {}), *USER_TRAINING]
-    return {key: {**network, **training}[key] for key in changed}
-
-
-def resolve_options(
+def resolve_fields(
     config_class: type,
     options: dict[str, Any],
     config: Any = None,
@@ -87,7 +69,7 @@ def resolve_options(
     if unknown:
         raise ValueError(
             f"unknown argument(s) {unknown} for {config_class.__name__.removesuffix('Config')}; "
-            f"accepted: {', '.join(FORECASTER_ARGUMENTS)}, config, training, "
+            f"accepted: {', '.join(FORECASTER_ARGUMENTS)}, recipe, config, training, "
             f"{', '.join(sorted(network) + sorted(train))}"
         )
     resolved = {**network, **train, **(defaults or {})}
@@ -97,25 +79,26 @@ def resolve_options(
     return resolved
 
 
-def neural_signature(cls: type) -> inspect.Signature:
+def neural_signature(cls: type, defaults: dict[str, Any]) -> inspect.Signature:
     """The constructor signature of a neural forecaster class: the Forecaster arguments, then
-    every network and training option (keyword-only, with its default), then ``config`` and
-    ``training``."""
+    every network and training option (keyword-only, with its ``defaults``), then ``config``
+    and ``training``."""
     base = inspect.signature(cls.__init__).parameters
     positional = [base[name] for name in FORECASTER_ARGUMENTS if name in base]
     keyword = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
-        for name, default in user_defaults(cls).items()
+        for name, default in defaults.items()
     ]
     extra = [
-        base[name].replace(kind=inspect.Parameter.KEYWORD_ONLY) for name in ("config", "training")
+        base[name].replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for name in ("recipe", "config", "training")
     ]
     return inspect.Signature([*positional, *keyword, *extra])
 
 
-def options_doc(cls: type) -> str:
-    """The options part of a neural forecaster's docstring, generated from the config fields."""
-    defaults = user_defaults(cls)
+def options_doc(cls: type, defaults: dict[str, Any]) -> str:
+    """The options part of a neural forecaster's docstring, generated from the config fields
+    (with their ``defaults``)."""
     network, training = (
         {name: defaults[name] for name in names} for names in option_fields(cls.config_class)
     )
@@ -125,7 +108,8 @@ def options_doc(cls: type) -> str:
         f"    Training options (TrainingConfig, see its docstring):\n{_listing(training)}\n\n"
         f"    ``config=`` a {cls.config_class.__name__} and ``training=`` a TrainingConfig set "
         f"the same options\n    at once (the config's sizes are ignored: ``h``, ``input_size`` "
-        f"and the data set them);\n    keywords win over them.\n"
+        f"and the data set them);\n    keywords win over them. ``recipe=`` names the defaults: "
+        f"'user' (above) or\n    'literature:<dataset>[:quick]' (see tsattn.models.recipes).\n"
     )
 
 

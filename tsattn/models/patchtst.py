@@ -146,3 +146,5 @@ class PatchTST(NeuralForecaster):
     #: trends carry into the forecast (measured on the real-series benchmark: see
     #: :mod:`tsattn.models.user_defaults`); the literature preset keeps the window mean
     user_network_defaults = {"revin_subtract_last": True}
+    #: the literature recipe gives PatchTST the dataset's reference architecture
+    literature_architecture = True

@@ -1,10 +1,13 @@
-"""Defaults of the neural forecasters for users' own series (DESIGN contract 4: two regimes).
+"""Defaults of the neural forecasters for users' own series (one of the two regimes).
 
 The literature recipe (lr 1e-4, 100 epochs with a 0.9 decay per epoch, batch 128, no early
 stopping before epoch 100) trains PatchTST on ETTh1's 8,000 windows; on a few hundred windows
 of a user's series it takes few steps at a learning rate that decays to nothing. So the
-constructors default to a recipe for small data, and the benchmark runner applies the literature
-recipe explicitly (:func:`literature_values`), so its numbers never move with these defaults.
+constructors default to a recipe for small data (the ``"user"`` recipe of
+:mod:`tsattn.models.recipes`), and the benchmark runner names the literature recipe
+(``"literature:<dataset>"``), so its numbers never move with these defaults. This module holds
+the user recipe's rules that depend on the data; :func:`~tsattn.models.recipes.resolve_options`
+applies them.
 
 The user recipe, all overridable by keyword:
 
@@ -34,15 +37,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-#: training options whose user default differs from :class:`TrainingConfig`'s
-USER_TRAINING = {
-    "lr": 1e-3,
-    "lr_schedule": "constant",
-    "batch_size": 32,
-    "max_epochs": 1000,
-    "max_steps": "auto",
-    "patience": 10,
-}
 #: the value of ``max_steps`` that asks for :func:`step_budget`
 AUTO = "auto"
 MIN_INPUT, MAX_INPUT = 16, 512
@@ -73,12 +67,6 @@ def step_budget(n_windows: int, batch_size: int) -> int:
     at least 300 and at most 3,000."""
     per_epoch = math.ceil(n_windows / batch_size)
     return int(min(max(PASSES * per_epoch, MIN_STEPS), MAX_STEPS))
-
-
-def literature_values(option_defaults: dict[str, Any], user_keys: list[str]) -> dict[str, Any]:
-    """The engine's own defaults for every option whose user default differs: what the
-    benchmark runner passes so that the literature regime ignores the user recipe."""
-    return {key: option_defaults[key] for key in user_keys if key in option_defaults}
 
 
 def holdout_errors(model: Any, data: Any, holdout: int, season: int) -> dict[str, float]:

@@ -70,6 +70,11 @@ class EncoderConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
         check_choice("norm", self.norm, NORMS)
         check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        if isinstance(self.attention_options, dict) and "dropout" in self.attention_options:
+            raise ValueError(
+                "attention_options may not set 'dropout': the attention weights' dropout is "
+                "attention_dropout= (one option, so the two cannot disagree)"
+            )
         if isinstance(self.attention, str):
             ATTENTION.get(self.attention)  # unknown names list the valid ones
 
