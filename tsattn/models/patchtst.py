@@ -2,7 +2,7 @@
 
 Channel-independent: each channel of a (B, L, C) window is a univariate series, cut into
 patches that are the encoder's tokens; one flatten head (shared by all channels) maps the
-encoded patches to the horizon. The defaults are the reference model on ETTh1 (REFERENCE.md):
+encoded patches to the horizon. The defaults are the reference model on ETTh1 (Nie et al.'s code):
 RevIN without affine (subtract the mean), patch 16 stride 8 with end padding, 3 post-norm
 BatchNorm layers, d_model 16, 4 heads, d_ff 128, dropout 0.3, residual attention.
 
