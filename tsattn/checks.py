@@ -69,6 +69,36 @@ def check_nonnegative_int(name: str, value: object) -> int:
     return int(value)
 
 
+#: the most parallel workers an ``n_jobs`` may ask for (-1: all cores, -2: all but one...)
+MAX_JOBS = 1024
+
+
+def check_n_jobs(value: object, name: str = "n_jobs") -> int:
+    """joblib's ``n_jobs``: a non-zero integer of magnitude at most :data:`MAX_JOBS`
+    (1: no workers, -1: all cores); larger ones would overflow joblib's C int."""
+    if not is_int(value) or value == 0 or abs(value) > MAX_JOBS:
+        raise ValueError(
+            f"{name} must be a non-zero integer from -{MAX_JOBS} to {MAX_JOBS} (1: no workers, "
+            f"-1: all cores), got {short_repr(value)}"
+        )
+    return int(value)
+
+
+#: the longest season any model accepts (a guard against season_length=2**63)
+MAX_SEASON = 1_000_000
+
+
+def check_season_length(value: object, name: str = "season_length") -> int | None:
+    """None (the season of the data's frequency, resolved at fit) or a positive integer of at
+    most :data:`MAX_SEASON` steps."""
+    if value is None:
+        return None
+    season = check_positive_int(name, value)
+    if season > MAX_SEASON:
+        raise ValueError(f"{name} must be at most {MAX_SEASON:,} steps, got {short_repr(value)}")
+    return season
+
+
 def check_real(
     name: str, value: object, rule: str = "", ok: Callable[[float], bool] = lambda v: True
 ) -> float:

@@ -25,9 +25,9 @@ from joblib import Parallel, delayed
 
 from tsattn.checks import (
     check_keywords,
+    check_n_jobs,
     check_positive_int,
-    is_int,
-    short_repr,
+    check_season_length,
     state_field,
     state_ids,
     state_vector,
@@ -42,29 +42,14 @@ LocalState = tuple[dict[str, Any], np.ndarray]
 positive_int = check_positive_int
 
 
-def check_n_jobs(value: object) -> int:
-    """joblib's ``n_jobs``: a non-zero integer (-1: all cores)."""
-    if not is_int(value) or value == 0:
-        raise ValueError(
-            f"n_jobs must be a non-zero integer (1: no workers, -1: all cores), "
-            f"got {short_repr(value)}"
-        )
-    return int(value)
-
-
 def resolve_season(given: int | None, data: SeriesData) -> int:
     """``given``, or when None the season of the data's frequency
     (:func:`tsattn.datasets.frequency.season_length`: hourly 24, daily 7, monthly 12, ...)."""
     from tsattn.datasets.frequency import season_length
 
     if given is not None:
-        return check_positive_int("season_length", given)
+        return check_season_length(given)
     return season_length(data.freqs[0]) if data.freqs else 1
-
-
-def check_season_length(value: object) -> int | None:
-    """None (the season of the data's frequency, resolved at fit) or a positive integer."""
-    return None if value is None else check_positive_int("season_length", value)
 
 
 def normal_quantiles(mean: np.ndarray, sd: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -188,7 +173,7 @@ class LocalModel(Forecaster):
         parameters of the length the model expects, metadata it can use)."""
         ids = state_ids(meta, "ids")
         if "season" in meta:
-            self._season = check_positive_int("saved state 'season'", meta["season"])
+            self._season = check_season_length(meta["season"], "saved state 'season'")
         series_meta = state_field(meta, "meta", list)
         if len(series_meta) != len(ids):
             raise ValueError(

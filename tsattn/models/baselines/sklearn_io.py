@@ -26,11 +26,15 @@ constraints before anything else happens.
 
 from __future__ import annotations
 
+import importlib
+import io
 import os
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 from tsattn import checks
+from tsattn.models.baselines.sklearn_fitted import check_fitted_structure
 
 #: Types beyond skops' defaults that fitted scikit-learn regressors hold. A fixed allow-list:
 #: extend it deliberately, never from what a file asks for.
@@ -60,6 +64,56 @@ TRUSTED_TYPES: tuple[str, ...] = (
 JSON_SCALARS = (bool, int, float, str, type(None))
 #: the deepest list nesting a spec parameter may have
 MAX_LIST_DEPTH = 3
+#: the regressors a model file may hold, by public name; checked by exact type at save and at
+#: load, and before a spec's class is imported. Not here: libsvm's SVR / NuSVR (their fitted
+#: internals cannot be checked), meta-estimators (their nested estimators and callables).
+SAVEABLE_REGRESSORS: tuple[str, ...] = (
+    "sklearn.linear_model.LinearRegression",
+    "sklearn.linear_model.Ridge",
+    "sklearn.linear_model.RidgeCV",
+    "sklearn.linear_model.Lasso",
+    "sklearn.linear_model.LassoCV",
+    "sklearn.linear_model.ElasticNet",
+    "sklearn.linear_model.ElasticNetCV",
+    "sklearn.linear_model.Lars",
+    "sklearn.linear_model.LassoLars",
+    "sklearn.linear_model.LassoLarsIC",
+    "sklearn.linear_model.BayesianRidge",
+    "sklearn.linear_model.ARDRegression",
+    "sklearn.linear_model.HuberRegressor",
+    "sklearn.linear_model.QuantileRegressor",
+    "sklearn.linear_model.SGDRegressor",
+    "sklearn.linear_model.PoissonRegressor",
+    "sklearn.linear_model.GammaRegressor",
+    "sklearn.linear_model.TweedieRegressor",
+    "sklearn.linear_model.OrthogonalMatchingPursuit",
+    "sklearn.linear_model.TheilSenRegressor",
+    "sklearn.svm.LinearSVR",
+    "sklearn.kernel_ridge.KernelRidge",
+    "sklearn.dummy.DummyRegressor",
+    "sklearn.tree.DecisionTreeRegressor",
+    "sklearn.tree.ExtraTreeRegressor",
+    "sklearn.ensemble.RandomForestRegressor",
+    "sklearn.ensemble.ExtraTreesRegressor",
+    "sklearn.ensemble.GradientBoostingRegressor",
+    "sklearn.ensemble.HistGradientBoostingRegressor",
+    "sklearn.neighbors.KNeighborsRegressor",
+    "sklearn.neighbors.RadiusNeighborsRegressor",
+    "sklearn.neural_network.MLPRegressor",
+    "sklearn.gaussian_process.GaussianProcessRegressor",
+)
+#: scikit-learn estimators that saveable regressors hold inside (forests' trees, boosting's
+#: initial estimator and binning)
+COMPONENTS: tuple[str, ...] = (
+    "sklearn.tree.DecisionTreeRegressor",
+    "sklearn.tree.ExtraTreeRegressor",
+    "sklearn.dummy.DummyRegressor",
+    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+)
+#: a skops archive may inflate to at most this many times its size, plus ARCHIVE_ALLOWANCE
+#: (tsattn writes them uncompressed: about 1 time)
+ARCHIVE_RATIO = 4
+ARCHIVE_ALLOWANCE = 1 << 20
 
 
 def dump_regressors(regressors: list[Any]) -> bytes:
@@ -69,6 +123,11 @@ def dump_regressors(regressors: list[Any]) -> bytes:
 
     for regressor in regressors:
         check_safe_params(regressor)
+        try:
+            check_saveable_type(type(regressor))
+            check_fitted_structure(regressor, regressor.n_features_in_, saveable_types())
+        except ValueError as err:
+            raise ValueError(_cannot_save(regressor, str(err))) from None
     try:
         data = sio.dumps(regressors)
     except Exception as err:  # skops' own errors for types it cannot describe
@@ -87,6 +146,7 @@ def load_regressors(data: bytes, count: int, n_features: int) -> list[Any]:
     """
     import skops.io as sio
 
+    check_archive_size(data)
     try:
         regressors = sio.loads(data, trusted=list(TRUSTED_TYPES))
     except Exception as err:  # malformed archive or an untrusted type: never trust it
@@ -105,12 +165,59 @@ def check_fitted_regressor(regressor: Any, n_features: int) -> None:
 
     if not isinstance(regressor, BaseEstimator) or estimator_type(regressor) != "regressor":
         raise ValueError(f"the stored object {type(regressor).__name__} is not a regressor")
+    check_saveable_type(type(regressor))
     check_safe_params(regressor)
     seen = getattr(regressor, "n_features_in_", n_features)
     if seen != n_features:
         raise ValueError(
             f"the stored {type(regressor).__name__} was fitted on {seen!r} features, "
             f"not the model's {n_features} lags"
+        )
+    check_fitted_structure(regressor, n_features, saveable_types())
+
+
+def saveable_types() -> tuple[type, ...]:
+    """The classes of :data:`SAVEABLE_REGRESSORS` and :data:`COMPONENTS` this scikit-learn has."""
+    return tuple(cls for cls in map(_public_class, SAVEABLE_REGRESSORS + COMPONENTS) if cls)
+
+
+def _public_class(path: str) -> type | None:
+    """The class at ``path``, a name from the fixed lists above (never from a file)."""
+    module_name, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), name, None)
+
+
+def saveable_class(path: str) -> type:
+    """The saveable regressor class named ``path`` (its public name, or its module path as
+    ``get_params`` writes it); nothing is imported for a name that is not in the list."""
+    for public in SAVEABLE_REGRESSORS:
+        cls = _public_class(public)
+        if cls is not None and path in (public, f"{cls.__module__}.{cls.__qualname__}"):
+            return cls
+    raise ValueError(
+        f"{short_repr(path)} is not a regressor a model file can hold; saveable regressors: "
+        f"{', '.join(p.rpartition('.')[2] for p in SAVEABLE_REGRESSORS)}"
+    )
+
+
+def check_saveable_type(cls: type) -> None:
+    """``cls`` must be one of :data:`SAVEABLE_REGRESSORS`, exactly (not a subclass)."""
+    saveable_class(f"{cls.__module__}.{cls.__qualname__}")
+
+
+def check_archive_size(data: bytes) -> None:
+    """Refuse an archive whose entries would inflate beyond ``ARCHIVE_RATIO`` times its size
+    plus ``ARCHIVE_ALLOWANCE`` (a zip bomb), from its directory alone, before reading it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        raise ValueError(f"the stored regressors are not a skops archive ({err})") from None
+    limit = ARCHIVE_RATIO * len(data) + ARCHIVE_ALLOWANCE
+    if total > limit:
+        raise ValueError(
+            f"the stored regressors' archive ({len(data):,} bytes) would inflate to "
+            f"{total:,} bytes, more than the {limit:,} allowed"
         )
 
 
@@ -127,6 +234,8 @@ def check_safe_params(estimator: Any) -> None:
                 f"{type(estimator).__name__} parameter {name}={short_repr(value)}: a cache "
                 f"directory is not allowed (it is read back with pickle); use memory=None"
             )
+        if name.split("__")[-1] == "n_jobs" and value is not None:
+            checks.check_n_jobs(value, f"{type(estimator).__name__} parameter {name}")
         if isinstance(value, os.PathLike):
             raise ValueError(f"{type(estimator).__name__} parameter {name} is a path")
         if callable(value) and not isinstance(value, BaseEstimator | type):
@@ -181,8 +290,8 @@ def is_json_value(value: Any, depth: int = MAX_LIST_DEPTH) -> bool:
 def _cannot_save(regressor: Any, why: str) -> str:
     return (
         f"cannot save a SklearnForecaster with {type(regressor).__name__}: {why}. Model files "
-        f"only hold scikit-learn regressors that load without running code (linear models, "
-        f"trees and forests, gradient boosting, neighbours, MLP, Gaussian processes, SVR)"
+        f"only hold the scikit-learn regressors in SAVEABLE_REGRESSORS (linear models, trees and "
+        f"forests, gradient boosting, neighbours, MLP, Gaussian processes, LinearSVR)"
     )
 
 

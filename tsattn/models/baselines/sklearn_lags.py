@@ -21,7 +21,6 @@ touching any other path.
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Any
 
@@ -39,6 +38,7 @@ from tsattn.models.baselines.sklearn_io import (
     estimator_type,
     is_json_value,
     load_regressors,
+    saveable_class,
     short_repr,
 )
 from tsattn.models.series_data import SeriesData, input_range_problem
@@ -266,18 +266,10 @@ def _spec_parts(spec: dict) -> tuple[str, dict[str, Any]]:
 
 
 def _class_from_path(path: str) -> type:
-    """Import ``path`` only if it names a scikit-learn estimator class (an allow-list)."""
-    from sklearn.base import BaseEstimator
-
-    module_name, _, name = path.rpartition(".")
-    if not path.startswith(ALLOWED_PREFIX) or not name.isidentifier():
+    """The class of a spec, only if it is one of the saveable regressors (an allow-list
+    checked before anything is imported)."""
+    if not isinstance(path, str) or not path.startswith(ALLOWED_PREFIX):
         raise ValueError(
             f"refusing to load regressor class {short_repr(path)}: not in the sklearn package"
         )
-    try:
-        cls = getattr(importlib.import_module(module_name), name, None)
-    except ImportError:
-        cls = None
-    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
-        raise ValueError(f"{short_repr(path)} is not a scikit-learn estimator class")
-    return cls
+    return saveable_class(path)

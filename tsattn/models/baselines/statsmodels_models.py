@@ -32,11 +32,11 @@ from typing import Any
 import numpy as np
 
 from tsattn.checks import (
+    MAX_SEASON,
     check_bool,
     check_choice,
     check_int_tuple,
     check_nonnegative_int,
-    check_positive_int,
     check_real,
     short_repr,
 )
@@ -293,7 +293,7 @@ def check_ets_form(meta: dict) -> None:
     check_choice("trend", meta["trend"], (None, "add", "mul"))
     check_bool("damped", meta["damped"])
     check_choice("seasonal", meta["seasonal"], (None, "add", "mul"))
-    m = check_positive_int("m", meta["m"])
+    m = check_season_length(meta["m"], "m")
     if meta["seasonal"] is not None and m < 2:
         raise ValueError(f"a seasonal form needs m > 1, got {m}")
 
@@ -301,6 +301,8 @@ def check_ets_form(meta: dict) -> None:
 def check_seasonal_order(value: object) -> tuple[int, int, int, int]:
     """``(P, D, Q, s)``: integers >= 0, with a period ``s`` >= 2 when P, D or Q is set."""
     seasonal_order = check_int_tuple("seasonal_order", value, 4)
+    if seasonal_order[3] > MAX_SEASON:
+        raise ValueError(f"seasonal_order period s must be at most {MAX_SEASON:,}, got {value!r}")
     if any(seasonal_order[:3]) and seasonal_order[3] < 2:
         raise ValueError(
             f"seasonal_order {short_repr(value)} has seasonal terms but a period s < 2; "
