@@ -25,7 +25,7 @@ MAX_EPOCHS=${MAX_EPOCHS:-3}
 OUT=${OUT:-benchmarks/results/attention_matters}
 P=patch_len=8:stride=8
 MODELS=${MODELS:-"patchtst:softmax:$P,patchtst:sliding:window=0:$P,patchtst:mlr:$P,patchtst:btt:$P"}
-export TSATTN_DATA_DIR=${TSATTN_DATA_DIR:-../shared/data}
+export TSATTN_DATA_DIR="${TSATTN_DATA_DIR:?set TSATTN_DATA_DIR to the data dir (the benchmark CSVs)}"
 
 tsattn benchmark --dataset "$DATASET" --models "$MODELS" --horizons "$HORIZONS" \
   --input-size "$INPUT" --max-epochs "$MAX_EPOCHS" --seeds "$SEEDS" --out "$OUT" $QUICK --no-progress

@@ -7,7 +7,7 @@ turn, in interleaved rounds so the load of a shared machine falls on all of them
 scores must be the same whatever the batch. Writes the seconds per round as CSV under
 ``benchmarks/results/eval_batch/`` and the median ratios to the fastest to BENCHMARKS.md.
 
-    TSATTN_DATA_DIR=/work/shared/data python benchmarks/eval_batch.py [--rounds 3]
+    TSATTN_DATA_DIR=<the data dir> python benchmarks/eval_batch.py [--rounds 3]
         [--threads 1,2] [--windows 1024]
 """
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU half of the reproduction campaign (issue: "Reproduce the papers"), for one short call on
 # a CUDA machine: PatchTST/42 with softmax and MLR on ETTm1, ETTm2 and Weather (reference
-# hyperparameters of ../shared/REFERENCE.md: d_model 128, 16 heads, d_ff 256), every test window
+# hyperparameters of PatchTST's official scripts: d_model 128, 16 heads, d_ff 256), every test window
 # scored, results appended to benchmarks/results/patchtst_gpu (finished cells are skipped, so the
 # script can be re-run to continue), then the vanilla-Transformer experiment of the paper
 # (ETTh1, lookback 96, d_model 512, 8 heads, 2 layers; softmax vs MLR with 2 and 4 levels): its
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python -m pip install -q -e . || python -m pip install -q --no-deps -e .
-export TSATTN_DATA_DIR=${TSATTN_DATA_DIR:-../shared/data}
+export TSATTN_DATA_DIR="${TSATTN_DATA_DIR:?set TSATTN_DATA_DIR to the data dir (the benchmark CSVs)}"
 MAX_EPOCHS=${MAX_EPOCHS:-10}
 HORIZONS=${HORIZONS:-96,192,336,720}
 OUT=${OUT:-benchmarks/results/patchtst_gpu}

@@ -10,7 +10,8 @@
 # 3. trains the reference ETTm1 PatchTST (d_model 128, 16 heads, d_ff 256, batch 128) with
 #    bf16 autocast and torch.compile, one warm-up + one timed epoch of 8192 windows per
 #    attention, and prints windows/s and peak GPU memory (benchmarks/gpu_check.py).
-# Data: $TSATTN_DATA_DIR (default ../shared/data); random data of ETTm1's shape without it.
+# Data: $TSATTN_DATA_DIR (default: the data dir beside the checkout); random data of ETTm1's
+# shape without it.
 # Each step has a time limit (GPU_CHECK_STEP_TIMEOUT seconds, default 300); a summary of the
 # steps ends the output and the exit status is non-zero when one failed.
 set -uo pipefail

@@ -2,7 +2,7 @@
 
 Every model forecasts the 18 series of the real-series benchmark (``series_suite.py``,
 ``load_real_suite``: 30-minute to yearly; ``--suite small`` for the earlier 10 single channels
-of ../shared/data with fixed model forms) by rolling origin: ``--windows`` cutoffs ``h`` apart at
+of the data dir with fixed model forms) by rolling origin: ``--windows`` cutoffs ``h`` apart at
 the end of each series, refit at every cutoff, ``level=[80, 95]``. Per series: coverage of
 the 80% and 95% intervals, MSIS and the scaled quantile loss (``sql``: mean pinball loss
 over the four interval bounds, divided by the seasonal naive in-sample MAE, like MASE).
@@ -167,7 +167,12 @@ def table_rows(table: pd.DataFrame, seconds: pd.Series) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("TSATTN_DATA_DIR", "../shared/data"))
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("TSATTN_DATA_DIR"),
+        required="TSATTN_DATA_DIR" not in os.environ,
+        help="the data dir (the benchmark CSVs); default: $TSATTN_DATA_DIR",
+    )
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument("--suite", choices=["real", "small"], default="real")
     parser.add_argument("--aeon-dir", default=None, help="unpacked aeon wheel (default: import)")

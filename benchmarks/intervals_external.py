@@ -152,7 +152,12 @@ def markdown(table: pd.DataFrame, per_series: pd.DataFrame, seconds: pd.Series, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("TSATTN_DATA_DIR", "../shared/data"))
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("TSATTN_DATA_DIR"),
+        required="TSATTN_DATA_DIR" not in os.environ,
+        help="the data dir (the benchmark CSVs); default: $TSATTN_DATA_DIR",
+    )
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument(
         "--models",

@@ -8,7 +8,7 @@
 #   HORIZONS=96,336 bash benchmarks/reduced_cpu.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TSATTN_DATA_DIR=${TSATTN_DATA_DIR:-../shared/data}
+export TSATTN_DATA_DIR="${TSATTN_DATA_DIR:?set TSATTN_DATA_DIR to the data dir (the benchmark CSVs)}"
 HORIZONS=${HORIZONS:-96}
 OUT=${OUT:-benchmarks/results/patchtst_reduced_cpu}
 MODELS=${MODELS:-patchtst:softmax,patchtst:mlr,seasonal_naive}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduce PatchTST/42 (lookback 336) on ETTh1 and ETTh2 with every attention variant, by the
 # literature protocol (tsattn's own runner: every test window scored, reference
-# hyperparameters of ../shared/REFERENCE.md), with the epochs capped for 2-core CPUs.
+# hyperparameters: PatchTST's official scripts, as tsattn's literature presets hold them), with
+# the epochs capped for 2-core CPUs.
 #
 #   bash benchmarks/reproduce_patchtst.sh                     # everything (hours on a CPU)
 #   DATASETS=ETTh1 HORIZONS=96,336 bash benchmarks/reproduce_patchtst.sh
@@ -20,7 +21,7 @@ MAX_EPOCHS=${MAX_EPOCHS:-3}
 SEEDS=${SEEDS:-0}
 OUT=${OUT:-benchmarks/results/patchtst_etth}
 MODELS=${MODELS:-"patchtst:softmax,patchtst:mlr:ranks=[2,1,1],patchtst:mlr:ranks=[2,2],patchtst:btt,patchtst:sliding:window=8"}
-export TSATTN_DATA_DIR=${TSATTN_DATA_DIR:-../shared/data}
+export TSATTN_DATA_DIR="${TSATTN_DATA_DIR:?set TSATTN_DATA_DIR to the data dir (the benchmark CSVs)}"
 
 for dataset in ${DATASETS//,/ }; do
   tsattn benchmark --dataset "$dataset" --models "$MODELS" --horizons "$HORIZONS" \

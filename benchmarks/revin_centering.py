@@ -27,7 +27,12 @@ VARIANTS = {"last value": True, "window mean": False}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", default=os.environ.get("TSATTN_DATA_DIR", "../shared/data"))
+    parser.add_argument(
+        "--data-dir",
+        default=os.environ.get("TSATTN_DATA_DIR"),
+        required="TSATTN_DATA_DIR" not in os.environ,
+        help="the data dir (the benchmark CSVs); default: $TSATTN_DATA_DIR",
+    )
     parser.add_argument("--aeon-dir", default=None, help="unpacked aeon wheel (default: import)")
     parser.add_argument("--series", default=None, help="comma-separated names (default: all)")
     parser.add_argument("--windows", type=int, default=4)

@@ -1,4 +1,4 @@
-"""Real single series cut from ../shared/data, for benchmarks of users' own-series forecasting.
+"""Real single series cut from the data dir, for benchmarks of users' own-series forecasting.
 
 Each entry is one univariate series with a frequency, a season length and a horizon, taken from
 the benchmark files (single channels, some resampled): 15-minute, hourly, daily and weekly

@@ -9,7 +9,7 @@
 # each half of the 96 steps; 4 levels = a quarter at each level (blocks of 96, 48, 24, 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TSATTN_DATA_DIR=${TSATTN_DATA_DIR:-../shared/data}
+export TSATTN_DATA_DIR="${TSATTN_DATA_DIR:?set TSATTN_DATA_DIR to the data dir (the benchmark CSVs)}"
 SIZE=${SIZE:-narrow}
 DEVICE=${DEVICE:-auto}
 HORIZONS=${HORIZONS:-96,192,336}

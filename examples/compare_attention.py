@@ -14,7 +14,7 @@ Run::
 
     python examples/compare_attention.py --out compare_out              # all variants
     python examples/compare_attention.py --variants softmax,mlr --horizons 96,192 --quick
-    python examples/compare_attention.py --tiny --out /tmp/compare --data-dir ../shared/data
+    python examples/compare_attention.py --tiny --out /tmp/compare --data-dir <the data dir>
 
 Writes ``results.csv``, ``results.json`` and ``attention_mse.png`` into ``--out``.
 """

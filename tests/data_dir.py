@@ -1,4 +1,5 @@
-"""Where the benchmark CSVs are: TSATTN_DATA_DIR (set by CI) or ../shared/data."""
+"""Where the benchmark CSVs are: TSATTN_DATA_DIR (set by CI), else the data dir beside this
+checkout."""
 
 from __future__ import annotations
 

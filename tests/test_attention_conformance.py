@@ -2,7 +2,7 @@
 
 Loops over the whole registry (``list_attention()``) and, for each scorer, over causal
 on/off and QK-norm on/off; MLR additionally over its scale and normaliser options. Each
-check asserts a property of the contract in DESIGN.md (contract 1): shapes, finiteness,
+check asserts a property of the scorer contract (``AttentionScorer``): shapes, finiteness,
 gradients, batch independence, causality, and fast path == reference path.
 """
 

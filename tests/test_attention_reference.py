@@ -1,7 +1,7 @@
 """Every scorer against a dense reference written here, independently of the library code.
 
 The references use only the modules' weights (``state_dict``) and the formulas of
-ATTENTION.md, computed in float64: dense projections, explicit block indicators, the BTT
+docs/ATTENTION.md, computed in float64: dense projections, explicit block indicators, the BTT
 matrix materialised from its cores by the official index formula (the paper's code,
 YilunKuang/structured-attention ``src/model.py``), the bilinear MLR matrix built block by
 block from the clamped factors.

@@ -1,4 +1,4 @@
-"""Benchmark loaders and splits on the real files (../shared/data, or $TSATTN_DATA_DIR)."""
+"""Benchmark loaders and splits on the real files (the data dir: $TSATTN_DATA_DIR)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bilinear (feature-space) MLR attention (ATTENTION.md section 5).
+"""Bilinear (feature-space) MLR attention (docs/ATTENTION.md section 5).
 
 Per head, the bilinear matrix over features is a multi-level low-rank matrix: level l cuts
 the D input features into 2^l contiguous chunks and each chunk has its own query/key

@@ -1,4 +1,4 @@
-"""Bilinear Block Tensor-Train (BTT) attention (ATTENTION.md section 4).
+"""Bilinear Block Tensor-Train (BTT) attention (docs/ATTENTION.md section 4).
 
 Per head h: ``s_h(i, j) = x_i . LN(W_h x_j) / sqrt(D)`` with ``W_h`` a D x D Block
 Tensor-Train matrix. There is no query projection (the query is the token itself), and

@@ -1,4 +1,4 @@
-"""Sequence Multi-Level Low-Rank (MLR) attention (ATTENTION.md section 3).
+"""Sequence Multi-Level Low-Rank (MLR) attention (docs/ATTENTION.md section 3).
 
 Each head's T x T score matrix is a multi-level low-rank matrix over positions: the head's
 q and k (width d) are split along features into slices of widths r_0 ... r_{L-1}
