@@ -259,3 +259,16 @@ def test_a_csv_across_daylight_saving_reads_in_utc(tmp_path):
     frame = read_series(path)
     assert str(frame["ds"].dt.tz) == "UTC"
     assert frame["ds"].tolist() == list(ds.tz_convert("UTC"))
+
+
+def test_gluonts_takes_dates_before_1677_and_refuses_integer_steps_clearly():
+    pytest.importorskip("gluonts")
+    from tsattn.models.baselines.gluonts_models import _dataset, period_frequency
+    from tsattn.models.series_data import SeriesData
+
+    last = pd.Timestamp("1688-01-01").as_unit("us")
+    data = SeriesData(["a"], [np.arange(30.0)], [last], ["YS-JAN"])
+    entry = next(iter(_dataset(data)))
+    assert str(entry["start"]) == "1659"
+    with pytest.raises(ValueError, match="GluonTSForecaster needs timestamps"):
+        period_frequency("1")

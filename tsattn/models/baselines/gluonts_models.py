@@ -42,6 +42,7 @@ from tsattn.checks import (
     load_weights,
     state_frequency,
 )
+from tsattn.datasets.axis import is_integer_freq
 from tsattn.models.base import Forecaster, register_model
 from tsattn.models.series_data import SeriesData
 
@@ -72,6 +73,12 @@ def period_frequency(freq: str) -> str:
     ``Y-<last month>``. Other frequencies (minutes, hours, days, business days, weeks) are
     periods already. A frequency with no period equivalent is a ``ValueError``.
     """
+    if is_integer_freq(freq):
+        raise ValueError(
+            "GluonTSForecaster needs timestamps: gluonts indexes series by pandas periods, "
+            "which integer time steps have none of; give the series dates (e.g. "
+            "pd.date_range('2000-01-01', periods=n, freq='D')) or use another model"
+        )
     offset = pd.tseries.frequencies.to_offset(freq)
     offsets = pd.offsets
     n = "" if offset.n == 1 else str(offset.n)
@@ -216,11 +223,12 @@ def _dataset(data: SeriesData):
     PatchTST do not cast them)."""
     from gluonts.dataset.pandas import PandasDataset
 
+    period = period_frequency(data.freqs[0])  # first: integer time steps have no period
     frames = [
         pd.DataFrame(
             {
                 "unique_id": uid,
-                "ds": pd.date_range(end=last, periods=len(values), freq=freq),
+                "ds": pd.date_range(end=last, periods=len(values), freq=freq, unit=last.unit),
                 "y": values.astype(np.float32),
             }
         )
@@ -231,7 +239,7 @@ def _dataset(data: SeriesData):
         item_id="unique_id",
         timestamp="ds",
         target="y",
-        freq=period_frequency(data.freqs[0]),
+        freq=period,
     )
 
 
