@@ -101,8 +101,13 @@ def _to_datetime(values: pd.Series, column: str, dayfirst: bool) -> pd.Series:
 
 def _check_one_time_zone(values: pd.Series, column: str) -> None:
     """Raise naming the rows when some timestamps carry a time zone and others do not."""
-    zoned = values.map(_has_time_zone)  # True, False, or None (not a date)
-    aware, naive = (zoned == True).to_numpy(), (zoned == False).to_numpy()  # noqa: E712
+    try:
+        distinct = pd.Series(pd.unique(values.to_numpy()), dtype=object)
+    except TypeError:  # unhashable entries: they fail as "not dates" later
+        return
+    zoned = distinct.map(_has_time_zone)  # True, False, or None (not a date), per value
+    aware = values.isin(distinct[zoned == True]).to_numpy()  # noqa: E712
+    naive = values.isin(distinct[zoned == False]).to_numpy()  # noqa: E712
     if aware.any() and naive.any():
         raise ValueError(
             f"column {column!r} mixes timestamps with a time zone ({_rows(values, aware)}) "
