@@ -2,7 +2,9 @@
 
 Data go to a hidden temporary file beside the target, are flushed to disk, and then replace the
 target in one ``os.replace``: the target holds either its old content or the new, never a
-truncated mix. A kill mid-write leaves at most a hidden ``.<name>.*.tmp`` file behind.
+truncated mix. A kill mid-write leaves a hidden ``.<name>.<pid>.*.tmp`` file behind; the next
+write of the same target removes it once its writer is gone (or it is older than
+:data:`STALE_AFTER` seconds), so kills never pile up hidden files.
 
 >>> import tempfile, pathlib
 >>> target = pathlib.Path(tempfile.mkdtemp()) / "note.txt"
@@ -14,11 +16,16 @@ truncated mix. A kill mid-write leaves at most a hidden ``.<name>.*.tmp`` file b
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+#: a temporary file older than this (seconds) is stale even if its writer's pid is in use
+STALE_AFTER = 3600.0
 
 
 @contextlib.contextmanager
@@ -33,7 +40,9 @@ def atomic_file(
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    remove_stale_temporaries(target)
+    prefix = f".{target.name}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
     try:
         os.chmod(tmp, _file_mode(target))
         with os.fdopen(fd, "wb") as handle:
@@ -47,6 +56,35 @@ def atomic_file(
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
         raise
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Remove the temporary files that killed writes of ``target`` left: those whose writing
+    process no longer runs on this machine, or older than :data:`STALE_AFTER` seconds."""
+    removed = []
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = tmp.name[len(target.name) + 2 :].split(".", 1)[0]
+        try:
+            stale = time.time() - tmp.stat().st_mtime > STALE_AFTER or not _alive(pid)
+            if stale and tmp.is_file():
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # gone already, or not ours to remove
+            continue
+    return removed
+
+
+def _alive(pid: str) -> bool:
+    """True when ``pid`` names a running process (or cannot be told: not a pid)."""
+    if not pid.isdigit() or int(pid) == os.getpid():  # another write of this process
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True
+    return True
 
 
 def _file_mode(target: Path) -> int:

@@ -24,15 +24,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
 
 from tsattn.checks import check_positive_int, is_int, short_repr, state_field
-
-if TYPE_CHECKING:
-    from tsattn.models.base import Forecaster
 
 #: the fields of a model file's JSON header
 HEADER_KEYS = frozenset({"format", "version", "model", "params", "state", "history", "digest"})
@@ -134,6 +131,12 @@ def _registration_budget(max_tensors: int, max_elements: int) -> Iterator[None]:
         handle.remove()
 
 
+def is_neural(cls: type) -> bool:
+    """A neural forecaster: it names a network config and a network class."""
+    network = getattr(cls, "network_class", None)
+    return isinstance(network, type) and issubclass(network, nn.Module)
+
+
 @contextmanager
 def network_budget(tensors: Mapping[str, torch.Tensor]) -> Iterator[None]:
     """Build networks (and the probe layers configs build to validate themselves) on the
@@ -154,21 +157,18 @@ def network_budget(tensors: Mapping[str, torch.Tensor]) -> Iterator[None]:
 def construct(cls: type, params: Mapping[str, Any], tensors: Mapping[str, torch.Tensor]) -> Any:
     """``cls(**params)``; a neural forecaster's (whose constructor validates its network
     options by building an attention layer) within :func:`network_budget`."""
-    from tsattn.models.neural import NeuralForecaster
-
-    if not issubclass(cls, NeuralForecaster):
+    if not is_neural(cls):
         return cls(**params)
     with network_budget(tensors):
         return cls(**params)
 
 
-def check_network_sizes(model: Forecaster, meta: Mapping[str, Any], tensors: dict) -> None:
+def check_network_sizes(model: Any, meta: Mapping[str, Any], tensors: dict) -> None:
     """For a neural forecaster: the network its header describes, built within
     :func:`network_budget`, has exactly the file's network tensor names and shapes."""
-    from tsattn.models.neural import NeuralForecaster
     from tsattn.nn.probabilistic import make_head
 
-    if not isinstance(model, NeuralForecaster):
+    if not is_neural(type(model)):
         return
     n_channels, _ = model._saved_channels(dict(meta))
     bound = size_bound(tensors)
