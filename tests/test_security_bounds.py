@@ -345,6 +345,15 @@ def test_listed_regressors_are_the_saveable_ones():
         assert saveable_class(name).__name__ == name.rpartition(".")[2]
 
 
+def test_the_readme_lists_exactly_the_saveable_regressors():
+    from tsattn.models.baselines.sklearn_io import SAVEABLE_REGRESSORS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    listed = readme.split("restricted to exactly\nthese scikit-learn regressors:")[1]
+    listed = listed.split("(`SAVEABLE_REGRESSORS`")[0]
+    assert re.findall(r"`(\w+)`", listed) == [p.rpartition(".")[2] for p in SAVEABLE_REGRESSORS]
+
+
 def test_a_huge_n_jobs_in_a_regressor_spec_is_refused(tmp_path):
     spec = {"class": "sklearn.ensemble.RandomForestRegressor", "params": {"n_jobs": 10**12}}
     with pytest.raises(ValueError, match="n_jobs must be a non-zero integer from -1024 to 1024"):
