@@ -96,9 +96,9 @@ def _future_dates(data: SeriesData, rows: np.ndarray, h: int, freq: str) -> pd.I
     try:
         return future_dates(last.as_unit(COARSE_UNIT), h, freq)
     except pd.errors.OutOfBoundsDatetime:
-        for i, stamp in zip(rows, last):
+        for j, (i, stamp) in enumerate(zip(rows, last)):
             try:
-                future_dates(pd.DatetimeIndex([stamp]).as_unit(COARSE_UNIT), h, freq)
+                future_dates(last[j : j + 1].as_unit(COARSE_UNIT), h, freq)
             except pd.errors.OutOfBoundsDatetime:
                 raise ValueError(
                     f"the {h} forecast dates of series {data.ids[i]!r} after {stamp} go "
