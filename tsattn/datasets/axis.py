@@ -63,6 +63,8 @@ def working_unit(stamps: pd.Series | pd.DatetimeIndex) -> pd.Series | pd.Datetim
             range of microseconds.
     """
     converter = stamps.dt if isinstance(stamps, pd.Series) else stamps
+    if converter.unit == "ns":
+        return stamps  # the usual case: no copy
     try:
         return converter.as_unit("ns")
     except (OverflowError, pd.errors.OutOfBoundsDatetime):
