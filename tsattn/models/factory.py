@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tsattn.attention import scorer_option_names
-from tsattn.models.base import MODELS, Forecaster
+from tsattn.models.base import Forecaster
+from tsattn.models.catalog import MODELS
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from tsattn.checks import check_field_types, check_positive_int
-from tsattn.models.base import register_model
+from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import DistributionHead, MovingAverage, finish_outputs, n_outputs
 

@@ -33,7 +33,8 @@ from tsattn.checks import (
     state_ids,
 )
 from tsattn.datasets.frequency import season_length
-from tsattn.models.base import MODELS, Forecaster, SeriesData, check_window_array
+from tsattn.models.base import Forecaster, check_window_array
+from tsattn.models.catalog import MODELS
 from tsattn.models.options import (
     DERIVED_FIELDS,
     neural_signature,
@@ -51,6 +52,7 @@ from tsattn.models.recipes import (
     recipe_defaults,
     resolve_options,
 )
+from tsattn.models.series_data import SeriesData
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
 from tsattn.models.user_defaults import MIN_INPUT, holdout_errors
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head

@@ -26,7 +26,7 @@ from tsattn.checks import (
     check_probability,
     check_real,
 )
-from tsattn.models.base import register_model
+from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import (
     DistributionHead,

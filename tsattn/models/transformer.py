@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from torch import Tensor, nn
 
 from tsattn.checks import check_field_types, check_probability
-from tsattn.models.base import register_model
+from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import (
     DistributionHead,

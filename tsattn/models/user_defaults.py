@@ -78,7 +78,7 @@ def holdout_errors(model: Any, data: Any, holdout: int, season: int) -> dict[str
 
     import numpy as np
 
-    from tsattn.models.base import SeriesData
+    from tsattn.models.series_data import SeriesData
 
     h = model.h
     history = [v[: len(v) - holdout] for v in data.values]

@@ -39,7 +39,7 @@ from torch import Tensor, nn
 
 from tsattn.attention import ATTENTION, AttentionSpec, saveable_attention
 from tsattn.checks import check_field_types, check_positive_int
-from tsattn.models.base import register_model
+from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import DistributionHead, Encoder, EncoderConfig, finish_outputs, n_outputs
 from tsattn.nn.decoder import Decoder, DecoderLayer
