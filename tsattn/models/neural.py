@@ -263,7 +263,7 @@ class NeuralForecaster(Forecaster):
             config.lr,
             config.patience,
         )
-        self.train_result_ = fit_network(network, train, val, config, resume)
+        self.train_result_ = fit_network(network, train, val, config, resume, label=self.name)
         self.network_ = network
         self._channel_ids = list(data.ids) if self.joint_channels else None
         self.holdout_errors_ = holdout_errors(self, data, val_size, season) if val_size else None
@@ -319,7 +319,9 @@ class NeuralForecaster(Forecaster):
         self._lookback = plan.lookback if self.input_size is None else None
         network = self.build_network(train.shape[1] if self.joint_channels else 1)
         config = plan.training_config()
-        self.train_result_ = train_network(network, train, val, self.lookback, self.h, config)
+        self.train_result_ = train_network(
+            network, train, val, self.lookback, self.h, config, label=self.name
+        )
         self.network_ = network
         self._scaler, self._channel_ids, self._history = None, None, None  # no frame state
         return self

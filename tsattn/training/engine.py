@@ -120,6 +120,68 @@ class BestWeights:
         self.bad_epochs, self.state = state["bad_epochs"], state["weights"]
 
 
+class Progress:
+    """The training bar, counted in the unit that ends the run, with a true total.
+
+    When ``max_steps`` ends the run before ``max_epochs`` would, the bar counts optimiser
+    steps (total ``max_steps``) and shows the epoch beside them; otherwise it counts epochs
+    (total ``max_epochs``). Early stopping may still end a run before the total. The bar's
+    description is ``label`` (the model's name), else ``"training"``; only the main rank of a
+    DDP run shows it, and only with ``config.progress``.
+
+    >>> config = TrainingConfig(max_epochs=100, max_steps=30, progress=False)
+    >>> Progress.plan(config, steps_per_epoch=4)
+    ('steps', 30)
+    >>> Progress.plan(TrainingConfig(max_epochs=5, max_steps=30), steps_per_epoch=4)
+    ('epochs', 5)
+    """
+
+    def __init__(self, unit: str, total: int, per_epoch: int, main: bool, bar: tqdm):
+        self.unit, self.total, self.main, self.bar = unit, total, main, bar
+        self._epochs = math.ceil(total / per_epoch) if unit == "steps" else total
+
+    @staticmethod
+    def plan(config: TrainingConfig, steps_per_epoch: int) -> tuple[str, int]:
+        """``(unit, total)``: ``("steps", max_steps)`` when the step budget binds, else
+        ``("epochs", max_epochs)``."""
+        epoch_steps = config.max_epochs * steps_per_epoch
+        if config.max_steps is not None and config.max_steps < epoch_steps:
+            return "steps", config.max_steps
+        return "epochs", config.max_epochs
+
+    @classmethod
+    def start(cls, run: TrainRun, label: str | None) -> Progress:
+        """The bar of ``run`` (a resumed run starts at its steps or epochs done)."""
+        per_epoch = run.sampler.steps_per_epoch
+        unit, total = cls.plan(run.config, per_epoch)
+        initial = min(run.steps if unit == "steps" else run.epoch, total)
+        show = run.config.progress and run.ctx.is_main
+        desc = label or "training"
+        bar = tqdm(total=total, initial=initial, desc=desc, unit=unit[:-1], disable=not show)
+        return cls(unit, total, per_epoch, run.ctx.is_main, bar)
+
+    def step_done(self, steps: int) -> None:
+        """After each optimiser step (a step bar moves to ``steps``)."""
+        if self.unit == "steps":
+            self.bar.update(steps - self.bar.n)
+
+    def epoch_done(self, stats: EpochStats, steps: int) -> None:
+        """After each epoch: an epoch bar moves by one; both show the losses."""
+        if self.unit == "epochs":
+            self.bar.update(1)
+        shown = {"train": f"{stats.train_loss:.4f}", "lr": f"{stats.lr:.2e}"}
+        if stats.val_loss is not None:
+            shown["val"] = f"{stats.val_loss:.4f}"
+        if self.unit == "steps":
+            shown = {"epoch": f"{stats.epoch + 1}/{self._epochs}", **shown}
+        self.bar.set_postfix(shown)
+        if self.main:
+            logger.info("epoch %d (%d steps): %s (%.1fs)", stats.epoch, steps, shown, stats.seconds)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
 @dataclass
 class TrainRun:
     """The mutable state of one :func:`fit_network` call: what a checkpoint saves.
@@ -146,6 +208,7 @@ class TrainRun:
     steps: int = 0
     stopped: bool = False
     data: dict = field(default_factory=dict)
+    progress: Progress | None = None
 
     def state_dict(self) -> dict:
         """What a checkpoint saves, as plain tensors and values: every field of
@@ -197,6 +260,7 @@ def fit_network(
     val: WindowSet | None,
     config: TrainingConfig,
     resume: bool = False,
+    label: str | None = None,
 ) -> TrainResult:
     """Train ``network`` in place; with ``val``, restore the best validation weights.
 
@@ -205,6 +269,7 @@ def fit_network(
     :class:`~tsattn.training.windows.WindowSampler`), losses all-reduced, rank 0 logging and
     writing checkpoints. With ``config.checkpoint_dir`` a checkpoint is written after every
     epoch; ``resume=True`` continues from it (and starts afresh when there is none).
+    ``label`` (e.g. the forecaster's name) heads the progress bar (see :class:`Progress`).
 
     Raises:
         ValueError: training diverged (a non-finite loss or weights), the checkpoint folder
@@ -219,15 +284,12 @@ def fit_network(
     saved = start_checkpoints(config, run.ctx, run.fresh(), resume)
     if saved is not None:
         run.load_state_dict(saved)
-    show = config.progress and run.ctx.is_main
-    bar = tqdm(total=config.max_epochs, initial=run.epoch, desc="training", disable=not show)
+    run.progress = Progress.start(run, label)
     while run.epoch < config.max_epochs and not run.stopped:
         stats = _run_epoch(run, train, val)
         write_checkpoint(config, run.ctx, run.state_dict())
-        bar.update(1)
-        if run.ctx.is_main:
-            _report(bar, stats)
-    bar.close()
+        run.progress.epoch_done(stats, run.steps)
+    run.progress.close()
     run.best.restore(network)
     run.result.best_epoch = run.best.best_epoch if val is not None else run.epoch - 1
     network.eval()
@@ -306,6 +368,8 @@ def _train_epoch(run: TrainRun, train: WindowSet) -> float:
         loss = _train_step(run, *train.gather(batch))  # (B, L, C), (B, H, C)
         total, count = total + loss.detach() * len(batch), count + len(batch)
         run.steps += 1
+        if run.progress is not None:
+            run.progress.step_done(run.steps)
     total, count = all_reduce_sums(run.ctx, [total.item(), float(count)])
     return total / max(count, 1)
 
@@ -362,15 +426,16 @@ def train_network(
     horizon: int,
     config: TrainingConfig | None = None,
     resume: bool = False,
+    label: str | None = None,
 ) -> TrainResult:
     """Train on pre-split arrays: ``train`` (T_train, C) and optionally ``val`` (T_val, C),
     whose first ``input_size`` rows are the lookback of its first window (the literature
-    protocol). Every stride-1 window is used; training windows are shuffled. ``resume``:
-    as :func:`fit_network`."""
+    protocol). Every stride-1 window is used; training windows are shuffled. ``resume`` and
+    ``label``: as :func:`fit_network`."""
     config = config or TrainingConfig()
     train_set, _ = split_array_windows(train, input_size, horizon)
     val_set = WindowSet.from_array(val, input_size, horizon) if val is not None else None
-    return fit_network(network, train_set, val_set, config, resume=resume)
+    return fit_network(network, train_set, val_set, config, resume=resume, label=label)
 
 
 def output_head(network: nn.Module) -> DistributionHead | None:
@@ -477,11 +542,3 @@ def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContext
     if not enabled:
         return contextlib.nullcontext()
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-
-
-def _report(bar, stats: EpochStats) -> None:
-    shown = {"train": f"{stats.train_loss:.4f}", "lr": f"{stats.lr:.2e}"}
-    if stats.val_loss is not None:
-        shown["val"] = f"{stats.val_loss:.4f}"
-    bar.set_postfix(shown)
-    logger.info("epoch %d: %s (%.1fs)", stats.epoch, shown, stats.seconds)
