@@ -16,6 +16,7 @@ from collections.abc import Callable
 import pytest
 
 import tsattn
+import tsattn.auto  # noqa: F401 - registers "auto" whatever the tests import first
 from tsattn.models import Forecaster, list_models
 
 #: training options every tiny neural model shares
@@ -65,6 +66,10 @@ FACTORIES: dict[str, Callable[..., Forecaster]] = {
     # take minutes); the seasonal search is tested in test_auto_baselines.py
     "auto_arima": lambda h, context=48, **kw: tsattn.AutoARIMA(
         max_p=1, max_q=1, season_length=1, h=h, **kw
+    ),
+    # two cheap candidates: the choosing, weighting and nested saving are what is tested
+    "auto": lambda h, context=48, **kw: tsattn.AutoForecaster(
+        h=h, models=["naive", f"seasonal_naive:season_length={_season(context)}"], **kw
     ),
     "dlinear": lambda h, context=48, **kw: tsattn.DLinear(
         h=h, input_size=context, kernel_size=min(25, context - 1 | 1), **{**TRAINING, **kw}

@@ -44,10 +44,11 @@ FLOORS = {
     "training": 3,
     "models": 4,
     "evaluation": 5,
-    "benchmark": 6,  # scores quantile forecasts with evaluation's metric definitions
-    "commands": 7,
-    "cli": 8,  # parses the arguments and calls commands
-    "__init__": 9,  # the public API re-exports every floor; nothing inside imports it
+    "auto": 6,  # AutoForecaster validates its candidates with evaluation's backtest
+    "benchmark": 7,  # scores quantile forecasts with evaluation's metric definitions
+    "commands": 8,
+    "cli": 9,  # parses the arguments and calls commands
+    "__init__": 10,  # the public API re-exports every floor; nothing inside imports it
 }
 
 

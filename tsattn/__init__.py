@@ -30,9 +30,10 @@ _EXPORTS: dict[str, str] = {
     "DLinear": "tsattn.models",
     "NLinear": "tsattn.models",
     "TrainingConfig": "tsattn.models",
-    "list_models": "tsattn.models",
-    "create_model": "tsattn.models",
-    "load": "tsattn.models",
+    # from tsattn.auto, which registers "auto" first, so an AutoForecaster file always loads
+    "list_models": "tsattn.auto",
+    "create_model": "tsattn.auto",
+    "load": "tsattn.auto",
     "Naive": "tsattn.models",
     "SeasonalNaive": "tsattn.models",
     "ETS": "tsattn.models",
@@ -43,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "GluonTSForecaster": "tsattn.models",
     "backtest": "tsattn.evaluation",
     "evaluate": "tsattn.evaluation",
+    "AutoForecaster": "tsattn.auto",
     "run_benchmark": "tsattn.benchmark",
 }
 

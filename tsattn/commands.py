@@ -28,6 +28,7 @@ def attention(args: argparse.Namespace) -> str:
 
 
 def models(args: argparse.Namespace) -> str:
+    import tsattn.auto  # noqa: F401 - registers "auto"
     from tsattn.models import MODELS
 
     return _listing({name: _first_line(MODELS.get(name)) for name in MODELS.names()})
@@ -70,6 +71,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
     from tsattn.evaluation import backtest as run_backtest
     from tsattn.evaluation import evaluate
     from tsattn.evaluation.plots import plot_backtest
+    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --models
     from tsattn.models.factory import build_model, parse_model_list
 
     df = _read(args)
@@ -104,6 +106,7 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def fit(args: argparse.Namespace) -> str:
+    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --model
     from tsattn.models.factory import build_model
 
     if args.resume and not args.checkpoint_dir:
@@ -124,7 +127,7 @@ def fit(args: argparse.Namespace) -> str:
 def predict(args: argparse.Namespace) -> pd.DataFrame | str:
     from tsattn.datasets import read_series
     from tsattn.datasets.loaders import read_csv_file
-    from tsattn.models import load
+    from tsattn.auto import load  # knows "auto"
 
     model = load(args.model_path)
     history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None

@@ -63,14 +63,24 @@ Forecaster = Any
 
 def save_forecaster(model: Forecaster, path: str | Path) -> Path:
     """Write ``model`` to ``path`` atomically (temporary file, then rename)."""
+    fields, tensors = forecaster_parts(model)
+    header = {"format": FORMAT_NAME, "version": str(FORMAT_VERSION), **fields}
+    header["digest"] = tensor_digest(tensors)
+    path = Path(path)
+    with atomic_file(path) as handle:
+        handle.write(save(tensors, metadata=header))
+    return path
+
+
+def forecaster_parts(model: Forecaster) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """A fitted model's header fields (``model``, ``params``, ``state``, ``history``: JSON
+    strings) and tensors, as its file holds them (a model made of models nests these)."""
     if model._history is None:
         raise ValueError(f"{model.name} is not fitted: nothing to save")
     if not model.registry_name:
         raise ValueError(f"{type(model).__name__} is not a registered model and cannot be saved")
     meta, tensors = model._get_state()
-    header = {
-        "format": FORMAT_NAME,
-        "version": str(FORMAT_VERSION),
+    fields = {
         "model": model.registry_name,
         "params": to_json(model.get_params()),
         "state": to_json(meta),
@@ -81,11 +91,7 @@ def save_forecaster(model: Forecaster, path: str | Path) -> Path:
         tensors[f"__history__.{i}"] = torch.from_numpy(values.copy())
     if model._conformal_scores is not None:
         tensors[CONFORMAL_TENSOR] = torch.from_numpy(model._conformal_scores.copy())
-    header["digest"] = tensor_digest(tensors)
-    path = Path(path)
-    with atomic_file(path) as handle:
-        handle.write(save(tensors, metadata=header))
-    return path
+    return fields, tensors
 
 
 def load(path: str | Path) -> Forecaster:
@@ -103,18 +109,27 @@ def load(path: str | Path) -> Forecaster:
     header, tensors = _read_file(path)
     cls = _check_header(header, tensors, path)
     try:
-        params = _json_dict(header, "params")
-        check_param_names(cls, params, header["model"])
-        check_param_sizes(cls, params, size_bound(tensors))
-        model = construct(cls, _loadable_here(params), tensors)  # networks: meta device
-        model._history = _history_from(_json_dict(header, "history"), tensors)
-        model._conformal_scores = _conformal_from(model, tensors)
-        state = _json_dict(header, "state")
-        check_network_sizes(model, state, tensors)  # before any network is built
-        model._set_state(state, tensors)
+        return forecaster_from_parts(cls, header, tensors)
     except _REBUILD_ERRORS as err:
         detail = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
         raise ValueError(f"{path} is a corrupt tsattn model file ({_cut(detail)})") from None
+
+
+def forecaster_from_parts(
+    cls: type, fields: dict[str, str], tensors: dict[str, torch.Tensor]
+) -> Forecaster:
+    """The model of class ``cls`` that header ``fields`` (``model``, ``params``, ``state``,
+    ``history``: JSON strings) and ``tensors`` describe, every field checked; ``tensors``
+    loses the history and conformal tensors it reads."""
+    params = _json_dict(fields, "params")
+    check_param_names(cls, params, fields["model"])
+    check_param_sizes(cls, params, size_bound(tensors))
+    model = construct(cls, _loadable_here(params), tensors)  # networks: meta device
+    model._history = _history_from(_json_dict(fields, "history"), tensors)
+    model._conformal_scores = _conformal_from(model, tensors)
+    state = _json_dict(fields, "state")
+    check_network_sizes(model, state, tensors)  # before any network is built
+    model._set_state(state, tensors)
     return model
 
 
