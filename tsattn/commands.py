@@ -68,10 +68,10 @@ def benchmark(args: argparse.Namespace) -> str:
 def backtest(args: argparse.Namespace) -> pd.DataFrame:
     """Backtest, write the frame and plot where asked (saying where, on stderr), and return
     the metrics of the windows every model forecast."""
+    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --models
     from tsattn.evaluation import backtest as run_backtest
     from tsattn.evaluation import evaluate
     from tsattn.evaluation.plots import plot_backtest
-    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --models
     from tsattn.models.factory import build_model, parse_model_list
 
     df = _read(args)
@@ -125,9 +125,9 @@ def fit(args: argparse.Namespace) -> str:
 
 
 def predict(args: argparse.Namespace) -> pd.DataFrame | str:
+    from tsattn.auto import load  # knows "auto"
     from tsattn.datasets import read_series
     from tsattn.datasets.loaders import read_csv_file
-    from tsattn.auto import load  # knows "auto"
 
     model = load(args.model_path)
     history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None
