@@ -40,6 +40,7 @@ FLOORS = {
     "checks": 0,
     "attention": 1,
     "datasets": 1,
+    "parallel": 1,  # units of work in local processes or on Dask: models and evaluation use it
     "nn": 2,
     "training": 3,
     "models": 4,

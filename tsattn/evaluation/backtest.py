@@ -21,6 +21,12 @@ A model that fails (raises) on a window stops the backtest with its own exceptio
 ``on_error="warn"`` records the failure instead (a :class:`BacktestWarning`, and a row of
 ``frame.attrs["failures"]``), leaves that model's forecasts of that window NaN and carries on
 with every other model and window.
+
+Units of work: each (model, block of series, run of windows sharing one fit) is a unit, run
+in this process, by ``n_jobs`` local processes, or as a task of a Dask ``engine``
+(:func:`tsattn.parallel.run_units`); local models (one fit per series) are split into blocks
+of series, global models take every series in one block. The result is the same frame in
+every mode.
 """
 
 from __future__ import annotations
@@ -33,16 +39,25 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
-from tsattn.checks import check_choice, check_positive_int
+from tsattn.checks import check_choice, check_n_jobs, check_positive_int
 from tsattn.evaluation.cutoffs import Start, cutoff_positions
 from tsattn.models.base import Forecaster
-from tsattn.models.baselines._local import LocalModel
+from tsattn.models.baselines._local import BLOCKS_PER_WORKER, LocalModel, series_blocks
 from tsattn.models.intervals import QuantileRequest
+from tsattn.parallel import (
+    Partition,
+    check_engine,
+    check_progress,
+    engine_slots,
+    n_workers,
+    run_units,
+)
 
 WINDOWS = ("expanding", "sliding")
 ON_ERROR = ("raise", "warn")
+#: blocks of series of a local model in a one-process backtest (so that its bar moves)
+SERIAL_BLOCKS = 16
 
 
 class BacktestError(RuntimeError):
@@ -69,6 +84,37 @@ class _Panel(NamedTuple):
     ids: pd.Series  # (n_series,) each series' id, as the frame holds it
     series: list[_Series]  # views into the frame, with each series' cutoffs
 
+    def block(self, rows: range) -> _Panel:
+        """The series ``rows`` (a contiguous range of series) as a panel of their own."""
+        lo, hi = self.bounds[rows.start], self.bounds[rows.stop]
+        frame = self.frame.iloc[lo:hi].reset_index(drop=True)
+        ids = self.ids.iloc[rows.start : rows.stop].reset_index(drop=True)
+        bounds = self.bounds[rows.start : rows.stop + 1] - lo
+        series = [s._replace(ds=None, y=None) for s in self.series[rows.start : rows.stop]]
+        return _Panel(frame, bounds, ids, series)  # the series' cutoffs, not their copies
+
+
+class _Job(NamedTuple):
+    """One unit of a backtest: a model on a block of series over a run of windows that share
+    one fit (one window with ``refit=True``; ``refit`` windows otherwise)."""
+
+    model: Forecaster  # the template each fit copies
+    windows: tuple[int, ...]
+    h: int
+    asked: dict  # level= / quantiles= for predict
+    train_length: int | None  # sliding windows' length, None when expanding
+    on_error: str
+    n_windows: int
+
+
+class _Failure(NamedTuple):
+    """A failure recorded under ``on_error="warn"``: its warning and its rows of
+    ``frame.attrs["failures"]``."""
+
+    window: int
+    message: str
+    rows: list[dict]
+
 
 def backtest(
     models: Forecaster | Sequence[Forecaster],
@@ -80,7 +126,7 @@ def backtest(
     refit: bool | int = True,
     window: str = "expanding",
     train_length: int | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
     *,
     id_col: str | None = None,
     time_col: str = "ds",
@@ -90,6 +136,8 @@ def backtest(
     level: Sequence[float] | None = None,
     quantiles: Sequence[float] | None = None,
     on_error: str = "raise",
+    n_jobs: int = 1,
+    engine: object = None,
 ) -> pd.DataFrame:
     """Forecast ``h`` steps after each of several cutoffs and return them next to the actuals.
 
@@ -123,8 +171,9 @@ def backtest(
         df: the series, long (``unique_id, ds, y``) or wide, as :func:`tsattn.read_series`
             reads them (``id_col``, ``time_col``, ``target_col``, ``freq``, ``fill`` are
             passed to it).
-        progress: show a tqdm bar over the fits (window x model), which names the model
-            and the window running.
+        progress: a tqdm bar over the units of work (model x window x block of series),
+            naming the model and the window: True, False, or None (default: shown when the
+            backtest lasts more than two seconds).
         level: prediction interval levels in percent, e.g. ``[80, 95]``, and
         quantiles: probabilities, e.g. ``[0.1, 0.5, 0.9]``: passed to every model's
             ``predict``; their columns (``<model>-lo-80``, ``<model>-hi-80``, ...,
@@ -139,6 +188,13 @@ def backtest(
             series that fail are NaN; a global model's failure covers every series of the
             window. After a failed fit the model is refit at the next window, whatever
             ``refit`` says.
+        n_jobs: local worker processes over the units of work (1: this process; -1: every
+            core). Local models are split into blocks of series and run single-threaded
+            (their own ``n_jobs`` is set to 1 in the workers); every worker's BLAS and torch
+            threads are limited to cores // workers. The frame equals ``n_jobs=1``'s.
+        engine: ``"dask"`` (the active ``dask.distributed.Client``) or a Client: the units run
+            as tasks on that cluster, each block of series placed on it once (``pip install
+            "tsattn[dask]"``). The frame equals ``n_jobs=1``'s.
 
     Returns:
         Long frame ``unique_id, ds, cutoff, y, <one column per model name>`` (each followed
@@ -167,69 +223,166 @@ def backtest(
     panel = _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill)
     _check_models(panel.series, models, h, window, train_length)
     n_total = max(len(s.cutoffs) for s in panel.series)
-    run = _Run(models, h, asked, refit_every, on_error, n_total)
+    length = train_length if window == "sliding" else None
+    job = _Job(models[0], (), h, asked, length, on_error, n_total)
+    units, labels, owners = _plan(panel, models, job, refit_every, n_jobs, engine)
+    outputs = run_units(
+        _run_job,
+        units,
+        n_jobs=n_jobs,
+        engine=engine,
+        progress=check_progress(progress),
+        desc="backtest",
+        labels=labels,
+    )
+    frame = _assemble(panel, models, job, request, outputs, owners)
+    return frame
+
+
+def _plan(panel: _Panel, models: list[Forecaster], job: _Job, refit_every, n_jobs, engine):
+    """The units of a backtest (``(job, block)`` argument pairs, ordered by first window, model
+    and block, which is the order one process runs them in), a label of each for the bar,
+    and each one's model index."""
+    engine = check_engine(engine)
+    slots = engine_slots(engine) if engine is not None else n_workers(check_n_jobs(n_jobs))
+    parallel = engine is not None or slots > 1
+    n_series = len(panel.series)
+    whole = Partition(panel.block(range(n_series)))
+    blocks_of: dict[int, list[Partition]] = {}
+    runs = _window_runs(job.n_windows, refit_every)
+    units, labels, owners = [], [], []
+    for first, windows in runs:
+        for i, model in enumerate(models):
+            template, n_blocks = _unit_model(model, parallel, slots, n_series)
+            if n_blocks not in blocks_of:
+                ranges = series_blocks(n_series, n_blocks)
+                blocks_of[n_blocks] = [Partition(panel.block(r)) for r in ranges]
+            blocks = [whole] if n_blocks == 1 else blocks_of[n_blocks]
+            for b, block in enumerate(blocks):
+                units.append((job._replace(model=template, windows=windows), block))
+                owners.append(i)
+                span = f"{first + 1}" if len(windows) == 1 else f"{first + 1}-{windows[-1] + 1}"
+                part = f" series block {b + 1}/{len(blocks)}" if len(blocks) > 1 else ""
+                labels.append(f"{model.name} window {span}/{job.n_windows}{part}")
+    return units, labels, owners
+
+
+def _window_runs(n_windows: int, refit_every: float) -> list[tuple[int, tuple[int, ...]]]:
+    """The runs of windows that share one fit: ``(first window, windows)``.
+
+    >>> _window_runs(5, 2)
+    [(0, (0, 1)), (2, (2, 3)), (4, (4,))]
+    """
+    every = n_windows if math.isinf(refit_every) else int(refit_every)
+    return [(w, tuple(range(w, min(w + every, n_windows)))) for w in range(0, n_windows, every)]
+
+
+def _unit_model(model: Forecaster, parallel: bool, slots: int, n_series: int):
+    """The model a unit copies, and the blocks of series it is split into: local models
+    run in blocks (a few per worker; up to :data:`SERIAL_BLOCKS` in one process, so that the
+    bar moves), single-threaded in workers and without a bar of their own; a global model, or
+    a local one left to its own ``n_jobs`` / engine in one process, takes every series."""
+    if not isinstance(model, LocalModel):
+        return model, 1
+    template = copy.deepcopy(model)
+    template.progress = False  # the backtest's bar counts the blocks
+    if parallel:
+        template.n_jobs, template.engine = 1, None
+        return template, min(n_series, BLOCKS_PER_WORKER * slots)
+    if model.n_jobs != 1 or model.engine is not None:
+        return template, 1
+    return template, min(n_series, SERIAL_BLOCKS)
+
+
+def _run_job(job: _Job, block: _Panel) -> tuple[list, list[_Failure]]:
+    """A unit: its model on its block over its windows; ``(window, forecast, failed keys)``
+    per window the block has, and the failures recorded under ``on_error="warn"``."""
+    run = _Run(job)
+    out = []
+    for w in job.windows:
+        train, actual = _window(block, w, job.h, job.train_length)
+        if actual.empty:  # none of the block's series reaches window w
+            continue
+        forecast, failed = run.forecast(w, train, actual)
+        out.append((w, forecast, failed))
+    return out, run.failures
+
+
+def _assemble(panel: _Panel, models, job: _Job, request, outputs: list, owners: list[int]):
+    """The backtest's frame from the units' outputs: per window, each model's forecasts of
+    every block merged onto the actuals; failures warned and listed in window, model and
+    series order (one process's order)."""
+    parts: dict[tuple[int, int], list] = {}
+    failures = []
+    for u, (out, failed_here) in enumerate(outputs):
+        for w, forecast, failed in out:
+            parts.setdefault((w, owners[u]), []).append((forecast, failed))
+        failures += [(f.window, owners[u], u, f) for f in failed_here]
     frames = []
-    bar = tqdm(total=n_total * len(models), desc="backtest", unit="fit", disable=not progress)
-    with bar:
-        for w in range(n_total):
-            train, actual = _window(panel, w, h, train_length if window == "sliding" else None)
-            for i, model in enumerate(models):
-                bar.set_description(f"backtest {model.name} window {w + 1}/{n_total}")
-                forecast, failed = run.forecast(i, w, train, actual)
-                actual = _attach(actual, forecast, model.name, request, failed)
-                bar.update()
-            frames.append(actual.drop(columns="_key"))
+    for w in range(job.n_windows):
+        _, actual = _window(panel, w, job.h, job.train_length, with_train=False)
+        for i, model in enumerate(models):
+            pieces = parts.get((w, i), [])
+            forecast = pd.concat([p[0] for p in pieces], ignore_index=True)
+            failed = set().union(*(p[1] for p in pieces))
+            actual = _attach(actual, forecast, model.name, request, failed)
+        frames.append(actual.drop(columns="_key"))
     frame = pd.concat(frames, ignore_index=True)
-    frame.attrs["failures"] = run.failures
+    rows = []
+    for *_, failure in sorted(failures, key=lambda f: f[:3]):
+        warnings.warn(failure.message, BacktestWarning, 3)  # the caller's line
+        rows += failure.rows
+    frame.attrs["failures"] = rows
     return frame
 
 
 class _Run:
-    """The fitted copy of each model and the failures of one backtest."""
+    """The fitted copy of one unit's model and the failures it records."""
 
-    def __init__(self, models, h: int, asked: dict, refit_every: float, on_error: str, n: int):
-        self.models, self.h, self.asked = models, h, asked
-        self.refit_every, self.on_error, self.n_windows = refit_every, on_error, n
-        self.fitted: list[Forecaster | None] = [None] * len(models)
-        self.failures: list[dict] = []
+    def __init__(self, job: _Job):
+        self.model, self.job = job.model, job
+        self.fitted: Forecaster | None = None
+        self.failures: list[_Failure] = []
 
-    def forecast(self, i: int, w: int, train: pd.DataFrame, actual: pd.DataFrame):
-        """Model ``i``'s forecast of window ``w`` and the keys of the series it failed on."""
-        model = self.models[i]
+    def forecast(self, w: int, train: pd.DataFrame, actual: pd.DataFrame):
+        """The model's forecast of window ``w`` and the keys of the series it failed on."""
+        model = self.model
         local = _as_model_frame(train, model)
-        refit = w % self.refit_every == 0 or self.fitted[i] is None
+        refit = w == self.job.windows[0] or self.fitted is None
         try:
-            forecast, self.fitted[i] = self._one(i, local, refit)
+            forecast, self.fitted = self._one(local, refit)
             return forecast, set()
         except Exception as exc:  # noqa: BLE001 - the failure is reported, raised or warned
-            self.fitted[i] = None
+            self.fitted = None
             if not isinstance(model, LocalModel) or train["unique_id"].nunique() == 1:
-                self._fail(model, w, actual, exc)
+                self._fail(w, actual, exc)
                 return actual.iloc[:0][["_key", "ds"]], set(actual["_key"])
-        return self._series_by_series(i, w, local, actual, refit)
+        return self._series_by_series(w, local, actual, refit)
 
-    def _one(self, i: int, frame: pd.DataFrame, refit: bool):
+    def _one(self, frame: pd.DataFrame, refit: bool):
+        h, asked = self.job.h, self.job.asked
         if refit:
-            fitted = copy.deepcopy(self.models[i]).fit(frame)
-            return fitted.predict(h=self.h, **self.asked), fitted
-        return self.fitted[i].predict(df=frame, h=self.h, **self.asked), self.fitted[i]
+            fitted = copy.deepcopy(self.model).fit(frame)
+            return fitted.predict(h=h, **asked), fitted
+        return self.fitted.predict(df=frame, h=h, **asked), self.fitted
 
-    def _series_by_series(self, i, w, local: pd.DataFrame, actual: pd.DataFrame, refit: bool):
+    def _series_by_series(self, w, local: pd.DataFrame, actual: pd.DataFrame, refit: bool):
         """A local model's window, one series at a time: only the failing series fail."""
-        model, forecasts, failed = self.models[i], [], set()
-        ids = local[model.id_col]
+        forecasts, failed = [], set()
+        ids = local[self.model.id_col]
         for uid in ids.unique():
             try:
-                forecasts.append(self._one(i, local[ids == uid], refit)[0])
+                forecasts.append(self._one(local[ids == uid], refit)[0])
             except Exception as exc:  # noqa: BLE001
                 key = str(uid)
-                self._fail(model, w, actual[actual["_key"] == key], exc)
+                self._fail(w, actual[actual["_key"] == key], exc)
                 failed.add(key)
         if not forecasts:
             return actual.iloc[:0][["_key", "ds"]], failed
         return pd.concat(forecasts, ignore_index=True), failed
 
-    def _fail(self, model: Forecaster, w: int, actual: pd.DataFrame, exc: Exception) -> None:
+    def _fail(self, w: int, actual: pd.DataFrame, exc: Exception) -> None:
+        name = self.model.name
         cuts = actual.drop_duplicates("_key")[["unique_id", "cutoff"]]
         where = "; ".join(
             f"series {uid!r} at cutoff {_time_label(cut)}"
@@ -237,14 +390,14 @@ class _Run:
         )
         together = " (fitted together)" if len(cuts) > 1 else ""
         error = f"{type(exc).__name__}: {exc}"
-        what = f"{model.name} failed on {where}{together} (window {w + 1} of {self.n_windows})"
-        if self.on_error == "raise":
+        what = f"{name} failed on {where}{together} (window {w + 1} of {self.job.n_windows})"
+        if self.job.on_error == "raise":
             raise _named(exc, f"{what}: {error}") from exc
-        warnings.warn(f"{what}: {error}; its forecasts there are NaN", BacktestWarning, 3)
-        for uid, cut in zip(cuts["unique_id"], cuts["cutoff"]):
-            self.failures.append(
-                {"model": model.name, "unique_id": uid, "cutoff": cut, "error": error}
-            )
+        rows = [
+            {"model": name, "unique_id": uid, "cutoff": cut, "error": error}
+            for uid, cut in zip(cuts["unique_id"], cuts["cutoff"])
+        ]
+        self.failures.append(_Failure(w, f"{what}: {error}; its forecasts there are NaN", rows))
 
 
 def _time_label(cut: object) -> object:
@@ -356,9 +509,10 @@ def _check_models(series, models, h: int, window: str, train_length) -> None:
             )
 
 
-def _window(panel: _Panel, w: int, h: int, train_length: int | None):
+def _window(panel: _Panel, w: int, h: int, train_length: int | None, with_train: bool = True):
     """Training rows and future actuals of window ``w`` (series lacking it are skipped),
-    gathered for all series at once from the panel's columns."""
+    gathered for all series at once from the panel's columns (no training rows, None,
+    unless ``with_train``)."""
     has = np.array([w < len(s.cutoffs) for s in panel.series])  # (n_series,)
     cut = np.array([int(s.cutoffs[w]) for s, ok in zip(panel.series, has) if ok], np.int64)
     first_row = panel.bounds[:-1][has]  # (n_window_series,)
@@ -367,13 +521,15 @@ def _window(panel: _Panel, w: int, h: int, train_length: int | None):
     train_rows, train_series = _ranges(first_row + lo, cut + 1 - lo)
     future_rows, future_series = _ranges(first_row + cut + 1, np.full_like(cut, h))
     ds, y = panel.frame["ds"], panel.frame["y"].to_numpy()
-    train = pd.DataFrame(
-        {
-            "unique_id": ids.take(train_series).to_numpy(),
-            "ds": ds.take(train_rows).array,
-            "y": y[train_rows],
-        }
-    )
+    train = None
+    if with_train:
+        train = pd.DataFrame(
+            {
+                "unique_id": ids.take(train_series).to_numpy(),
+                "ds": ds.take(train_rows).array,
+                "y": y[train_rows],
+            }
+        )
     actual = pd.DataFrame(
         {
             "unique_id": ids.take(future_series).to_numpy(),

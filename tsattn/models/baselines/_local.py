@@ -1,7 +1,8 @@
 """Shared machinery of the local statistical baselines: one model per series, in parallel.
 
-A local model fits each series on its own (with joblib when ``n_jobs != 1``) and keeps, per
-series id, JSON-able metadata and a float64 parameter vector. Those are what ``save``
+A local model fits each series on its own (in blocks of series run by ``n_jobs`` local processes
+or a Dask ``engine``: :func:`tsattn.parallel.run_units`, with the same results as one process) and
+keeps, per series id, JSON-able metadata and a float64 parameter vector. Those are what ``save``
 writes (as JSON and safetensors; never a pickle), and what ``predict(df=history)`` re-applies
 to the given history without re-estimating anything.
 
@@ -14,14 +15,13 @@ the model's forecast standard error).
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import warnings
 from statistics import NormalDist
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from joblib import Parallel, delayed
 
 from tsattn.checks import (
     check_keywords,
@@ -34,6 +34,7 @@ from tsattn.checks import (
 )
 from tsattn.models.base import Forecaster
 from tsattn.models.series_data import SeriesData
+from tsattn.parallel import check_engine, check_progress, engine_slots, n_workers, run_units
 
 #: one series' fitted state: (JSON-able metadata, parameter vector)
 LocalState = tuple[dict[str, Any], np.ndarray]
@@ -72,12 +73,41 @@ def quietly(fn, *args):
             return fn(*args)
 
 
-def _single_threaded_blas():
+#: blocks of series per worker: enough for an even load, few enough to amortize each task
+BLOCKS_PER_WORKER = 4
+
+
+def series_blocks(n_series: int, n_blocks: int) -> list[range]:
+    """``n_blocks`` contiguous, near-equal ranges of ``range(n_series)`` (fewer when there are
+    fewer series).
+
+    >>> series_blocks(5, 2)
+    [range(0, 2), range(2, 5)]
+    """
+    n_blocks = max(1, min(n_blocks, n_series))
+    edges = [k * n_series // n_blocks for k in range(n_blocks + 1)]
+    return [range(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+def _run_block(model: LocalModel, method: str, ids: list[str], jobs: list[tuple]) -> list:
+    """``model.<method>(*job)`` for every series of a block; a failure names its series."""
+    fn = getattr(model, method)
+    results = []
+    for uid, job in zip(ids, jobs):
+        try:
+            results.append(quietly(fn, *job))
+        except Exception as exc:
+            raise _named(exc, f"{model.name} failed on series {uid!r}: {exc}") from exc
+    return results
+
+
+def _named(exc: Exception, message: str) -> Exception:
+    """``exc``'s type carrying ``message`` (a ValueError stays one), else a RuntimeError."""
     try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+        named = type(exc)(message)
+    except Exception:  # noqa: BLE001 - a type built from other arguments
+        return RuntimeError(message)
+    return named if message in str(named) else RuntimeError(message)
 
 
 class LocalModel(Forecaster):
@@ -85,17 +115,33 @@ class LocalModel(Forecaster):
 
     Args:
         h: default horizon (any ``h`` can be asked of ``predict``).
-        n_jobs: joblib workers over series (default 1: no process start-up cost, which
-            dominates for a few short series; use -1 for many series).
+        n_jobs: local worker processes over blocks of series (default 1: no process start-up
+            cost, which dominates for a few short series; -1: every core). Each worker runs
+            single-threaded BLAS, and the results equal ``n_jobs=1``'s.
+        progress: a bar over the series blocks of ``fit`` and ``predict``: True, False, or
+            None (default: shown when the work lasts more than two seconds).
+        engine: None (local, ``n_jobs``), or ``"dask"``: fit and forecast the blocks as tasks
+            on the active ``dask.distributed.Client`` (``pip install "tsattn[dask]"``).
         **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
     """
 
     supports_quantiles: ClassVar[bool] = True
 
-    def __init__(self, h: int = 1, n_jobs: int = 1, **kwargs: Any):
+    def __init__(
+        self,
+        h: int = 1,
+        n_jobs: int = 1,
+        progress: bool | None = None,
+        engine: str | None = None,
+        **kwargs: Any,
+    ):
         check_keywords(type(self), kwargs)
         super().__init__(h, **kwargs)
         self.n_jobs = check_n_jobs(n_jobs)
+        self.progress = check_progress(progress)
+        if engine is not None and not isinstance(engine, str):
+            raise ValueError(f"engine must be None or 'dask', got {engine!r}")
+        self.engine = check_engine(engine)
         self._states: dict[str, LocalState] = {}
 
     # ------------------------------------------------------------------ per-series hooks
@@ -128,16 +174,17 @@ class LocalModel(Forecaster):
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
         if hasattr(self, "season_length"):
             self._season = resolve_season(self.season_length, data)
-        states = self._parallel(self._fit_one, [(y,) for y in data.values])
+        states = self._parallel("_fit_one", data.ids, [(y,) for y in data.values])
         self._states = dict(zip(data.ids, states))
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
-        return np.stack(self._parallel(self._forecast_one, self._jobs(data, h)))
+        return np.stack(self._parallel("_forecast_one", data.ids, self._jobs(data, h)))
 
     def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:
         """(n_series, h, Q) quantiles of each series' native forecast distribution."""
         probs = np.asarray(probs, dtype=np.float64)
-        return np.stack(self._parallel(self._quantiles_one, self._jobs(data, h, probs)))
+        jobs = self._jobs(data, h, probs)
+        return np.stack(self._parallel("_quantiles_one", data.ids, jobs))
 
     def _jobs(self, data: SeriesData, h: int, *extra) -> list[tuple]:
         """``(y, meta, params, h, *extra)`` per series, from the states fitted on them."""
@@ -149,13 +196,39 @@ class LocalModel(Forecaster):
             )
         return [(y, *self._states[uid], h, *extra) for uid, y in zip(data.ids, data.values)]
 
-    def _parallel(self, fn, jobs: list[tuple]) -> list:
-        """``fn(*job)`` for every job, with single-threaded BLAS in each worker: the matrices
-        of one series are tiny, and BLAS threads competing for cores slow them down 10x."""
-        if self.n_jobs == 1 or len(jobs) == 1:
-            with _single_threaded_blas():
-                return [quietly(fn, *job) for job in jobs]
-        return Parallel(n_jobs=self.n_jobs)(delayed(quietly)(fn, *job) for job in jobs)
+    def _parallel(self, method: str, ids: list[str], jobs: list[tuple]) -> list:
+        """``self.<method>(*job)`` for every series, in blocks of series run by
+        :func:`~tsattn.parallel.run_units`, with single-threaded BLAS in every worker: the
+        matrices of one series are tiny, and BLAS threads competing for cores slow them down
+        10x. One series per block in one process (the bar counts series); a few blocks per
+        worker otherwise. Each block carries only its own series (and a copy of the model
+        without the fitted states of the others)."""
+        if self.engine is not None:
+            n_blocks = BLOCKS_PER_WORKER * engine_slots(self.engine)
+        else:
+            workers = n_workers(self.n_jobs, len(jobs))
+            n_blocks = len(jobs) if workers == 1 else BLOCKS_PER_WORKER * workers
+        worker = self._worker_copy()
+        blocks = series_blocks(len(jobs), n_blocks)
+        units = [(worker, method, ids[b.start : b.stop], jobs[b.start : b.stop]) for b in blocks]
+        results = run_units(
+            _run_block,
+            units,
+            n_jobs=self.n_jobs,
+            engine=self.engine,
+            progress=self.progress,
+            desc=f"{self.name} {method.strip('_').split('_')[0]}",
+            threads=1,
+        )
+        return [r for block in results for r in block]
+
+    def _worker_copy(self) -> LocalModel:
+        """This model without its fitted states and history: what a worker needs to run the
+        per-series hooks (the states of a block's series travel in its jobs)."""
+        worker = copy.copy(self)
+        heavy = ("_states", "_history", "_conformal_scores")
+        worker.__dict__.update({name: None for name in heavy if name in worker.__dict__})
+        return worker
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
         ids = list(self._states)
