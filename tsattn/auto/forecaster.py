@@ -132,7 +132,8 @@ class AutoForecaster(Forecaster):
         defaults = {"h": self.h, "freq": self.freq, "progress": self.progress}
         candidates = build_candidates(self.models, season, defaults)
         windows = usable_windows(data, self.h, self.n_windows)
-        result = validate(candidates, data, self.h, windows, started + budget, self.on_error)
+        deadline = started + budget
+        result = validate(candidates, data, self.h, windows, deadline, self.on_error, self.progress)
         if not result.names:
             reasons = "; ".join(f"{row['model']}: {row['status']}" for row in result.rows)
             raise ValueError(f"no candidate of {self.name} could be validated ({reasons})")

@@ -73,6 +73,7 @@ def validate(
     n_windows: int,
     deadline: float,
     on_error: str,
+    progress: bool = False,
 ) -> Validation:
     """Backtest each candidate (see the module docstring); ``deadline``: a
     ``time.perf_counter()`` value after which no further candidate starts."""
@@ -90,7 +91,7 @@ def validate(
             continue
         start = time.perf_counter()
         try:
-            forecast = _backtest(model, frame, h, n_windows)
+            forecast = _backtest(model, frame, h, n_windows, progress)
         except Exception as err:  # noqa: BLE001 - reported, raised or dropped
             if on_error == "raise":
                 raise
@@ -102,10 +103,10 @@ def validate(
     return result
 
 
-def _backtest(model: Forecaster, frame: pd.DataFrame, h: int, n_windows: int) -> pd.DataFrame:
+def _backtest(model: Forecaster, frame: pd.DataFrame, h: int, n_windows: int, progress: bool):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' convergence chatter and the like
-        forecast = backtest(model, frame, h=h, n_windows=n_windows, refit=False)
+        forecast = backtest(model, frame, h=h, n_windows=n_windows, refit=False, progress=progress)
     values = forecast[model.name].to_numpy(np.float64)
     if not np.isfinite(values).all():
         raise ValueError("its validation forecasts are not finite")
