@@ -30,11 +30,11 @@ OPTIONS = {
                   "--data-dir", "--quick", "--max-epochs", "--legacy-drop-last", "--device",
                   "--no-progress"],
     "backtest": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
-                 "--fill", "--h", "--models", "--input-size", "--n-windows", "--step",
+                 "--fill", "--h", "--models", "--alias", "--input-size", "--n-windows", "--step",
                  "--refit", "--metrics", "--level", "--season-length", "--on-error", "--out",
                  "--plot", "--no-progress"],
     "fit": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
-            "--fill", "--model", "--h", "--input-size", "--val-size", "--save",
+            "--fill", "--model", "--alias", "--h", "--input-size", "--val-size", "--save",
             "--checkpoint-dir", "--resume", "--no-progress"],
     "predict": ["--model-path", "--csv", "--time-col", "--h", "--level", "--out"],
 }  # fmt: skip
@@ -180,11 +180,11 @@ def test_backtest_writes_frame_and_plot_and_prints_metrics(tmp_path, hourly_csv)
         out=tmp_path / "new_dir" / "bt.csv",  # directories are created
     )
     frame = pd.read_csv(tmp_path / "new_dir" / "bt.csv")
-    models = ["naive", "seasonal_naive:season_length=24"]
+    models = ["naive", "seasonal_naive"]  # each spec's model name (and attention)
     assert list(frame.columns) == ["unique_id", "ds", "cutoff", "y", *models]
     assert len(frame) == 2 * 2 * 24  # series x windows x h
     cycle = frame[frame["unique_id"] == "cycle"]
-    assert np.allclose(cycle["seasonal_naive:season_length=24"], cycle["y"])
+    assert np.allclose(cycle["seasonal_naive"], cycle["y"])
     assert_png(tmp_path / "plots" / "forecast.png")
     assert [line.split()[0] for line in out.splitlines()[1:]] == ["mae", "mse", "rmse", "smape"]
 
@@ -200,7 +200,7 @@ def test_fit_then_predict_from_the_saved_file(tmp_path, hourly_csv):
     assert model.stat().st_size > 0 and "saved" in out
     ok("predict --model-path {model} --out {out}", model=model, out=tmp_path / "f.csv")
     forecast = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
-    assert list(forecast.columns) == ["unique_id", "ds", TINY_PATCHTST]
+    assert list(forecast.columns) == ["unique_id", "ds", "patchtst:mlr"]  # name and attention
     assert forecast.groupby("unique_id").size().to_dict() == {"cycle": 12, "trend": 12}
     assert forecast["ds"].min() == pd.Timestamp("2024-01-11 00:00")  # the hour after the data
 

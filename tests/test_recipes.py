@@ -85,9 +85,9 @@ def test_fit_arrays_keeps_the_user_step_budget(monkeypatch):
     seen = {}
     original = neural.train_network
 
-    def spy(network, train, val, lookback, h, config):
+    def spy(network, train, val, lookback, h, config, **kwargs):
         seen["max_steps"] = config.max_steps
-        return original(network, train, val, lookback, h, config)
+        return original(network, train, val, lookback, h, config, **kwargs)
 
     monkeypatch.setattr(neural, "train_network", spy)
     model = DLinear(h=4, input_size=16, max_epochs=1, progress=False, device="cpu")

@@ -115,7 +115,7 @@ UNKNOWN_KEYWORDS = {
 @pytest.mark.parametrize("case", sorted(UNKNOWN_KEYWORDS))
 def test_unknown_baseline_keyword_lists_the_accepted_ones(case):
     make, given, accepted = UNKNOWN_KEYWORDS[case]
-    with pytest.raises(ValueError, match=rf"\['{given}'\].*did you mean {accepted}.*accepted: "):
+    with pytest.raises(ValueError, match=rf"\['{given}'\].*did you mean '{accepted}'.*accepted: "):
         make()
 
 

@@ -23,7 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import torch
+
+if typing.TYPE_CHECKING:  # torch loads only where a saved tensor is checked
+    import torch
 
 #: longest repr of a bad value shown in an error message
 REPR_LIMIT = 60
@@ -163,9 +165,7 @@ def check_keywords(cls: type, kwargs: Mapping[str, Any]) -> None:
     if not unknown:
         return
     accepted = cls.param_names()
-    hints = [_nearest(u, accepted) for u in unknown]
-    hints = [h for h in hints if h]
-    hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
+    hint = did_you_mean(unknown, accepted)
     shown = [short_repr(u, 30) for u in unknown]
     raise ValueError(
         f"unknown argument(s) [{', '.join(shown)}] for {cls.__name__}{hint}; "
@@ -173,12 +173,36 @@ def check_keywords(cls: type, kwargs: Mapping[str, Any]) -> None:
     )
 
 
-def _nearest(name: str, accepted: list[str]) -> str | None:
-    """The accepted name meant by ``name``: a known synonym, else the closest spelling."""
+def nearest(name: str, accepted: Iterable[str]) -> str | None:
+    """The accepted name meant by ``name``: a known synonym, else the closest spelling
+    (case-insensitive), else None. The one suggestion mechanism of every name a user types:
+    arguments and options, model, attention and dataset names, spec options.
+
+    >>> nearest("seasonl_naive", ["naive", "seasonal_naive"])
+    'seasonal_naive'
+    >>> nearest("epochs", ["max_epochs", "lr"]), nearest("zzz", ["lr"])
+    ('max_epochs', None)
+    """
+    accepted = list(accepted)
     if SYNONYMS.get(name) in accepted:
         return SYNONYMS[name]
-    close = difflib.get_close_matches(name, accepted, n=1)
-    return close[0] if close else None
+    by_lower = {a.lower(): a for a in accepted}
+    close = difflib.get_close_matches(str(name).lower(), list(by_lower), n=1)
+    return by_lower[close[0]] if close else None
+
+
+def did_you_mean(names: str | Iterable[str], accepted: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the names ``accepted`` holds something close to, or ``""``.
+
+    >>> did_you_mean("n_head", ["n_heads", "d_model"])
+    " (did you mean 'n_heads'?)"
+    >>> did_you_mean(["rankz", "windw"], ["ranks", "window"])
+    " (did you mean 'ranks', 'window'?)"
+    """
+    accepted = list(accepted)
+    names = [names] if isinstance(names, str) else list(names)
+    hints = [h for h in (nearest(n, accepted) for n in names) if h]
+    return f" (did you mean {', '.join(map(repr, dict.fromkeys(hints)))}?)" if hints else ""
 
 
 # ---------------------------------------------------------------------- config dataclasses
@@ -288,16 +312,16 @@ def state_tensor(tensors: Mapping[str, torch.Tensor], key: str) -> torch.Tensor:
 
 def check_finite_tensors(tensors: Mapping[str, torch.Tensor] | Iterable) -> None:
     """Every floating-point tensor finite; integer tensors (counters) pass, others fail."""
+    import torch
+
+    integer_dtypes = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
     for key, value in dict(tensors).items():
         if not isinstance(value, torch.Tensor):
             raise ValueError(f"saved tensor {key!r} is not a tensor")
         if value.is_floating_point() and not bool(torch.isfinite(value).all()):
             raise ValueError(f"saved tensor {key!r} holds NaN or infinite values")
-        if not (value.is_floating_point() or value.dtype in _INTEGER_DTYPES):
+        if not (value.is_floating_point() or value.dtype in integer_dtypes):
             raise ValueError(f"saved tensor {key!r} has an unexpected dtype {value.dtype}")
-
-
-_INTEGER_DTYPES = (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
 
 
 def load_weights(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], field: str) -> None:

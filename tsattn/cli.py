@@ -155,6 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", help="fit one model on your CSV and save it")
     _add_series_options(p)
     p.add_argument("--model", required=True, help="a model spec, e.g. patchtst:mlr")
+    p.add_argument(
+        "--alias",
+        help="name of the model and its forecast column (default: the spec's model name and "
+        "attention, e.g. patchtst:mlr for patchtst:mlr:max_steps=100)",
+    )
     p.add_argument("--h", type=_positive_int, required=True, help="forecast horizon")
     p.add_argument("--input-size", type=_positive_int, help="lookback of neural models")
     p.add_argument("--val-size", type=_positive_int, help="validation steps for early stopping")
@@ -166,6 +171,9 @@ def _parser() -> argparse.ArgumentParser:
     _add_no_progress(p)
 
     _add_predict_parser(sub)
+    for name, command in sub.choices.items():
+        flags = {a.dest: a.option_strings[-1] for a in command._actions if a.option_strings}
+        command.set_defaults(interface=Interface(name, flags))
     return parser
 
 
@@ -174,6 +182,11 @@ def _add_backtest_parser(sub) -> None:
     _add_series_options(p)
     p.add_argument("--h", type=_positive_int, required=True, help="forecast horizon")
     p.add_argument("--models", default="naive,seasonal_naive", help="comma-separated specs")
+    p.add_argument(
+        "--alias",
+        help="comma-separated forecast column names, one per model (default: each spec's "
+        "model name and attention, e.g. patchtst:mlr for patchtst:mlr:max_steps=100)",
+    )
     p.add_argument("--input-size", type=_positive_int, help="lookback of neural models")
     p.add_argument(
         "--n-windows", type=_positive_int, default=3, help="backtest windows (default: 3)"
@@ -231,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ImportError, OSError, KeyError) as err:
         if args.debug:
             raise
-        return _fail(_reason(err))
+        return _fail(args.interface.words(_reason(err), _specs(args)))
     except Exception as err:  # a bug, not a bad input: still one line, the traceback on --debug
         if args.debug:
             raise
@@ -242,6 +255,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     return 0
+
+
+class Interface:
+    """A subcommand's flags, to say an error in the CLI's words instead of the Python API's.
+
+    ``time_col=`` becomes ``--time-col``, ``fill='zero'`` ``--fill zero`` and
+    ``level=[80, 95]`` ``--level 80,95`` wherever the subcommand has that flag; the Python
+    option ``intervals='conformal'`` becomes the spec option (``patchtst:intervals=conformal``
+    for the model spec the message is about); a note such as ``(the CLI: --on-error warn)``
+    is dropped, having become the message itself.
+
+    >>> cli = Interface("backtest", {"time_col": "--time-col", "fill": "--fill"})
+    >>> cli.words("fix them or name the time column with time_col=", [])
+    'fix them or name the time column with --time-col'
+    >>> cli.words("Pass fill= (ffill, zero) or fill='zero'", [])
+    'Pass --fill (ffill, zero) or --fill zero'
+    >>> cli.words("create it with intervals='conformal'", ["patchtst:mlr"])
+    'create it with patchtst:mlr:intervals=conformal'
+    >>> cli.words("spec 'naive:fill=zero' needs fill=zero (the CLI: --fill zero)", [])
+    "spec 'naive:fill=zero' needs --fill zero"
+    """
+
+    _OPTION = re.compile(
+        r"(?<![:\w])([a-z_]+)=(?:'([^']*)'|\"([^\"]*)\"|\[([^\]]*)\]|([^\s,;()'\"\[]+))?"
+    )
+    _INTERVALS = re.compile(r"(?<![:\w])intervals=(?:'|\")?conformal(?:'|\")?")
+    _CLI_NOTE = re.compile(r"\s*\(the CLI: ([^)]*)\)")
+
+    def __init__(self, command: str, flags: dict[str, str]):
+        self.command, self.flags = command, flags
+
+    def words(self, message: str, specs: Sequence[str]) -> str:
+        """``message`` with Python option names as this subcommand's flags (see above)."""
+        spec = next((s for s in specs if s in message), specs[0] if specs else "MODEL")
+        text = self._INTERVALS.sub(f"{spec}:intervals=conformal", message)
+        text = self._OPTION.sub(self._flag, text)
+        return self._CLI_NOTE.sub(lambda m: self._note(m, text), text)
+
+    def _note(self, match: re.Match, text: str) -> str:
+        """A ``(the CLI: ...)`` note: dropped where the message already says it."""
+        said = text[: match.start()] + text[match.end() :]
+        return "" if match.group(1) in said else f" ({match.group(1)})"
+
+    def _flag(self, match: re.Match) -> str:
+        name, quoted, double, listed, bare = match.groups()
+        flag = self.flags.get(name)
+        if flag is None or name in ("models", "model"):  # spec options stay key=value
+            return match.group(0)
+        value = next((v for v in (quoted, double, bare) if v is not None), None)
+        if listed is not None:
+            value = ",".join(v.strip() for v in listed.split(","))
+        return flag if value is None else f"{flag} {value}"
+
+
+def _specs(args: argparse.Namespace) -> list[str]:
+    """The model specs of a command (``--models`` / ``--model``), longest first, so the
+    spec an error names is found before a shorter one it contains."""
+    text = getattr(args, "models", None) or getattr(args, "model", None) or ""
+    specs = [s.strip() for s in re.split(r",(?![^\[{]*[\]}])", text) if s.strip()]
+    return sorted(specs, key=len, reverse=True)
 
 
 def _fail(message: str) -> int:

@@ -11,6 +11,7 @@ import inspect
 import re
 import sys
 import warnings
+from pathlib import Path
 
 import pandas as pd
 
@@ -28,10 +29,37 @@ def attention(args: argparse.Namespace) -> str:
 
 
 def models(args: argparse.Namespace) -> str:
-    import tsattn.auto  # noqa: F401 - registers "auto"
-    from tsattn.models import MODELS
+    return _listing(dict(sorted(model_docstrings().items())))
 
-    return _listing({name: _first_line(MODELS.get(name)) for name in MODELS.names()})
+
+def model_docstrings() -> dict[str, str]:
+    """Each built-in model's registered name and the first sentence of its docstring, read
+    from the source of :mod:`tsattn.models` (the classes decorated ``@register_model(name)``)
+    without importing it: listing the models costs no torch import."""
+    import ast
+
+    found = {}
+    here = Path(__file__).parent
+    for path in sorted([*(here / "models").rglob("*.py"), *(here / "auto").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ClassDef):
+                continue
+            for decorator in node.decorator_list:
+                name = _registered_name(decorator)
+                if name is not None:
+                    found[name] = _first_line(ast.get_docstring(node) or "")
+    return found
+
+
+def _registered_name(decorator: object) -> str | None:
+    """``name`` of a ``@register_model("name")`` decorator node, else None."""
+    import ast
+
+    if not (isinstance(decorator, ast.Call) and decorator.args):
+        return None
+    func, arg = decorator.func, decorator.args[0]
+    named = isinstance(func, ast.Name) and func.id == "register_model"
+    return arg.value if named and isinstance(arg, ast.Constant) else None
 
 
 def _listing(descriptions: dict[str, str]) -> str:
@@ -60,24 +88,22 @@ def benchmark(args: argparse.Namespace) -> str:
         device=args.device,
         progress=not args.no_progress,
     )
-    plot_path = f"{args.out}/benchmark_mse.png"
+    out = Path(args.out)
+    plot_path = out / "benchmark_mse.png"
     plot_benchmark(results, metric="mse", path=plot_path)
-    return f"results: {args.out}/results.csv, {args.out}/results.json; plot: {plot_path}"
+    return f"results: {out / 'results.csv'}, {out / 'results.json'}; plot: {plot_path}"
 
 
 def backtest(args: argparse.Namespace) -> pd.DataFrame:
     """Backtest, write the frame and plot where asked (saying where, on stderr), and return
     the metrics of the windows every model forecast."""
-    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --models
+    df = _read(args)  # the file and the arguments first: torch loads after them
+    metrics = _names(args.metrics, "--metrics", "mae,mse")
     from tsattn.evaluation import backtest as run_backtest
     from tsattn.evaluation import evaluate
     from tsattn.evaluation.plots import plot_backtest
-    from tsattn.models.factory import build_model, parse_model_list
 
-    df = _read(args)
-    defaults = _model_defaults(args)
-    forecasters = [build_model(spec, **defaults) for spec in parse_model_list(args.models)]
-    metrics = _names(args.metrics, "--metrics", "mae,mse")
+    forecasters = _build_models(args.models, args.alias, _model_defaults(args))
     if args.level:  # how well the intervals cover, and their M4 score
         metrics += [m for m in ("coverage", "msis") if m not in metrics]
     with warnings.catch_warnings(record=True) as caught:
@@ -106,16 +132,13 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
 
 
 def fit(args: argparse.Namespace) -> str:
-    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --model
-    from tsattn.models.factory import build_model
-
     if args.resume and not args.checkpoint_dir:
         raise ValueError("--resume needs --checkpoint-dir (where the checkpoint is)")
     df = _read(args)
     defaults = {**_model_defaults(args), "progress": not args.no_progress}
     if args.checkpoint_dir:
         defaults["checkpoint_dir"] = args.checkpoint_dir
-    model = build_model(args.model, **defaults)
+    (model,) = _build_models(args.model, args.alias, defaults, one=True)
     if not args.no_progress:
         n_series = df["unique_id"].nunique()
         _say(f"fitting {model.name} on {n_series} series ({len(df)} observations)")
@@ -125,12 +148,13 @@ def fit(args: argparse.Namespace) -> str:
 
 
 def predict(args: argparse.Namespace) -> pd.DataFrame | str:
-    from tsattn.auto import load  # knows "auto"
     from tsattn.datasets import read_series
     from tsattn.datasets.loaders import read_csv_file
 
-    model = load(args.model_path)
     history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None
+    from tsattn.auto import load  # torch: after the history file is read; knows "auto"
+
+    model = load(args.model_path)
     forecast = model.predict(df=history, h=args.h, level=args.level)
     if args.out:
         _write_csv(forecast, args.out)
@@ -152,6 +176,43 @@ def _read(args: argparse.Namespace) -> pd.DataFrame:
         freq=args.freq,
         fill=args.fill,
     )
+
+
+def _build_models(text: str, aliases: str | None, defaults: dict, one: bool = False) -> list:
+    """The forecasters ``text`` specifies (``--models`` / ``--model``), named by ``aliases``
+    (``--alias``, comma-separated) or each by its spec's model name and attention
+    (:func:`default_alias`; the whole spec where two would share a name)."""
+    import tsattn.auto  # noqa: F401 - registers "auto" (an AutoForecaster) for --models
+    from tsattn.models.factory import build_model, parse_model_list
+
+    specs = parse_model_list(text)
+    if one and len(specs) != 1:
+        raise ValueError(f"--model takes one model spec, got {len(specs)}: {text!r}")
+    if aliases is None:
+        names = [default_alias(spec) for spec in specs]
+        names = [n if names.count(n) == 1 else s.alias for n, s in zip(names, specs)]
+    else:
+        names = _names(aliases, "--alias", "patchtst_mlr")
+        if len(names) != len(specs) or len(set(names)) != len(names):
+            raise ValueError(
+                f"--alias needs {len(specs)} distinct comma-separated name(s), one per model "
+                f"spec, got {aliases!r}"
+            )
+    return [build_model(spec, **defaults, alias=name) for spec, name in zip(specs, names)]
+
+
+def default_alias(spec) -> str:
+    """The forecast column of a model spec (a :class:`~tsattn.models.factory.ModelSpec`): its
+    model name and attention, without options.
+
+    >>> from tsattn.models.factory import parse_model_spec
+    >>> default_alias(parse_model_spec("patchtst:mlr:max_steps=100"))
+    'patchtst:mlr'
+    >>> default_alias(parse_model_spec("seasonal_naive:season_length=7"))
+    'seasonal_naive'
+    """
+    attention = spec.params.get("attention")
+    return f"{spec.name}:{attention}" if isinstance(attention, str) else spec.name
 
 
 def _names(text: str, option: str, example: str) -> list[str]:
@@ -232,7 +293,8 @@ _SENTENCE = re.compile(r"(.+?[.!?])(?=\s+[A-Z(]|$)")
 
 
 def _first_line(obj: object) -> str:
-    """The first sentence of ``obj``'s docstring, on one line, without reST markup.
+    """The first sentence of ``obj``'s docstring (or of ``obj``, a string), on one line,
+    without reST markup.
 
     >>> class M:
     ...     '''DLinear forecaster (as :class:`~tsattn.NLinear`, plus ``kernel_size``), e.g.
@@ -240,7 +302,7 @@ def _first_line(obj: object) -> str:
     >>> _first_line(M)
     'DLinear forecaster (as NLinear, plus kernel_size), e.g. for trends.'
     """
-    doc = inspect.getdoc(obj) or ""
+    doc = obj if isinstance(obj, str) else inspect.getdoc(obj) or ""
     paragraph = " ".join(doc.split("\n\n", 1)[0].split())
     text = _ROLE.sub(lambda m: m.group(1).rsplit(".", 1)[-1], paragraph)
     text = _LITERAL.sub(lambda m: m.group(1) or m.group(2), text)

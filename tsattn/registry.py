@@ -2,7 +2,7 @@
 
 Every pluggable family (attention scorers, forecasting models, datasets) keeps one
 :class:`Registry`. Names are case-insensitive; unknown names raise a ``ValueError``
-that lists the valid ones.
+that suggests the nearest valid name and lists them all.
 
 >>> reg = Registry("widget")
 >>> @reg.register("plain")
@@ -12,12 +12,18 @@ that lists the valid ones.
 True
 >>> reg.names()
 ['plain']
+>>> reg.get("plian")
+Traceback (most recent call last):
+...
+ValueError: unknown widget 'plian' (did you mean 'plain'?); valid names: plain
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Generic, TypeVar
+
+from tsattn.checks import did_you_mean
 
 T = TypeVar("T")
 
@@ -48,8 +54,9 @@ class Registry(Generic[T]):
         try:
             return self._entries[name.lower()]
         except KeyError:
+            hint = did_you_mean(name, self.names())
             raise ValueError(
-                f"unknown {self.kind} {name!r}; valid names: {', '.join(self.names())}"
+                f"unknown {self.kind} {name!r}{hint}; valid names: {', '.join(self.names())}"
             ) from None
 
     def names(self) -> list[str]:

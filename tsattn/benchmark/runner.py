@@ -209,8 +209,16 @@ def _cell_key(dataset: str, spec: ModelSpec, horizon: int, seed: int, s: RunSett
         "seed": int(seed),
         "legacy_drop_last": s.legacy_drop_last or 0,
         "quick": bool(s.quick),
-        "max_epochs": s.max_epochs or 0,  # 0: each model's own (reference) epoch budget
+        "max_epochs": _epoch_cap(s) or 0,  # 0: each model's own (reference) epoch budget
     }
+
+
+def _epoch_cap(s: RunSettings) -> int | None:
+    """The epoch cap the run gives every neural model: ``--max-epochs``, quick mode's
+    (:data:`QUICK_MAX_EPOCHS`) binding it too; None: each model's own budget."""
+    if s.quick:
+        return min(s.max_epochs or QUICK_MAX_EPOCHS, QUICK_MAX_EPOCHS)
+    return s.max_epochs
 
 
 def _run_cell(
@@ -322,8 +330,7 @@ def benchmark_defaults(
         "progress": s.progress,
     }
     if s.max_epochs is not None:
-        quick_cap = min(s.max_epochs, QUICK_MAX_EPOCHS)
-        defaults["max_epochs"] = quick_cap if s.quick else s.max_epochs
+        defaults["max_epochs"] = _epoch_cap(s)
     return defaults
 
 

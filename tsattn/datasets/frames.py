@@ -104,7 +104,10 @@ def to_long(
         raise ValueError(f"no value columns besides {time_col!r}; pass value_cols=")
     check_not_long(wide, time_col, columns)
     times = parse_times(wide[time_col], time_col, dayfirst).to_numpy()
-    values = np.column_stack([parse_numbers(wide[c], str(c)).to_numpy() for c in columns])
+    times = wide[time_col]
+    values = np.column_stack(
+        [parse_numbers(wide[c], str(c), times=times).to_numpy() for c in columns]
+    )
     return pd.DataFrame(
         {
             ID_COL: np.repeat(np.asarray(columns, dtype=object), len(wide)),
@@ -158,7 +161,9 @@ def to_gluonts(
 def check_not_long(wide: pd.DataFrame, time_col: str, columns: Sequence[str]) -> None:
     """Raise if a value column of a "wide" frame looks like a series id: the frame is long.
 
-    Candidates: a non-numeric column whose values repeat, or (when timestamps repeat, as
+    Candidates: a column of mostly non-numeric values that repeat (a few strings among
+    numbers are stray values, which :func:`parse_numbers` reports with their row), or (when
+    timestamps repeat, as
     they do in a long frame) a column that makes (time, column) unique. The candidate with
     the fewest distinct values is named.
     """
@@ -172,8 +177,9 @@ def check_not_long(wide: pd.DataFrame, time_col: str, columns: Sequence[str]) ->
         if n_distinct == len(values):
             continue  # ids repeat in a long frame
         non_numeric = pd.to_numeric(values, errors="coerce").isna() & values.notna()
+        mostly_text = 2 * non_numeric.sum() > values.notna().sum()  # else stray strings
         unique_pairs = repeated_times and not wide.duplicated([time_col, column]).any()
-        if non_numeric.any() or unique_pairs:
+        if mostly_text or unique_pairs:
             candidates.append((n_distinct, column))
     if candidates:
         n_distinct, column = min(candidates, key=lambda c: c[0])

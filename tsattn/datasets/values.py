@@ -10,8 +10,17 @@ import numpy as np
 import pandas as pd
 
 
-def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) -> pd.Series:
-    """``values`` as float64; entries that are present but not numbers are an error."""
+def parse_numbers(
+    values: pd.Series, column: str, ids: pd.Series | None = None, times: pd.Series | None = None
+) -> pd.Series:
+    """``values`` as float64; entries that are present but not numbers are an error that
+    names the first such value and its row (the index label; with ``times``, its time too).
+
+    >>> parse_numbers(pd.Series([1.5, "hot", 2.0]), "temp")
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'temp': 1 non-numeric value(s) (first: 'hot' at row 1); convert or drop them
+    """
     kind = values.dtype.kind
     if kind in "cmM" or isinstance(values.dtype, pd.DatetimeTZDtype):
         raise ValueError(
@@ -29,9 +38,11 @@ def parse_numbers(values: pd.Series, column: str, ids: pd.Series | None = None) 
     bad = numbers.isna() & values.notna()
     if bad.any():
         where = "" if ids is None else f" in series {_names(ids[bad])}"
+        row = values.index[bad.to_numpy()][0]
+        when = "" if times is None else f", {times.name} {times[row]}"
         raise ValueError(
             f"column {column!r}: {int(bad.sum())} non-numeric value(s){where} "
-            f"(first: {values[bad].iloc[0]!r}); convert or drop them"
+            f"(first: {values[bad].iloc[0]!r} at row {row}{when}); convert or drop them"
         )
     return numbers
 

@@ -28,7 +28,6 @@ convention): :meth:`Forecaster.get_params` reads them back, which is what ``save
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from tsattn.checks import check_positive_int, short_repr
+from tsattn.checks import check_positive_int, did_you_mean, short_repr
 from tsattn.models.catalog import MODELS, register_model
 from tsattn.models.intervals import (
     QuantileRequest,
@@ -69,8 +68,7 @@ def _check_option_name(cls: type, name: str) -> None:
     if name in _settable_names(cls):
         return
     options = sorted(n for n in cls.param_names() if not n.startswith("_"))
-    close = difflib.get_close_matches(name, options, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    hint = did_you_mean(name, options)
     raise AttributeError(
         f"{cls.__name__} has no option {name!r}{hint}; its options: {', '.join(options)}"
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tsattn.attention import scorer_option_names
+from tsattn.checks import did_you_mean
 from tsattn.models.base import Forecaster
 from tsattn.models.catalog import MODELS
 
@@ -154,10 +155,26 @@ def _checked_params(cls: type, name: str, params: dict[str, Any]) -> dict[str, A
         own["attention_options"] = {**(own.get("attention_options") or {}), **flat}
     unknown = sorted(set(own) - accepted)
     if unknown:
+        takes_attention = "attention_options" in accepted
+        scorer = sorted(scorer_options - accepted) if takes_attention else []
+        listed = f"; attention options: {', '.join(scorer)}" if scorer else ""
+        chosen = _attention_options(own.get("attention"), scorer_options)
         raise ValueError(
-            f"model {name!r} has no parameter(s) {unknown}; accepted: {sorted(accepted)}"
+            f"model {name!r} has no parameter(s) {unknown}"
+            f"{did_you_mean(unknown, [*accepted, *(chosen or scorer)])}; accepted: "
+            f"{', '.join(sorted(accepted))}{listed}"
         )
     return own
+
+
+def _attention_options(attention: Any, scorer_options: set[str]) -> list[str]:
+    """The options the attention named ``attention`` takes (none for another value)."""
+    from tsattn.attention import ATTENTION
+
+    if not isinstance(attention, str) or attention not in ATTENTION:
+        return []
+    parameters = inspect.signature(ATTENTION.get(attention)).parameters
+    return sorted(set(parameters) & scorer_options)
 
 
 def _construct(cls: type, spec: ModelSpec, params: dict[str, Any]):

@@ -375,15 +375,15 @@ class NeuralForecaster(Forecaster):
             )
 
     def training_summary(self) -> dict[str, Any]:
-        """Epochs run, best epoch and validation loss, parameter count and device of the
-        last fit (empty before any)."""
+        """Epochs run, best epoch (1-based: the epoch whose weights were kept) and validation
+        loss, parameter count and device of the last fit (empty before any)."""
         result, network = self.train_result_, self.network_
         if result is None or network is None:
             return {}
         val_losses = [e.val_loss for e in result.history if e.val_loss is not None]
         return {
             "epochs": len(result.history),
-            "best_epoch": result.best_epoch,
+            "best_epoch": result.best_epoch + 1,  # 1-based, as "epochs" counts them
             "best_val_loss": min(val_losses, default=None),
             "parameters": sum(p.numel() for p in network.parameters()),
             "device": str(next(network.parameters()).device),

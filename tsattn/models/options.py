@@ -20,6 +20,7 @@ import inspect
 import textwrap
 from typing import Any
 
+from tsattn.checks import did_you_mean
 from tsattn.training.config import TrainingConfig
 
 #: network config fields filled from the forecaster and the data, never passed by users
@@ -67,10 +68,11 @@ def resolve_fields(
     network, train = option_fields(config_class)
     unknown = sorted(set(options) - set(network) - set(train))
     if unknown:
+        accepted = [*FORECASTER_ARGUMENTS, "recipe", "config", "training"]
+        accepted += sorted(network) + sorted(train)
         raise ValueError(
-            f"unknown argument(s) {unknown} for {config_class.__name__.removesuffix('Config')}; "
-            f"accepted: {', '.join(FORECASTER_ARGUMENTS)}, recipe, config, training, "
-            f"{', '.join(sorted(network) + sorted(train))}"
+            f"unknown argument(s) {unknown} for {config_class.__name__.removesuffix('Config')}"
+            f"{did_you_mean(unknown, accepted)}; accepted: {', '.join(accepted)}"
         )
     resolved = {**network, **train, **(defaults or {})}
     resolved.update(_fields_of("config", config, config_class, network))
