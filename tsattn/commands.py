@@ -126,9 +126,8 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
     if args.plot:
         plot_backtest(frame, history=df, path=args.plot)
         _say(f"wrote the plot to {args.plot}")
-    season = args.season_length or _season_length(df)
-    scored = _scored_rows(frame, [m.name for m in forecasters])
-    return evaluate(scored, metrics=metrics, train_df=df, season_length=season)
+    scored = _scored_rows(frame, [m.name for m in forecasters])  # the season: df's by default
+    return evaluate(scored, metrics=metrics, train_df=df, season_length=args.season_length)
 
 
 def fit(args: argparse.Namespace) -> str:
@@ -275,14 +274,6 @@ def _scored_rows(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:
             f"windows where a model failed are left out for all models)"
         )
     return kept
-
-
-def _season_length(df: pd.DataFrame) -> int:
-    """The seasonal period of the series' frequency (MASE's scale)."""
-    from tsattn.datasets.frequency import infer_frequency, season_length
-
-    first = df[df["unique_id"] == df["unique_id"].iloc[0]]
-    return season_length(infer_frequency(first["ds"]))
 
 
 #: reST inline markup: roles (:class:`~a.B`), literals (``x``), emphasis (*x*, **x**)

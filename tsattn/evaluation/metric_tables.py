@@ -17,6 +17,7 @@ named in ``by``; none when ``by`` is None), then ``metric``, then one column per
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -29,6 +30,8 @@ from tsattn.datasets import check_input
 from tsattn.evaluation import quantile_metrics  # noqa: F401  (registers the metrics)
 from tsattn.evaluation.columns import ModelColumns, forecast_columns, level_label, split_suffix
 from tsattn.evaluation.metrics import Metric, get_metric, mase_scale
+
+log = logging.getLogger("tsattn.evaluation")
 
 #: columns of a backtest frame that are never model forecasts
 RESERVED = ("unique_id", "ds", "cutoff", "y", "step")
@@ -59,7 +62,10 @@ def evaluate(
             Scale-dependent metrics (``mae``, ``mse``, ``rmse``) pooled over series whose
             mean ``|y|`` differ more than tenfold raise a ``UserWarning``: score them
             ``by="unique_id"`` or use a scale-free metric (``mase``, ``smape``).
-        season_length: seasonal period of the MASE scale, a positive integer (default 1).
+        season_length: seasonal period of the MASE scale, a positive integer. None (the
+            default): the season of ``train_df``'s frequency, as the CLI and the models infer
+            it (12 for monthly, 24 for hourly, 7 for daily data; 1 for yearly data and
+            integer steps), said in an INFO log line of ``tsattn.evaluation``.
         train_df: the series the models were trained on (long or wide, as
             :func:`tsattn.read_series` accepts), needed by ``"mase"``. The scale of each
             (series, cutoff) uses the training values at or before that cutoff, so the full
@@ -84,8 +90,8 @@ def evaluate(
     """
     check_input(frame, "frame")
     named = _metric_table(metrics)
-    season = 1 if season_length is None else season_length
-    season_length = check_positive_int("season_length", season)
+    if season_length is not None:
+        season_length = check_positive_int("season_length", season_length)
     by = [by] if isinstance(by, str) else _names("by", by or [], "by=['unique_id']")
     _require_dates(frame, [c for c in ("cutoff",) if c in by])
     if "step" in by and "step" not in frame.columns:
@@ -252,9 +258,13 @@ def _no_columns(metric: str, model: str, what: str, level: float | None = None) 
 
 
 def _scale_column(
-    frame: pd.DataFrame, train_df: pd.DataFrame | None, season_length: int, metrics: list[str]
+    frame: pd.DataFrame,
+    train_df: pd.DataFrame | None,
+    season_length: int | None,
+    metrics: list[str],
 ) -> np.ndarray:
-    """MASE scale of every row: from its series' training values up to its cutoff."""
+    """MASE scale of every row: from its series' training values up to its cutoff (the
+    season inferred from ``train_df``'s frequency when ``season_length`` is None)."""
     if train_df is None:
         raise ValueError(
             f"{', '.join(m.upper() for m in metrics)} need(s) the training series for the "
@@ -263,11 +273,22 @@ def _scale_column(
     from tsattn.datasets import read_series
 
     train = read_series(train_df)
+    pasts = _training_values(frame, train)
+    if season_length is None:
+        season_length = _season_of(train, min(len(p) for _, p in pasts), metrics)
+    scale = np.empty(len(frame))
+    for rows, past in pasts:
+        scale[rows] = mase_scale(past, season_length)
+    return scale
+
+
+def _training_values(frame: pd.DataFrame, train: pd.DataFrame) -> list[tuple[np.ndarray, ...]]:
+    """(rows of ``frame``, training values of their series up to their cutoff) per group."""
     history = {str(u): g for u, g in train.groupby("unique_id", sort=False)}
     keys = ["unique_id", "cutoff"] if "cutoff" in frame.columns else ["unique_id"]
     _require(frame, keys)
     _require_complete(frame, keys, "needed for the MASE scale")
-    scale = np.empty(len(frame))
+    pasts = []
     for key, rows in frame.groupby(keys, sort=False).indices.items():
         key = key if isinstance(key, tuple) else (key,)
         uid = str(key[0])
@@ -276,8 +297,34 @@ def _scale_column(
         past = history[uid]
         if len(key) > 1:
             past = past[past["ds"] <= key[1]]
-        scale[rows] = mase_scale(past["y"].to_numpy(), season_length)
-    return scale
+        pasts.append((rows, past["y"].to_numpy()))
+    return pasts
+
+
+def _season_of(train: pd.DataFrame, shortest: int, metrics: list[str]) -> int:
+    """The season of ``train``'s frequency, or 1 when a scale has ``shortest`` training
+    values, too few for it; said in an INFO log line."""
+    season = inferred_season(train)
+    note = "from the frequency of train_df"
+    if season >= shortest:
+        note = f"as the frequency's season ({season}) needs more than {shortest} training values"
+        season = 1
+    log.info(
+        "evaluate: season_length=%d for %s, %s (pass season_length= to choose)",
+        season,
+        "/".join(m.upper() for m in metrics),
+        note,
+    )
+    return season
+
+
+def inferred_season(train: pd.DataFrame) -> int:
+    """The seasonal period of a long frame's frequency (its first series'; the frequency
+    is the same for all, as :func:`tsattn.read_series` checks): 12 for monthly data..."""
+    from tsattn.datasets.frequency import infer_frequency, season_length
+
+    first = train["unique_id"].iloc[0]
+    return season_length(infer_frequency(train.loc[train["unique_id"] == first, "ds"]))
 
 
 def _model_columns(
