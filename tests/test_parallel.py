@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.data_dir import DATA_DIR, needs_data
 from tsattn.evaluation import backtest
 from tsattn.evaluation.backtest import BacktestWarning
 from tsattn.models.baselines import ARIMA, ETS, AutoARIMA, Naive, SklearnForecaster, Theta
@@ -196,3 +197,17 @@ def test_backtest_bar_counts_every_unit_once(capsys):
     assert "34/34" in err and "Theta window 2/2 series block 16/16" in err
     backtest(Naive(), df, h=3, n_windows=2, progress=False, n_jobs=2)
     assert capsys.readouterr().err == ""
+
+
+# --------------------------------------------------------------------------- benchmark runner
+
+
+@needs_data
+def test_runner_cells_in_two_processes_write_the_rows_of_one(tmp_path):
+    from tsattn.benchmark.runner import run_benchmark
+
+    cells = dict(models=["naive", "seasonal_naive"], horizons=[96], data_dir=DATA_DIR)
+    one = run_benchmark("ETTh1", out_dir=tmp_path / "one", **cells)
+    two = run_benchmark("ETTh1", out_dir=tmp_path / "two", n_jobs=2, **cells)
+    pd.testing.assert_series_equal(one["mse"], two["mse"])
+    assert sorted(two["model"]) == ["naive", "seasonal_naive"]

@@ -162,8 +162,8 @@ def run_units(
         engine: None, ``"dask"`` (the active ``dask.distributed.Client``) or a Client.
         progress: one bar over all units (see :func:`progress_bar`).
         desc, labels: the bar's title, and a label per unit shown as each one finishes.
-        threads: BLAS / torch threads per unit (default: cores // workers locally, 1 on an
-            engine).
+        threads: BLAS / torch threads per unit (default: cores // workers in local worker
+            processes, 1 on an engine, and this process's threads left as they are).
 
     Raises:
         Exception: the first unit's exception to arrive, as the unit raised it (units name
@@ -174,11 +174,13 @@ def run_units(
     with progress_bar(len(units), desc, progress) as bar:
         if engine is not None:
             return _run_engine(fn, units, engine, bar, (desc, labels), threads or 1)
-        threads = threads or threads_per_worker(workers)
         if workers > 1:
+            threads = threads or threads_per_worker(workers)
             return _run_local(fn, units, workers, bar, (desc, labels), threads)
         results = []
-        with limited_threads(threads):  # once: threadpoolctl's look-up costs a millisecond
+        # one process: the caller's threads as they are, unless asked; limited once, as
+        # threadpoolctl's look-up costs a few milliseconds
+        with limited_threads(threads) if threads else contextlib.nullcontext():
             for i, unit in enumerate(units):
                 _name(bar, desc, labels, i)  # one process: the bar names the unit running
                 results.append(fn(*(a.value if isinstance(a, Partition) else a for a in unit)))

@@ -12,6 +12,7 @@ once; a cell another live process has claimed is skipped and logged.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -44,6 +45,7 @@ from tsattn.models.base import no_window_entry
 from tsattn.models.factory import ModelSpec, build_model, parse_model_spec
 from tsattn.models.recipes import QUICK, Recipe
 from tsattn.nn.probabilistic import DEFAULT_QUANTILES
+from tsattn.parallel import run_units
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,7 @@ def run_benchmark(
     legacy_drop_last: int | None = None,
     device: str = "auto",
     progress: bool = True,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Benchmark ``models`` on ``dataset`` by the literature protocol.
 
@@ -117,6 +120,8 @@ def run_benchmark(
         quick: 3 epochs of 4096 sampled train windows at lr 1e-3 (a few minutes on a CPU;
             a smoke run, not the reference training budget).
         max_epochs: cap on the epochs of every neural model (the reference is 100).
+        n_jobs: cells run at once in local processes (:func:`tsattn.parallel.run_units`; each
+            with cores // n_jobs torch threads, and no training bars); 1: one after another.
 
     Returns:
         The requested cells (run now, or found in ``out_dir`` from an earlier run), one row
@@ -128,18 +133,19 @@ def run_benchmark(
     name = get_spec(dataset).name
     repair_json(out)  # a kill between the CSV and JSON writes of an earlier run
     requested, busy, skipped = [], [], []
-    for horizon in horizons:
+    quiet = settings if n_jobs == 1 else dataclasses.replace(settings, progress=False)
+    for horizon in horizons:  # one split in memory at a time; its cells in n_jobs processes
         split = benchmark_split(name, input_size, horizon, data_dir=data_dir)
+        cells = []
         for spec in specs:
             for seed in seeds:
                 key = _cell_key(name, spec, horizon, seed, settings)
                 requested.append(key)
-                run = functools.partial(_run_cell, name, spec, split, seed, settings)
-                outcome = _run_unless_taken(out, key, run)
-                if outcome == "busy":
-                    busy.append(key)
-                elif outcome == "done":
-                    skipped.append(key)
+                run = functools.partial(_run_cell, name, spec, split, seed, quiet)
+                cells.append((out, key, run))
+        outcomes = run_units(_run_unless_taken, cells, n_jobs=n_jobs, progress=False)
+        busy += [key for (_, key, _), done in zip(cells, outcomes) if done == "busy"]
+        skipped += [key for (_, key, _), done in zip(cells, outcomes) if done == "done"]
     if busy:
         log.warning("%d cell(s) left to the processes running them: %s", len(busy), busy)
     if skipped:
