@@ -59,20 +59,26 @@ def models_for(h: int) -> list:
     ]
 
 
-def score_case(case: SeriesCase, windows: int, only: list[str] | None) -> pd.DataFrame:
-    """One row per model: its metrics on ``case`` and its wall and CPU seconds."""
+def score_case(
+    case: SeriesCase, windows: int, only: list[str] | None, n_jobs: int = 1
+) -> pd.DataFrame:
+    """One row per model: its metrics on ``case`` and its wall and CPU seconds (CPU NaN with
+    ``n_jobs`` > 1: the workers' time is not this process's)."""
     rows = []
     for model in models_for(case.h):
         if only and model.name not in only and model.name != REFERENCE:
             continue
         wall, cpu = time.perf_counter(), time.process_time()
         try:
-            frame = tsattn.backtest(model, case.frame, h=case.h, n_windows=windows, on_error="warn")
+            frame = tsattn.backtest(
+                model, case.frame, h=case.h, n_windows=windows, on_error="warn", n_jobs=n_jobs
+            )
             figures = scores(frame, model.name, case)
         except ValueError as error:  # the series is too short for the model's defaults
             print(f"  {case.name} {model.name} cannot run: {error}", flush=True)
             figures = dict.fromkeys(METRICS, float("nan"))
-        seconds = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+        cpu = time.process_time() - cpu if n_jobs == 1 else float("nan")
+        seconds = {"wall_s": time.perf_counter() - wall, "cpu_s": cpu}
         rows.append({"model": model.name, **figures, **seconds})
         print(f"  {case.name} {model.name}: {seconds['wall_s']:.0f} s", flush=True)
     frame = pd.DataFrame(rows).assign(series=case.name, freq=case.freq, n=len(case.frame))
@@ -241,6 +247,9 @@ def main() -> None:
     )
     parser.add_argument("--aeon-dir", default=None, help="unpacked aeon wheel (default: import)")
     parser.add_argument("--windows", type=int, default=4)
+    parser.add_argument(
+        "--n-jobs", type=int, default=1, help="backtest worker processes (windows x models)"
+    )
     parser.add_argument("--models", default=None, help="comma-separated names (default: all)")
     parser.add_argument("--series", default=None, help="comma-separated names (default: all)")
     parser.add_argument("--quick", action="store_true", help="4 series, 2 windows")
@@ -263,7 +272,7 @@ def main() -> None:
     only = args.models.split(",") if args.models else None
     frames = []
     for case in cases:
-        frames.append(score_case(case, args.windows, only))
+        frames.append(score_case(case, args.windows, only, args.n_jobs))
         print(frames[-1].round(3).to_string(index=False), flush=True)
         if not args.no_write:  # what finished survives an interrupted run
             save_rows(pd.concat(frames, ignore_index=True), RESULTS / args.out)
