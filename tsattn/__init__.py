@@ -45,6 +45,7 @@ _EXPORTS: dict[str, str] = {
     "backtest": "tsattn.evaluation",
     "evaluate": "tsattn.evaluation",
     "AutoForecaster": "tsattn.auto",
+    "tune": "tsattn.auto",
     "run_benchmark": "tsattn.benchmark",
 }
 

@@ -12,7 +12,17 @@ True
 """
 
 from tsattn.auto.forecaster import AutoForecaster
+from tsattn.auto.tune import TuneResult, default_search_space, tune
 from tsattn.auto.validation import AutoWarning
 from tsattn.models import create_model, list_models, load
 
-__all__ = ["AutoForecaster", "AutoWarning", "create_model", "list_models", "load"]
+__all__ = [
+    "AutoForecaster",
+    "AutoWarning",
+    "TuneResult",
+    "create_model",
+    "default_search_space",
+    "list_models",
+    "load",
+    "tune",
+]

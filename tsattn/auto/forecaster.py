@@ -28,7 +28,16 @@ import pandas as pd
 from tsattn.auto.candidates import build_candidates, check_models, describe
 from tsattn.auto.combine import METHODS, combine, loss
 from tsattn.auto.state import LEADERBOARD_COLUMNS, restore_state, saved_state
-from tsattn.auto.validation import AutoWarning, Validation, series_frame, usable_windows, validate
+from tsattn.auto.tune import tune_candidates
+from tsattn.auto.validation import (
+    AutoWarning,
+    Validation,
+    season_of,
+    series_frame,
+    series_scales,
+    usable_windows,
+    validate,
+)
 from tsattn.checks import check_bool, check_choice, check_keywords, check_positive_int, check_real
 from tsattn.models.base import Forecaster, register_model
 from tsattn.models.intervals import conformal_quantiles
@@ -63,6 +72,9 @@ class AutoForecaster(Forecaster):
             are skipped (the rest is left for refitting the members); None: no limit.
         on_error: ``"warn"``: a candidate that fails (in validation or refit) is dropped
             with an :class:`AutoWarning`; ``"raise"``: its exception stops the fit.
+        tune: ``True`` (10 trials) or a number of trials: first tune each network among
+            the candidates with :func:`tsattn.tune` (its attention among the options) on the
+            series without their validation windows; needs ``pip install "tsattn[tune]"``.
         progress: passed to the candidates that show progress bars.
         **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
     """
@@ -78,6 +90,7 @@ class AutoForecaster(Forecaster):
         n_windows: int = 3,
         time_limit: float | None = None,
         on_error: str = "warn",
+        tune: bool | int = False,
         progress: bool = False,
         **kwargs: Any,
     ):
@@ -88,6 +101,7 @@ class AutoForecaster(Forecaster):
         self.n_windows = check_positive_int("n_windows", n_windows)
         self.time_limit = _check_time_limit(time_limit)
         self.on_error = check_choice("on_error", on_error, ON_ERROR)
+        self.tune = _check_tune(tune)
         self.progress = check_bool("progress", progress)
         self._members: list[Forecaster] = []
         self._weights = np.zeros((0, 0))  # (n_series, n_members)
@@ -128,12 +142,18 @@ class AutoForecaster(Forecaster):
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
         started = time.perf_counter()
         budget = math.inf if self.time_limit is None else self.time_limit / 2
-        season = _season(data)
+        season = season_of(data)
         defaults = {"h": self.h, "freq": self.freq, "progress": self.progress}
         candidates = build_candidates(self.models, season, defaults)
         windows = usable_windows(data, self.h, self.n_windows)
+        notes = {}
+        if self.tune:
+            trials = 10 if self.tune is True else self.tune
+            notes = tune_candidates(candidates, data, self.h, windows * self.h, trials, budget)
         deadline = started + budget
         result = validate(candidates, data, self.h, windows, deadline, self.on_error, self.progress)
+        for row in result.rows:
+            row["status"] += f"; {notes[row['model']]}" if row["model"] in notes else ""
         if not result.names:
             reasons = "; ".join(f"{row['model']}: {row['status']}" for row in result.rows)
             raise ValueError(f"no candidate of {self.name} could be validated ({reasons})")
@@ -204,7 +224,7 @@ class AutoForecaster(Forecaster):
         radius scaled by its MASE scale."""
         point = self._predict(data, h)
         radius = conformal_quantiles(np.zeros_like(point), self._scores, probs)  # (S, h, Q)
-        scale = series_scales(data, 0, _season(data))
+        scale = series_scales(data, 0, season_of(data))
         return point[:, :, None] + radius * scale[:, None, None]
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -214,35 +234,17 @@ class AutoForecaster(Forecaster):
         restore_state(self, meta, tensors)
 
 
+def _check_tune(value: object) -> bool | int:
+    """False, True, or a positive number of trials."""
+    if isinstance(value, bool):
+        return value
+    return check_positive_int("tune (True, False or a number of trials)", value)
+
+
 def _check_time_limit(value: object) -> float | None:
     if value is None:
         return None
     return check_real("time_limit", value, "> 0 (seconds)", lambda v: v > 0)
-
-
-def _season(data: SeriesData) -> int:
-    from tsattn.datasets.frequency import season_length
-
-    return season_length(data.freqs[0]) if data.freqs else 1
-
-
-def series_scales(data: SeriesData, held_out: int, season: int) -> np.ndarray:
-    """(n_series,) each series' MASE scale from all but its last ``held_out`` points: the
-    mean absolute ``season``-step difference; where that is (numerically) 0, the 1-step one;
-    then the mean absolute value; then 1 (a series of zeros)."""
-    scales = []
-    for values in data.values:
-        part = values[: max(len(values) - held_out, 1)]
-        level = float(np.mean(np.abs(part)))
-        steps = [season, 1] if len(part) > season > 1 else [1]
-        found = [_mean_difference(part, lag) for lag in steps if len(part) > lag]
-        found = [s for s in found if s > 1e-9 * level]
-        scales.append(found[0] if found else level if level > 0 else 1.0)
-    return np.asarray(scales)
-
-
-def _mean_difference(values: np.ndarray, lag: int) -> float:
-    return float(np.mean(np.abs(values[lag:] - values[:-lag])))
 
 
 def _drop_candidate(result: Validation, name: str) -> None:

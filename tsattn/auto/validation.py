@@ -59,6 +59,32 @@ def series_frame(data: SeriesData) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def season_of(data: SeriesData) -> int:
+    """The season, in steps, of the data's frequency (1: none)."""
+    from tsattn.datasets.frequency import season_length
+
+    return season_length(data.freqs[0]) if data.freqs else 1
+
+
+def series_scales(data: SeriesData, held_out: int, season: int) -> np.ndarray:
+    """(n_series,) each series' MASE scale from all but its last ``held_out`` points: the
+    mean absolute ``season``-step difference; where that is (numerically) 0, the 1-step one;
+    then the mean absolute value; then 1 (a series of zeros)."""
+    scales = []
+    for values in data.values:
+        part = values[: max(len(values) - held_out, 1)]
+        level = float(np.mean(np.abs(part)))
+        steps = [season, 1] if len(part) > season > 1 else [1]
+        found = [_mean_difference(part, lag) for lag in steps if len(part) > lag]
+        found = [s for s in found if s > 1e-9 * level]
+        scales.append(found[0] if found else level if level > 0 else 1.0)
+    return np.asarray(scales)
+
+
+def _mean_difference(values: np.ndarray, lag: int) -> float:
+    return float(np.mean(np.abs(values[lag:] - values[:-lag])))
+
+
 def usable_windows(data: SeriesData, h: int, n_windows: int) -> int:
     """``n_windows``, or fewer where the shortest series leaves less than a naive forecast's
     training data (h + 1 points) before the first window; at least 1."""
