@@ -76,7 +76,8 @@ def test_a_model_without_native_uncertainty_points_to_conformal():
 def test_conformal_radius_is_the_split_conformal_rank():
     scores = np.arange(1.0, 20.0)[:, None]  # n = 19 scores of one step: 1..19
     assert conformal_radius(scores, 0.9)[0] == 18.0  # ceil(20 * 0.9) = 18th smallest
-    assert conformal_radius(scores, 0.99)[0] == 19.0  # rank capped at n
+    # beyond n / (n + 1) = 95%: the normal-errors band, RMS x t_19(0.995), above the largest
+    assert conformal_radius(scores, 0.99)[0] == pytest.approx(130**0.5 * 2.8609, rel=1e-4)
     assert conformal_radius(scores, 0.0)[0] == 0.0
 
 

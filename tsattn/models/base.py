@@ -215,12 +215,15 @@ class Forecaster:
         if self.intervals == "conformal":
             if self._conformal_scores is None:
                 raise ValueError(f"{self.name} has no conformal scores: fit it again")
-            return conformal_quantiles(point, self._conformal_scores, probs)
+            per_step = len(self._history.ids) if self._history is not None else 1
+            return conformal_quantiles(point, self._conformal_scores, probs, self.name, per_step)
         if self.supports_quantiles:
             return np.asarray(self._predict_quantiles(data, point.shape[1], probs), np.float64)
+        trained = " or loss='quantile' (a quantile head)" if hasattr(self, "loss") else ""
         raise ValueError(
             f"{self.name} has no native intervals; create it with intervals='conformal' "
-            f"(intervals from its own backtest residuals) to get level= and quantiles="
+            f"(intervals from its own backtest residuals){trained} to get level= and "
+            f"quantiles="
         )
 
     def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:

@@ -16,12 +16,16 @@ its last ``conformal_windows * h`` steps and forecasts ``h`` steps from each of
 scores. The interval at level L and step k is the point forecast plus or minus the
 ``ceil((n + 1) L / 100) / n`` empirical quantile of the n scores of step k (split conformal, as
 statsforecast's and neuralforecast's conformal options do), so it covers at least L% of new
-errors that are exchangeable with the scores.
+errors that are exchangeable with the scores. n scores reach at most ``n / (n + 1)``: beyond,
+the band is the one normal errors would give (and wider than the largest score), with a
+warning that says how many ``conformal_windows`` a conformal band needs
+(:func:`conformal_radius`).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -82,13 +86,21 @@ def format_level(level: float) -> str:
     return str(int(level)) if float(level).is_integer() else repr(float(level))
 
 
-def conformal_quantiles(point: np.ndarray, scores: np.ndarray, probs: np.ndarray) -> np.ndarray:
+def conformal_quantiles(
+    point: np.ndarray,
+    scores: np.ndarray,
+    probs: np.ndarray,
+    name: str = "conformal intervals",
+    per_step: int = 1,
+) -> np.ndarray:
     """Quantiles from a point forecast and conformity scores.
 
     Args:
         point: (S, h) point forecasts.
         scores: (n, H) absolute errors per horizon step (H >= h), n >= 1.
         probs: (Q,) probabilities in (0, 1).
+        name, per_step: for the warning when a level is beyond what n scores reach (see
+            :func:`conformal_radius`): the model, and the scores one window adds.
 
     Returns:
         (S, h, Q): ``point -/+ q`` where q is the conformal quantile of the scores at the
@@ -96,6 +108,7 @@ def conformal_quantiles(point: np.ndarray, scores: np.ndarray, probs: np.ndarray
     """
     h = point.shape[1]
     levels = np.abs(1.0 - 2.0 * probs)  # (Q,) central coverage of each tail
+    warn_if_extrapolated(scores.shape[0], levels, name, per_step)
     radius = np.stack([conformal_radius(scores[:, :h], level) for level in levels], axis=-1)
     sign = np.sign(probs - 0.5)  # (Q,) -1 below the median, +1 above
     return point[:, :, None] + sign * radius[None, :, :]  # (S, h, Q)
@@ -103,12 +116,67 @@ def conformal_quantiles(point: np.ndarray, scores: np.ndarray, probs: np.ndarray
 
 def conformal_radius(scores: np.ndarray, coverage: float) -> np.ndarray:
     """(h,) split-conformal half-width per step: the ceil((n+1) coverage)-th smallest score
-    (the largest score when that rank exceeds n; 0 at coverage 0)."""
+    (0 at coverage 0).
+
+    With n scores no rank reaches a coverage above ``n / (n + 1)`` (split conformal would
+    give an infinite interval). There the half-width is the normal-errors one, exact when
+    the errors are normal: the scores' root mean square times Student's t quantile with n
+    degrees of freedom, ``t_n((1 + coverage) / 2)``; and never less than the largest score
+    widened by ``z((1 + coverage) / 2) / z((1 + n / (n + 1)) / 2)``, so that the band is
+    wider than every band the scores do reach (a 95% band is never the 80% one).
+    :func:`conformal_quantiles` warns when it does this.
+
+    >>> scores = np.array([[1.0], [2.0], [3.0], [4.0]])  # n = 4: conformal up to 80%
+    >>> float(conformal_radius(scores, 0.8)[0])
+    4.0
+    >>> round(float(conformal_radius(scores, 0.95)[0]), 3)  # max(2.739 t_4, 4 * 1.960 / 1.282)
+    7.604
+    """
     n = scores.shape[0]
     if coverage <= 0.0:
         return np.zeros(scores.shape[1])
-    rank = min(math.ceil((n + 1) * coverage), n)  # 1-based
-    return np.sort(scores, axis=0)[rank - 1]  # (h,)
+    rank = math.ceil((n + 1) * coverage)  # 1-based
+    ordered = np.sort(scores, axis=0)
+    if rank <= n:
+        return ordered[rank - 1]  # (h,)
+    from scipy.stats import norm, t
+
+    normal = np.sqrt(np.mean(scores**2, axis=0)) * t.ppf((1 + coverage) / 2, n)  # (h,)
+    widened = ordered[-1] * norm.ppf((1 + coverage) / 2) / norm.ppf((1 + n / (n + 1)) / 2)
+    return np.maximum(normal, widened)
+
+
+def max_conformal_coverage(n: int) -> float:
+    """The highest coverage ``n`` conformity scores give split-conformal intervals."""
+    return n / (n + 1)
+
+
+def scores_needed(coverage: float) -> int:
+    """The fewest conformity scores whose split-conformal interval reaches ``coverage``.
+
+    >>> scores_needed(0.8), scores_needed(0.95)
+    (4, 19)
+    """
+    return math.ceil(coverage / (1 - coverage) - 1e-9)
+
+
+def warn_if_extrapolated(n: int, levels: np.ndarray, name: str, per_step: int) -> None:
+    """A ``UserWarning`` when some of ``levels`` (central coverages) exceed what ``n`` scores
+    per step reach; ``per_step``: scores each conformal window adds (the series)."""
+    beyond = sorted({float(c) for c in levels if c > max_conformal_coverage(n)})
+    if not beyond:
+        return
+    need = scores_needed(max(beyond))
+    windows = math.ceil(need / max(per_step, 1))
+    shown = ", ".join(f"{100 * c:g}%" for c in beyond)
+    warnings.warn(
+        f"{name}: {n} conformity score(s) per step give split-conformal intervals up to "
+        f"{100 * max_conformal_coverage(n):.0f}% coverage; the {shown} band(s) assume "
+        f"normal errors instead. For conformal ones, use {need} scores "
+        f"(conformal_windows={windows} with {per_step} series)",
+        UserWarning,
+        stacklevel=6,  # the caller of predict
+    )
 
 
 def check_interval_method(intervals: object) -> str:
