@@ -54,6 +54,15 @@ class Failing(Naive):
         raise RuntimeError("this candidate always fails")
 
 
+class FailsOnLongSeries(Naive):
+    """A candidate that validates (on the shorter training part) but cannot be refit."""
+
+    def _fit(self, data, val_size):
+        if data.min_length > 230:  # the validation fits on 222 points, the refit on 240
+            raise RuntimeError("too long for me")
+        super()._fit(data, val_size)
+
+
 class Slow(Naive):
     """A naive forecast that takes its time to fit."""
 
@@ -124,6 +133,18 @@ def test_a_failing_candidate_is_dropped_with_a_warning():
     assert board.loc["broken", "status"].startswith("failed: RuntimeError")
     assert np.isnan(board.loc["broken", "mase"]) and board.loc["broken", "weight"] == 0.0
     assert np.isfinite(auto.predict()["AutoForecaster"]).all()
+
+
+def test_a_member_that_fails_at_refit_is_dropped_and_the_rest_combined_again():
+    df = hourly({"a": walk()})
+    models = [FailsOnLongSeries(alias="fragile"), "seasonal_naive:season_length=24"]
+    with pytest.warns(AutoWarning, match="fragile is left out: failed at refit"):
+        auto = AutoForecaster(h=6, models=models).fit(df)
+    board = auto.leaderboard().set_index("model")
+    assert board.loc["fragile", "status"].startswith("failed at refit")
+    assert [m.name for m in auto.members_] == ["seasonal_naive:season_length=24"]
+    with pytest.raises(ValueError, match="no candidate of AutoForecaster is left"):
+        AutoForecaster(h=6, models=models[:1]).fit(df)
 
 
 def test_on_error_raise_stops_the_fit():

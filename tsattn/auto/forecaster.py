@@ -186,9 +186,12 @@ class AutoForecaster(Forecaster):
                     warnings.simplefilter("ignore")
                     members.append(by_name[name].fit(frame))
             except Exception as err:  # noqa: BLE001 - raised, or dropped with a warning
-                if self.on_error == "raise" or len(result.names) == 1:
+                if self.on_error == "raise":
                     raise
                 row["status"] = f"failed at refit: {type(err).__name__}: {err}"
+                if len(result.names) == 1:
+                    left = f"no candidate of {self.name} is left: {row['status']}"
+                    raise ValueError(left) from err
                 warnings.warn(f"candidate {name} is left out: {row['status']}", AutoWarning, 3)
                 return name
             finally:
