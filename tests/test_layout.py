@@ -35,9 +35,9 @@ ROOT = Path(tsattn.__file__).parent
 #: the floors of docs/ARCHITECTURE.md, bottom (0) to top; a module may import its own floor's
 #: package and anything below it, never above
 FLOORS = {
+    "checks": -1,  # argument checks and the one "did you mean" (nearest), which registry uses
     "registry": 0,
     "atomic": 0,
-    "checks": 0,
     "attention": 1,
     "datasets": 1,
     "parallel": 1,  # units of work in local processes or on Dask: models and evaluation use it

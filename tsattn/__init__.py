@@ -44,6 +44,7 @@ _EXPORTS: dict[str, str] = {
     "GluonTSForecaster": "tsattn.models",
     "backtest": "tsattn.evaluation",
     "evaluate": "tsattn.evaluation",
+    "plot": "tsattn.evaluation.plots",
     "AutoForecaster": "tsattn.auto",
     "tune": "tsattn.auto",
     "run_benchmark": "tsattn.benchmark",

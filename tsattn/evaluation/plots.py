@@ -1,7 +1,15 @@
-"""matplotlib plots: backtest forecasts against actuals, benchmark metrics by horizon.
+"""matplotlib plots: series and forecasts, backtests against actuals, benchmark metrics.
 
-Both functions return the ``Figure`` and, given ``path``, also write it (PNG, SVG, PDF: by
-the file extension), atomically. matplotlib is imported lazily.
+:func:`plot` (``tsattn.plot``) is the one entry: it draws whatever tsattn returned, a
+``predict`` forecast (with its history), a ``backtest`` frame or ``run_benchmark`` results,
+with :func:`plot_forecast`, :func:`plot_backtest` or :func:`plot_benchmark`. Each returns the
+``Figure`` and, given ``path``, also writes it (PNG, SVG, PDF: by the file extension),
+atomically. matplotlib is imported lazily.
+
+Forecast plots zoom on the forecasts: each panel shows the last ``seasons`` seasons of
+history before the first forecast (or cutoff), the season taken from the frequency (24 for
+hourly data, 12 for monthly...), at least ``seasons`` forecast windows long;
+``seasons=None`` draws the whole history.
 """
 
 from __future__ import annotations
@@ -50,12 +58,67 @@ def _target_and_format(path: Path) -> tuple[Path, str]:
     return path.with_name(f"{path.name}.{fmt}"), fmt
 
 
+def plot(
+    frame: pd.DataFrame,
+    history: pd.DataFrame | None = None,
+    *,
+    unique_ids: list[str] | None = None,
+    max_series: int = 4,
+    seasons: int | None = 3,
+    metric: str = "mse",
+    path: str | Path | None = None,
+) -> Figure:
+    """Plot what tsattn returned: one panel per series (or per dataset for benchmark results).
+
+    Args:
+        frame: a ``predict`` forecast (``unique_id, ds, <models>``, intervals as bands), a
+            ``backtest`` frame (``unique_id, ds, cutoff, y, <models>``: forecasts against
+            the actuals), a long frame of series (``unique_id, ds, y``) or
+            ``run_benchmark`` results (``dataset, model, horizon, <metric>``).
+        history: the series the forecasts continue (long: ``unique_id, ds, y``), in grey.
+        unique_ids: series to draw (default: the first ``max_series``).
+        seasons: seasons of history shown before the first forecast (None: all of it).
+        metric: the benchmark metric drawn by horizon.
+        path: where to write the figure (the format from its extension).
+
+    >>> import pandas as pd, tsattn
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024", periods=48, freq="h"),
+    ...                    "y": [float(i % 24) for i in range(48)]})
+    >>> forecast = tsattn.SeasonalNaive(h=12).fit(df).predict(level=[80])
+    >>> fig = tsattn.plot(forecast, history=df)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['a']
+    """
+    if {"dataset", "model", "horizon"} <= set(frame.columns):
+        return plot_benchmark(frame, metric=metric, path=path)
+    if "cutoff" in frame.columns:
+        return plot_backtest(frame, unique_ids, history, path, max_series, seasons)
+    return plot_forecast(frame, history, unique_ids, path, max_series, seasons)
+
+
+def plot_forecast(
+    frame: pd.DataFrame,
+    history: pd.DataFrame | None = None,
+    unique_ids: list[str] | None = None,
+    path: str | Path | None = None,
+    max_series: int = 4,
+    seasons: int | None = 3,
+) -> Figure:
+    """A ``predict`` forecast (or plain series, ``unique_id, ds, y``) after its history: see
+    :func:`plot`."""
+    missing = [c for c in ("unique_id", "ds") if c not in frame.columns]
+    if missing:
+        raise ValueError(f"plot needs a frame with unique_id and ds; missing columns {missing}")
+    return _draw(frame, history, unique_ids, path, max_series, seasons)
+
+
 def plot_backtest(
     frame: pd.DataFrame,
     unique_ids: list[str] | None = None,
     history: pd.DataFrame | None = None,
     path: str | Path | None = None,
     max_series: int = 4,
+    seasons: int | None = 3,
 ) -> Figure:
     """Forecasts of every model against the actuals, one panel per series.
 
@@ -66,10 +129,16 @@ def plot_backtest(
         unique_ids: series to draw (default: the first ``max_series``).
         history: optional long frame (``unique_id, ds, y``) drawn in grey behind.
         path: where to write the figure.
+        seasons: seasons of history shown before the first cutoff (None: all of it).
     """
     missing = [c for c in BACKTEST_KEYS if c not in frame.columns]
     if missing:
         raise ValueError(f"plot_backtest needs a backtest frame; missing columns {missing}")
+    return _draw(frame, history, unique_ids, path, max_series, seasons)
+
+
+def _draw(frame, history, unique_ids, path, max_series, seasons) -> Figure:
+    """One panel per series: history (zoomed), actuals, each model's forecasts and bands."""
     layout = forecast_columns(frame.columns)
     models = [c for c in layout if c not in BACKTEST_KEYS and c != "step"]
     ids = unique_ids or list(pd.unique(frame["unique_id"]))[:max_series]
@@ -78,16 +147,18 @@ def plot_backtest(
     for ax, uid in zip(axes[:, 0], ids):
         part = frame[frame["unique_id"] == uid].sort_values("ds")
         if history is not None:
-            past = history[history["unique_id"] == uid]
-            ax.plot(past["ds"], past["y"], color="0.75", lw=1, label="history")
-        ax.plot(part["ds"], part["y"], color="black", lw=1.2, label="actual")
+            past = _recent(history[history["unique_id"] == uid].sort_values("ds"), part, seasons)
+            ax.plot(past["ds"], past["y"], color="0.6", lw=1, label="history")
+        if "y" in part.columns:
+            ax.plot(part["ds"], part["y"], color="black", lw=1.2, label="actual")
+        windows = part.groupby("cutoff") if "cutoff" in part.columns else [(None, part)]
         for k, model in enumerate(models):
-            for i, (_, window) in enumerate(part.groupby("cutoff")):
+            for i, (_, window) in enumerate(windows):
                 colour = f"C{k % 10}"
                 ax.plot(window["ds"], window[model], lw=1, label=model if i == 0 else None,
                         color=colour)  # fmt: skip
                 _bands(ax, window, layout[model], colour, label=i == 0)
-        for cutoff in pd.unique(part["cutoff"]):
+        for cutoff in pd.unique(part["cutoff"]) if "cutoff" in part.columns else []:
             ax.axvline(cutoff, color="0.85", lw=0.6, zorder=0)
         ax.set_title(str(uid))
         ax.set_ylabel("y")
@@ -96,6 +167,30 @@ def plot_backtest(
     axes[-1, 0].set_xlabel("ds")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _recent(past: pd.DataFrame, part: pd.DataFrame, seasons: int | None) -> pd.DataFrame:
+    """The history to draw: everything from ``seasons`` seasons (each at least one forecast
+    window long) before the first forecast on (all of it when ``seasons`` is None)."""
+    if seasons is None or past.empty:
+        return past
+    start = part["cutoff"].min() if "cutoff" in part.columns else part["ds"].min()
+    before = past[past["ds"] <= start]
+    per_window = part.groupby("cutoff").size().max() if "cutoff" in part.columns else len(part)
+    steps = seasons * max(_season(past["ds"]), int(per_window))
+    if len(before) <= steps:
+        return past
+    return past[past["ds"] >= before["ds"].iloc[-steps]]
+
+
+def _season(ds: pd.Series) -> int:
+    """The season of the timestamps' frequency (1 when it cannot be told)."""
+    from tsattn.datasets.frequency import infer_frequency, season_length
+
+    try:
+        return season_length(infer_frequency(ds))
+    except ValueError:
+        return 1
 
 
 def _bands(ax, window: pd.DataFrame, model: ModelColumns, colour: str, label: bool) -> None:
@@ -115,17 +210,36 @@ def _bands(ax, window: pd.DataFrame, model: ModelColumns, colour: str, label: bo
         )
 
 
+#: benchmark markers: each model its own shape, so coinciding points stay readable
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+#: how far apart (a fraction of the smallest gap between horizons) two models' markers sit
+DODGE = 0.12
+
+
 def _model_styles(models: list[str]) -> dict[str, dict]:
-    """One (colour, marker, line style) per model, the same in every panel, distinct for up to
-    10 x 4 models (colours cycle fastest)."""
+    """One (colour, marker, line style) per model, the same in every panel: colours cycle
+    over 10 and markers over 8 (so two models never share both below 40), line styles change
+    every 10 models. Markers are hollow, so one drawn over another shows both."""
     colours = [f"C{i}" for i in range(10)]
-    markers, lines = ["o", "s", "^", "D"], ["-", "--", ":", "-."]
+    lines = ["-", "--", ":", "-."]
     return {
         model: dict(
-            color=colours[i % 10], marker=markers[i // 10 % 4], linestyle=lines[i // 10 % 4]
+            color=colours[i % 10],
+            marker=MARKERS[i % len(MARKERS)],
+            linestyle=lines[i // 10 % 4],
+            markerfacecolor="none",
         )
         for i, model in enumerate(models)
     }
+
+
+def _dodged(horizons: pd.Index, rank: int, n_models: int) -> list[float]:
+    """The horizons, shifted for model ``rank`` of ``n_models`` so that markers of equal
+    values sit side by side, centred on the true horizon (the ticks)."""
+    values = [float(h) for h in horizons]
+    gaps = [b - a for a, b in zip(values, values[1:])]
+    step = DODGE * min(gaps) if gaps else 0.0
+    return [v + (rank - (n_models - 1) / 2) * step / max(n_models - 1, 1) for v in values]
 
 
 def _shared_legend(fig: Figure, axes) -> None:
@@ -149,7 +263,8 @@ def _shared_legend(fig: Figure, axes) -> None:
 def plot_benchmark(
     results: pd.DataFrame, metric: str = "mse", path: str | Path | None = None
 ) -> Figure:
-    """Metric by horizon, one line per model, one panel per dataset.
+    """Metric by horizon, one line per model, one panel per dataset. Each model has its own
+    hollow marker and sits a little beside the horizon tick, so equal values stay visible.
 
     Args:
         results: a :func:`tsattn.run_benchmark` result (``dataset, model, horizon, <metric>``;
@@ -159,14 +274,16 @@ def plot_benchmark(
     if missing:
         raise ValueError(f"plot_benchmark needs columns {missing}; got {list(results.columns)}")
     datasets = list(pd.unique(results["dataset"]))
-    styles = _model_styles(sorted(pd.unique(results["model"])))
+    names = sorted(pd.unique(results["model"]))
+    styles = _model_styles(names)
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
     for ax, name in zip(axes[0], datasets):
         part = results[results["dataset"] == name]
         table = part.groupby(["horizon", "model"])[metric].mean().unstack("model")
         for model in table.columns:
-            ax.plot(table.index, table[model], label=model, **styles[model])
+            x = _dodged(table.index, names.index(model), len(names))
+            ax.plot(x, table[model], label=model, **styles[model])
         ax.set_xticks(list(table.index))
         ax.set_xlabel("horizon")
         ax.set_ylabel(metric.upper())
