@@ -87,8 +87,10 @@ def _add_level_option(p: argparse.ArgumentParser) -> None:
         "--level",
         type=_level_list,
         help="prediction intervals, comma-separated levels in percent (e.g. 80,95): adds "
-        "<model>-lo-80, <model>-hi-80, ... columns (the model needs intervals, e.g. "
-        "naive or any model:intervals=conformal)",
+        "<model>-lo-80, <model>-hi-80, ... columns. Native for naive, seasonal_naive, ets, "
+        "arima, auto_arima, theta, gluonts, auto and networks trained with a distribution "
+        "head (patchtst:loss=quantile); any model with :intervals=conformal (a default "
+        "patchtst, sklearn)",
     )
 
 
@@ -210,7 +212,9 @@ def _add_backtest_parser(sub) -> None:
     )
     p.add_argument("--out", help="write the backtest frame to this CSV")
     p.add_argument(
-        "--plot", help="write a forecast-vs-actuals plot (PNG), intervals as shaded bands"
+        "--plot",
+        help="write a forecast-vs-actuals plot (PNG): the last 3 seasons before the first "
+        "cutoff, then the windows, intervals as shaded bands",
     )
     _add_no_progress(p)
 
