@@ -313,3 +313,12 @@ def test_the_cli_fits_backtests_and_predicts_with_auto(tmp_path, capsys):
     assert cli.main(["predict", "--model-path", str(model), "--level", "80"]) == 0
     out, err = capsys.readouterr()
     assert "lo-80" in out, err
+
+
+def test_integer_time_steps_and_wide_frames():
+    steps = pd.DataFrame({"unique_id": "a", "ds": np.arange(100, 340), "y": seasonal()})
+    out = AutoForecaster(h=6, models=CHEAP).fit(steps).predict()
+    assert out["ds"].tolist() == list(range(340, 346))
+    wide = pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=240, freq="h"), "x": walk()})
+    out = AutoForecaster(h=6, models=CHEAP).fit(wide).predict()
+    assert out["unique_id"].unique().tolist() == ["x"] and len(out) == 6
