@@ -14,7 +14,7 @@ from tests.conformance import check_forecaster, synthetic_long_frame
 from tests.conftest import ATTENTION_MODELS, FACTORIES, NEURAL, available_models, model_params
 from tsattn.attention import MLRScorer, list_attention
 from tsattn.models import MODELS, TrainingConfig, create_network, list_models, split_options
-from tsattn.models.recipes import USER_TRAINING
+from tsattn.models.recipes import BEFORE_DATA, USER_TRAINING
 
 TRAINING = {"max_epochs": 2, "batch_size": 32, "progress": False, "seed": 0}
 TINY = {"h": 12, "input_size": 48, **TRAINING}
@@ -71,7 +71,8 @@ def test_options_are_split_by_config_fields():
     model = tsattn.PatchTST(**TINY, attention="mlr", attention_options={"ranks": [2, 1, 1]})
     # the constructors' defaults are the recipe for users' series; max_steps="auto" is
     # resolved from the data at fit, so the config holds None until then
-    user = {**USER_TRAINING, "max_steps": None, **TRAINING}
+    before_data = {k: v for k, v in BEFORE_DATA.items() if k in USER_TRAINING}
+    user = {**USER_TRAINING, **before_data, **TRAINING}
     assert model.training_config == TrainingConfig(**user)
     assert model.network_config(n_channels=1).attention_options == {"ranks": [2, 1, 1]}
     params = model.get_params()

@@ -87,6 +87,25 @@ def season_length(freq: object) -> int:
     return period if period >= 2 else 1
 
 
+def longest_cycle(freq: object) -> int:
+    """The longest cycle a look-back should cover, in steps: a week for steps shorter than a
+    day that divide it (``"h"`` -> 168, ``"30min"`` -> 336), else :func:`season_length`.
+
+    >>> longest_cycle("h"), longest_cycle("30min"), longest_cycle("D"), longest_cycle("MS")
+    (168, 336, 7, 12)
+    """
+    season = season_length(freq)
+    if is_integer_freq(freq) or season == 1:
+        return season
+    offset = pd.tseries.frequencies.to_offset(freq)
+    week = pd.Timedelta(days=7)
+    if isinstance(offset, pd.offsets.Tick) and pd.Timedelta(offset) < pd.Timedelta(days=1):
+        step = pd.Timedelta(offset)
+        if week % step == pd.Timedelta(0):
+            return int(week // step)
+    return season
+
+
 def _subdaily_season(step: pd.Timedelta) -> int:
     """Steps in the longest cycle (day, hour, minute) that ``step`` divides, at most
     :data:`MAX_SEASON_LENGTH`; 1 when there is none."""

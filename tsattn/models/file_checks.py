@@ -34,7 +34,17 @@ from tsattn.checks import check_positive_int, is_int, short_repr, state_field
 #: the fields of a model file's JSON header
 HEADER_KEYS = frozenset({"format", "version", "model", "params", "state", "history", "digest"})
 #: parameters a file may lack (written only by later versions; their defaults change nothing)
-OPTIONAL_PARAMS = frozenset({"intervals", "conformal_windows", "progress", "engine"})
+OPTIONAL_PARAMS = frozenset(
+    {
+        "intervals",
+        "conformal_windows",
+        "progress",
+        "engine",
+        "recipe",
+        "season_length",
+        "center_season",
+    }
+)
 #: the size bound for files with fewer tensor elements (a season of 4096 steps costs nothing)
 MIN_SIZE_BOUND = 4096
 #: parameters that are integers but not sizes of anything a loaded model allocates

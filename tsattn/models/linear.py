@@ -20,7 +20,7 @@ from torch import Tensor, nn
 from tsattn.checks import check_field_types, check_positive_int
 from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.nn import DistributionHead, MovingAverage, finish_outputs, n_outputs
+from tsattn.nn import DistributionHead, MovingAverage, finish_outputs, last_season, n_outputs
 
 
 class TimeLinear(nn.Module):
@@ -49,16 +49,20 @@ class TimeLinear(nn.Module):
 
 @dataclass(frozen=True, kw_only=True)
 class NLinearConfig:
-    """NLinear: ``input_size`` L, ``horizon`` H, ``n_channels`` C, ``individual`` weights."""
+    """NLinear: ``input_size`` L, ``horizon`` H, ``n_channels`` C, ``individual`` weights, and
+    ``center_season``: the windows are centred on the periodic continuation of their last
+    ``center_season`` values (their seasonal naive forecast), 1 being the last value."""
 
     input_size: int
     horizon: int
     n_channels: int = 1
     individual: bool = False
+    center_season: int = 1
 
     def __post_init__(self) -> None:
         check_field_types(self)
         check_sizes(self)
+        check_positive_int("center_season", self.center_season)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -96,11 +100,12 @@ class NLinearNetwork(nn.Module):
         self.linear = TimeLinear(c.input_size, width, c.n_channels, c.individual)
 
     def forward(self, x: Tensor) -> Tensor:
-        last = x[:, -1:, :]  # (B, 1, C)
+        c = self.config
+        center, ahead = last_season(x, c.center_season, c.horizon)  # (B, L, C), (B, H, C)
         if self.output_head is not None:
-            raw = _split_outputs(self.linear(x - last), self.config.horizon)  # (B, H, C, K)
-            return finish_outputs(self.output_head, raw, 1.0, last)  # location + last
-        return self.linear(x - last) + last  # (B, H, C)
+            raw = _split_outputs(self.linear(x - center), c.horizon)  # (B, H, C, K)
+            return finish_outputs(self.output_head, raw, 1.0, ahead)  # location + centre
+        return self.linear(x - center) + ahead  # (B, H, C)
 
 
 class DLinearNetwork(nn.Module):
@@ -118,16 +123,18 @@ class DLinearNetwork(nn.Module):
         self.seasonal_linear = TimeLinear(c.input_size, width, c.n_channels, c.individual)
 
     def forward(self, x: Tensor) -> Tensor:
-        last = x[:, -1:, :] if self.config.subtract_last else None  # (B, 1, C)
-        if last is not None:
-            x = x - last
+        c = self.config
+        ahead = None
+        if c.subtract_last:  # centred on the last value (or season): (B, L, C), (B, H, C)
+            center, ahead = last_season(x, c.center_season, c.horizon)
+            x = x - center
         trend = self.trend(x)  # (B, L, C)
         forecast = self.trend_linear(trend) + self.seasonal_linear(x - trend)  # (B, H*K, C)
         if self.output_head is not None:
-            raw = _split_outputs(forecast, self.config.horizon)  # (B, H, C, K)
-            offset = 0.0 if last is None else last
+            raw = _split_outputs(forecast, c.horizon)  # (B, H, C, K)
+            offset = 0.0 if ahead is None else ahead
             return finish_outputs(self.output_head, raw, 1.0, offset)  # (B, H, C, K)
-        return forecast if last is None else forecast + last  # (B, H, C)
+        return forecast if ahead is None else forecast + ahead  # (B, H, C)
 
 
 class _LinearForecaster(NeuralForecaster):

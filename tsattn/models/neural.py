@@ -26,13 +26,15 @@ import torch
 from torch import nn
 
 from tsattn.checks import (
+    check_choice,
     check_positive_int,
+    check_season_length,
     load_weights,
     short_repr,
     state_field,
     state_ids,
 )
-from tsattn.datasets.frequency import season_length
+from tsattn.datasets.frequency import longest_cycle, season_length
 from tsattn.models.base import Forecaster, check_window_array
 from tsattn.models.catalog import MODELS
 from tsattn.models.options import (
@@ -54,7 +56,7 @@ from tsattn.models.recipes import (
 )
 from tsattn.models.series_data import SeriesData
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
-from tsattn.models.user_defaults import MIN_INPUT, holdout_errors
+from tsattn.models.user_defaults import MIN_INPUT, holdout_errors, seasonal_naive_wins
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import (
@@ -141,6 +143,7 @@ class NeuralForecaster(Forecaster):
         fill: str | None = None,
         intervals: str | None = None,
         conformal_windows: int = 3,
+        season_length: int | None = None,
         recipe: str | Recipe = USER,
         config: Any = None,
         training: TrainingConfig | None = None,
@@ -153,6 +156,9 @@ class NeuralForecaster(Forecaster):
             input_size if input_size is None else check_positive_int("input_size", input_size)
         )
         self._lookback: int | None = None  # input_size=None: chosen from the data at fit
+        self.season_length = check_season_length(season_length)
+        self._season: int | None = None  # the data's season, found at fit
+        self._centring = 1  # the season the windows are centred on, decided at fit
         self.recipe = parse_recipe(recipe).name
         # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
         resolved = resolve_options(type(self), h, self.input_size, recipe, kwargs, config, training)
@@ -198,7 +204,8 @@ class NeuralForecaster(Forecaster):
     def network_config(self, n_channels: int) -> Any:
         """The network's config for data with ``n_channels`` channels, at the look-back in
         use (patches shrunk to fit a short look-back chosen from the data)."""
-        resolved = self.resolved(DataFacts(lengths=(), lookback=self.lookback))
+        facts = DataFacts((), self._centring, lookback=self.lookback, seasonal=True)
+        resolved = self.resolved(facts)
         return self.config_class(
             input_size=self.lookback,
             horizon=self.h,
@@ -242,23 +249,26 @@ class NeuralForecaster(Forecaster):
         in ``checkpoint_dir``; see :func:`~tsattn.training.engine.fit_network`)."""
         if val_size is not None and 0 < val_size < self.h:
             raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")
-        season = season_length(data.freqs[0])
-        units = (data.min_length,) if self.joint_channels else tuple(map(len, data.values))
-        plan = self.resolved(DataFacts(units, season, val_size))
-        val_size = plan.holdout
+        plan = self.resolved(self._data_facts(data, val_size))
+        val_size, season = plan.holdout, self._season
         self._lookback = plan.lookback if self.input_size is None else None
+        self._centring = plan.options.get("center_season", 1)
         train_parts = [v[: len(v) - val_size] for v in data.values]
-        self._scaler = SeriesScaler.fit(data.ids, train_parts, enabled=self.standardize)
+        log_values = plan.options["target_transform"] == "log"
+        self._scaler = SeriesScaler.fit(data.ids, train_parts, self.standardize, log_values)
         series = self._scaler.transform(data.ids, data.values)
         train, val = self._windows(data, series, val_size)
         network = self.build_network(train.n_channels)
         config = plan.training_config()
         log.info(
-            "%s: input_size=%d, validation holdout %d steps per series, max_steps=%s, lr=%g, "
-            "patience=%s",
+            "%s: input_size=%d, validation holdout %d steps per series, season %d, "
+            "target_transform=%s, loss=%s, max_steps=%s, lr=%g, patience=%s",
             self.name,
             self.lookback,
             val_size,
+            season,
+            config.target_transform,
+            config.loss,
             config.max_steps,
             config.lr,
             config.patience,
@@ -267,6 +277,18 @@ class NeuralForecaster(Forecaster):
         self.network_ = network
         self._channel_ids = list(data.ids) if self.joint_channels else None
         self.holdout_errors_ = holdout_errors(self, data, val_size, season) if val_size else None
+
+    def _data_facts(self, data: SeriesData, val_size: int | None) -> DataFacts:
+        """What the data decides, for :func:`~tsattn.models.recipes.resolve_options`; keeps the
+        season (``season_length``, or the frequency's) for the network and its file."""
+        freq = data.freqs[0]
+        self._season = self.season_length or season_length(freq)
+        cycle = self.season_length or longest_cycle(freq)
+        units = (data.min_length,) if self.joint_channels else tuple(map(len, data.values))
+        positive = all(len(v) and float(np.min(v)) > 0 for v in data.values)
+        history = [v[: len(v) - (val_size or self.h)] for v in data.values]
+        seasonal = seasonal_naive_wins(history, self._season, self.h)
+        return DataFacts(units, self._season, cycle, val_size, None, positive, seasonal)
 
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
         if self.joint_channels:
@@ -407,6 +429,8 @@ class NeuralForecaster(Forecaster):
             "scaler_ids": self._scaler.ids,
             "train_result": self.train_result_.to_dict() if self.train_result_ else None,
             "lookback": self.lookback,
+            "season": self._centring,
+            "target_transform": "log" if self._scaler.log else "none",
         }
         return meta, tensors
 
@@ -417,13 +441,14 @@ class NeuralForecaster(Forecaster):
         n_channels, channel_ids = self._saved_channels(meta)
         if self.input_size is None:  # the look-back chosen at fit (files before it: no None)
             self._lookback = check_positive_int("lookback", state_field(meta, "lookback", int))
+        self._centring, log_values = _saved_season_and_transform(meta)
         head = make_head(self.loss, self.quantiles)  # the distribution head it was trained with
         network = self.network_class(self.network_config(n_channels), head)
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         load_weights(network, weights, "network")
         scaler_ids = state_ids(meta, "scaler_ids")
-        self._scaler = SeriesScaler.from_tensors(scaler_ids, tensors, self.standardize)
+        self._scaler = SeriesScaler.from_tensors(scaler_ids, tensors, self.standardize, log_values)
         self.network_ = network.eval()
         self._channel_ids = channel_ids
 
@@ -448,6 +473,15 @@ class NeuralForecaster(Forecaster):
                 f"saved state has {len(channel_ids)} channel_ids for n_channels={n_channels}"
             )
         return n_channels, channel_ids
+
+
+def _saved_season_and_transform(meta: dict[str, Any]) -> tuple[int, bool]:
+    """The centring season and log transform a file's network was fitted with (files written
+    before they were saved: season 1, no transform, which is how those networks were fitted)."""
+    season = state_field(meta, "season", int) if "season" in meta else 1
+    transform = state_field(meta, "target_transform", str) if "target_transform" in meta else None
+    check_choice("saved state field 'target_transform'", transform or "none", ("none", "log"))
+    return check_season_length(season, "saved state field 'season'"), transform == "log"
 
 
 __all__ = [

@@ -37,6 +37,7 @@ FORECASTER_ARGUMENTS = (
     "fill",
     "intervals",
     "conformal_windows",
+    "season_length",
 )
 
 

@@ -53,6 +53,9 @@ class PatchTSTConfig(EncoderConfig):
         patch_len, stride, pad_end: patching (see :class:`~tsattn.nn.Patching`).
         head_dropout: dropout after the flatten head.
         revin, revin_affine, revin_subtract_last, revin_eps: RevIN options.
+        center_season: with ``revin_subtract_last``, centre each window on the periodic
+            continuation of its last ``center_season`` values (its seasonal naive forecast)
+            instead of the last value (1), so the network learns departures from it.
     """
 
     input_size: int
@@ -66,6 +69,7 @@ class PatchTSTConfig(EncoderConfig):
     revin_affine: bool = False
     revin_subtract_last: bool = False
     revin_eps: float = 1e-5
+    center_season: int = 1
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -73,6 +77,7 @@ class PatchTSTConfig(EncoderConfig):
         check_sizes(self)
         check_positive_int("patch_len", self.patch_len)
         check_positive_int("stride", self.stride)
+        check_positive_int("center_season", self.center_season)
         check_probability("head_dropout", self.head_dropout)
         check_real("revin_eps", self.revin_eps, "> 0", lambda v: v > 0)
         n_patches = count_patches(self.input_size, self.patch_len, self.stride, self.pad_end)
@@ -88,7 +93,14 @@ class PatchTSTNetwork(nn.Module):
         c = self.config = config
         self.n_patches = count_patches(c.input_size, c.patch_len, c.stride, c.pad_end)
         self.revin = (
-            RevIN(c.n_channels, c.revin_affine, c.revin_subtract_last, c.revin_eps)
+            RevIN(
+                c.n_channels,
+                c.revin_affine,
+                c.revin_subtract_last,
+                c.revin_eps,
+                season=c.center_season,
+                horizon=c.horizon,
+            )
             if c.revin
             else None
         )

@@ -26,9 +26,10 @@ CLI all go through it, so no caller branches on a model's name.
 >>> from tsattn.models import PatchTST
 >>> resolve_options(PatchTST, h=24, recipe="literature:ETTh1:quick").options["lr"]
 0.001
->>> resolved = resolve_options(PatchTST, h=24, data=DataFacts(lengths=(2000,), season=24))
->>> resolved.lookback, resolved.holdout, resolved.options["max_steps"]
-(72, 24, 1180)
+>>> facts = DataFacts(lengths=(2000,), season=24, seasonal=True)
+>>> resolved = resolve_options(PatchTST, h=24, data=facts)
+>>> resolved.lookback, resolved.holdout, resolved.options["center_season"]
+(72, 24, 24)
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from tsattn.models.user_defaults import (
     AUTO,
     MIN_INPUT,
     default_input_size,
+    epoch_windows,
     fit_patches,
     step_budget,
 )
@@ -56,6 +58,18 @@ USER_TRAINING = {
     "max_epochs": 1000,
     "max_steps": AUTO,
     "patience": 10,
+    "loss": "mae",
+    "target_transform": AUTO,
+    "windows_per_epoch": AUTO,
+}
+#: network options whose user default differs, for every network config that has them
+USER_NETWORK = {"center_season": AUTO}
+#: what an option the data decides reads as before any data (the engine's defaults)
+BEFORE_DATA = {
+    "max_steps": None,
+    "target_transform": "none",
+    "windows_per_epoch": None,
+    "center_season": 1,
 }
 
 
@@ -161,7 +175,8 @@ def recipe_defaults(cls: type, recipe: str | Recipe = USER) -> dict[str, Any]:
     recipe = parse_recipe(recipe)
     network, training = option_fields(cls.config_class)
     engine = {**network, **training}
-    user_network = getattr(cls, "user_network_defaults", {})
+    user_network = {k: v for k, v in USER_NETWORK.items() if k in network}
+    user_network.update(getattr(cls, "user_network_defaults", {}))
     if recipe.regime == "user":
         return {**engine, **user_network, **USER_TRAINING}
     # the literature regime: the engine's own defaults (which the user recipe overrides),
@@ -183,15 +198,22 @@ class DataFacts:
     Attributes:
         lengths: steps of each training unit: a series, or one (T, C) array whose windows
             carry every channel.
-        season: the season length of the data's frequency (1 when none).
+        season: the season length of the data (1 when none).
+        cycle: the longest cycle a look-back should cover (None: ``season``).
         val_size: the caller's validation holdout (None: the recipe's rule; 0 for none).
         lookback: a look-back already chosen (a loaded model; None: decide it).
+        positive: every value of every series is positive (a log transform may apply).
+        seasonal: the seasonal naive forecast beats the last value on the data's history
+            (windows are then centred on the last season).
     """
 
     lengths: tuple[int, ...]
     season: int = 1
+    cycle: int | None = None
     val_size: int | None = None
     lookback: int | None = None
+    positive: bool = False
+    seasonal: bool = False
 
 
 @dataclass(frozen=True)
@@ -207,13 +229,20 @@ class Resolved:
         ``max_steps="auto"`` reads as no limit: it is decided with the data)."""
         names = {f.name for f in dataclasses.fields(TrainingConfig)}
         values = {k: v for k, v in self.options.items() if k in names}
-        if values.get("max_steps") == AUTO:
-            values["max_steps"] = None
-        return TrainingConfig(**values)
+        return TrainingConfig(**_before_data(values))
 
     def network_options(self, config_class: type) -> dict[str, Any]:
+        """The network config's options (those the data decides, as before any data)."""
         network, _ = option_fields(config_class)
-        return {k: v for k, v in self.options.items() if k in network}
+        return _before_data({k: v for k, v in self.options.items() if k in network})
+
+
+def _before_data(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` with options still left to the data (``"auto"``) as :data:`BEFORE_DATA`."""
+    return {
+        k: BEFORE_DATA[k] if k in BEFORE_DATA and isinstance(v, str) and v == AUTO else v
+        for k, v in values.items()
+    }
 
 
 def resolve_options(
@@ -237,8 +266,8 @@ def resolve_options(
     defaults = recipe_defaults(cls, recipe)
     options = resolve_fields(cls.config_class, keywords or {}, config, training, defaults)
     if recipe.quick:
-        cap = QUICK["windows_per_epoch"]
-        options["windows_per_epoch"] = min(options["windows_per_epoch"] or cap, cap)
+        cap, own = QUICK["windows_per_epoch"], options["windows_per_epoch"]
+        options["windows_per_epoch"] = cap if own in (None, AUTO) else min(own, cap)
     if data is None:
         return Resolved(options)
     Resolved(options).training_config()  # a bad value is refused before the data is read
@@ -248,19 +277,28 @@ def resolve_options(
 def _decide_from_data(
     options: dict[str, Any], h: int, input_size: int | None, data: DataFacts
 ) -> Resolved:
-    """The data's part: the holdout, the look-back, patches that fit it, the step budget."""
+    """The data's part: the holdout, the look-back, patches that fit it, the centring season,
+    the target transform and the step budget."""
     shortest = min(data.lengths, default=0)
     holdout = data.val_size
     if holdout is None:  # the last h steps when every unit keeps 8 training windows beside
         holdout = h if shortest >= (input_size or MIN_INPUT) + 2 * h + 8 else 0
     lookback = input_size or data.lookback
     if lookback is None:
-        lookback = default_input_size(h, data.season, shortest, holdout)
+        cycle = data.cycle or data.season
+        lookback = default_input_size(h, cycle, shortest, holdout)
     if input_size is None:  # a look-back chosen from the data: patches that fit it
         options = fit_patches(options, lookback)
-    if options["max_steps"] == AUTO:
-        n_windows = _count_windows(data.lengths, lookback, h, holdout)
-        options = {**options, "max_steps": step_budget(n_windows, options["batch_size"])}
+    n_windows = _count_windows(data.lengths, lookback, h, holdout)
+    decided = {
+        "center_season": max(1, min(data.season, lookback)) if data.seasonal else 1,
+        "target_transform": "log" if data.positive else "none",
+        "max_steps": step_budget(n_windows, options["batch_size"]),
+        "windows_per_epoch": epoch_windows(n_windows, options["batch_size"]),
+    }
+    for name, value in decided.items():
+        if isinstance(options.get(name), str) and options[name] == AUTO:
+            options = {**options, name: value}
     return Resolved(options, lookback, holdout)
 
 
@@ -274,6 +312,7 @@ __all__ = [
     "QUICK",
     "REFERENCE_HYPERPARAMETERS",
     "USER",
+    "USER_NETWORK",
     "USER_TRAINING",
     "DataFacts",
     "Recipe",

@@ -1,5 +1,6 @@
-"""Preparing series for the networks: per-series standard scaling with training statistics,
-and stacking aligned series as the channels of one (T, C) array.
+"""Preparing series for the networks: per-series standard scaling with training statistics
+(of the log values, with ``log=True``), and stacking aligned series as the channels of one
+(T, C) array.
 
 >>> import numpy as np
 >>> scaler = SeriesScaler.fit(["a"], [np.array([1.0, 2.0, 3.0])])
@@ -23,7 +24,8 @@ from tsattn.models.series_data import SeriesData
 
 @dataclass
 class SeriesScaler:
-    """Per-series mean and standard deviation (identity when not ``enabled``).
+    """Per-series mean and standard deviation (identity when not ``enabled``), of the values'
+    logarithms when ``log`` (every value must then be positive).
 
     Series seen in training use their training statistics; any other series (a new history
     passed to ``predict``) is scaled with the statistics of the values given for it.
@@ -33,17 +35,24 @@ class SeriesScaler:
     mean: np.ndarray  # (n_series,)
     std: np.ndarray  # (n_series,)
     enabled: bool = True
+    log: bool = False
 
     @classmethod
     def fit(
-        cls, ids: Sequence[str], series: Sequence[np.ndarray], enabled: bool = True
+        cls,
+        ids: Sequence[str],
+        series: Sequence[np.ndarray],
+        enabled: bool = True,
+        log: bool = False,
     ) -> SeriesScaler:
+        series = _logs(ids, series) if log else series
         mean, std = _stats(series) if enabled else (np.zeros(len(ids)), np.ones(len(ids)))
-        return cls(list(ids), mean, std, enabled)
+        return cls(list(ids), mean, std, enabled, log)
 
     def transform(self, ids: Sequence[str], series: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Scaled float32 copies of ``series``."""
-        mean, std = self._lookup(ids, series)
+        series = _logs(ids, series) if self.log else series
+        mean, std = self._lookup(ids, series, logged=True)
         return [((s - m) / d).astype(np.float32) for s, m, d in zip(series, mean, std)]
 
     def inverse(
@@ -51,7 +60,11 @@ class SeriesScaler:
     ) -> np.ndarray:
         """(n_series, h) scaled values -> original scale (``series``: for unseen ids)."""
         mean, std = self._lookup(ids, series)
-        return values * std[:, None] + mean[:, None]
+        scaled = values * std[:, None] + mean[:, None]
+        if not self.log:
+            return scaled
+        with np.errstate(over="ignore"):  # an overflow is inf, refused as a forecast
+            return np.exp(scaled)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         return {
@@ -61,7 +74,11 @@ class SeriesScaler:
 
     @classmethod
     def from_tensors(
-        cls, ids: list[str], tensors: dict[str, torch.Tensor], enabled: bool = True
+        cls,
+        ids: list[str],
+        tensors: dict[str, torch.Tensor],
+        enabled: bool = True,
+        log: bool = False,
     ) -> SeriesScaler:
         """The scaler saved by :meth:`tensors`: one finite mean and one finite, positive
         std per id (a ``ValueError`` naming the tensor otherwise)."""
@@ -69,9 +86,11 @@ class SeriesScaler:
         std = state_vector(tensors, "scaler.std", len(ids))
         if np.any(std <= 0):
             raise ValueError("saved tensor 'scaler.std' holds a standard deviation <= 0")
-        return cls(list(ids), mean, std, enabled)
+        return cls(list(ids), mean, std, enabled, log)
 
-    def _lookup(self, ids, series) -> tuple[np.ndarray, np.ndarray]:
+    def _lookup(self, ids, series, logged: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Statistics per id; an unseen id's from its ``series`` (already in log values when
+        ``logged``)."""
         if not self.enabled:
             return np.zeros(len(ids)), np.ones(len(ids))
         position = {uid: i for i, uid in enumerate(self.ids)}
@@ -80,11 +99,29 @@ class SeriesScaler:
             raise ValueError(f"no scaling statistics for series {ids[unseen[0]]!r}")
         mean, std = np.empty(len(ids)), np.empty(len(ids))
         if unseen:
-            mean[unseen], std[unseen] = _stats([series[i] for i in unseen])
+            given = [series[i] for i in unseen]
+            given = _logs([ids[i] for i in unseen], given) if self.log and not logged else given
+            mean[unseen], std[unseen] = _stats(given)
         seen = [i for i in range(len(ids)) if ids[i] in position]
         mean[seen] = self.mean[[position[ids[i]] for i in seen]]
         std[seen] = self.std[[position[ids[i]] for i in seen]]
         return mean, std
+
+
+def _logs(ids: Sequence[str], series: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Natural logs of positive series.
+
+    Raises:
+        ValueError: a value <= 0, naming the series (the model was fitted on log values).
+    """
+    for uid, s in zip(ids, series):
+        if len(s) and np.min(s) <= 0:
+            raise ValueError(
+                f"series {uid!r} has a value <= 0 ({np.min(s):g}); this model was fitted with "
+                f"target_transform='log', which needs positive values (use "
+                f"target_transform='none')"
+            )
+    return [np.log(np.asarray(s, dtype=np.float64)) for s in series]
 
 
 def _stats(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

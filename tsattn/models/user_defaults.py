@@ -9,25 +9,36 @@ constructors default to a recipe for small data (the ``"user"`` recipe of
 the user recipe's rules that depend on the data; :func:`~tsattn.models.recipes.resolve_options`
 applies them.
 
-The user recipe, all overridable by keyword:
+The user recipe, all overridable by keyword; the rules that depend on the data are decided at
+fit (:func:`~tsattn.models.recipes.resolve_options`):
 
-* ``input_size=None``: ``max(3 * h, 2 * season)`` (the season from the data's frequency),
-  at least 16 steps, at most 512, and at most what the shortest series leaves after the
-  horizon and the validation holdout (:func:`default_input_size`);
-* ``lr=1e-3`` (Adam), constant, ``batch_size=32``;
+* ``input_size=None``: ``max(3 h, 2 cycles, 16)`` steps, the cycle being the longest the
+  data's frequency has (a week for hourly data: 336 steps; the season otherwise), at most
+  1,024, and at most what the shortest series leaves after the horizon and the validation
+  holdout (:func:`default_input_size`);
+* each window centred on its **seasonal naive forecast** (the periodic continuation of its last
+  season) when that forecast beats the last value on the series' own history
+  (:func:`seasonal_naive_wins`), else on its last value: ``center_season="auto"`` with
+  PatchTST's ``revin_subtract_last=True``, DLinear's ``subtract_last=True`` and NLinear, so a
+  network that outputs zeros forecasts the better of the two naive forecasts and learns
+  departures from it (trends and level shifts are followed from the last value, seasons from
+  the last season);
+* ``target_transform="auto"``: a log transform when every value of every series is positive
+  (relative errors, as sMAPE and MASE on series of different levels want; a seasonal
+  amplitude that grows with the level), none otherwise;
+* an **MAE** loss (``loss="mae"``), Adam at ``lr=1e-3``, constant, ``batch_size=32``;
 * a step budget that adapts to the data, ``max_steps="auto"``: 20 passes over the training
-  windows, between 300 and 3,000 steps (:func:`step_budget`);
+  windows, between 300 and :data:`MAX_STEPS` steps (:func:`step_budget`), in epochs of at most
+  :data:`STEPS_PER_EPOCH` steps on large data (``windows_per_epoch="auto"``,
+  :func:`epoch_windows`), so that early stopping looks at the validation loss regularly;
 * early stopping with ``patience=10`` epochs on a validation holdout of the last ``h`` steps of
-  each series (unless ``val_size`` says otherwise), the best weights restored;
-* networks that follow trends and level shifts: each window centred on its last value
-  (PatchTST's RevIN with ``revin_subtract_last=True``, DLinear's ``subtract_last=True``, NLinear
-  by construction), so a network that outputs zeros forecasts the last value. On the 18 series of
-  the real-series benchmark this beat RevIN's window mean on 10 series (the trending ones and
-  those with a level shift, e.g. weekly ILI across 2020: MASE 3.46 -> 1.58) and lost on 8
-  (strongly seasonal ones, e.g. 30-minute solar: 1.03 -> 1.46); `benchmarks/revin_centering.py`.
+  each series (unless ``val_size`` says otherwise), the best weights restored.
 
->>> default_input_size(h=24, season=24, shortest=1000, holdout=24)
-72
+M4 Hourly (414 series, ``benchmarks/m4.py``) and the real-series suite
+(``benchmarks/real_series.py``) measured each rule; BENCHMARKS.md has the figures.
+
+>>> default_input_size(h=24, cycle=168, shortest=1000, holdout=24)
+336
 >>> step_budget(n_windows=400, batch_size=32)
 300
 """
@@ -37,16 +48,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-#: the value of ``max_steps`` that asks for :func:`step_budget`
+#: the value of an option that the data decides (``max_steps``, ``center_season`` ...)
 AUTO = "auto"
-MIN_INPUT, MAX_INPUT = 16, 512
-MIN_STEPS, MAX_STEPS, PASSES = 300, 3000, 20
+MIN_INPUT, MAX_INPUT = 16, 1024
+MIN_STEPS, MAX_STEPS, PASSES = 300, 8000, 20
+#: on large data an epoch is a random sample of this many steps' windows
+STEPS_PER_EPOCH = 200
 
 
-def default_input_size(h: int, season: int, shortest: int, holdout: int) -> int:
-    """The look-back for ``input_size=None``: ``max(3 h, 2 season, 16)``, capped at 512 and at
-    what the shortest series leaves for at least a few training windows."""
-    want = min(max(3 * h, 2 * season, MIN_INPUT), MAX_INPUT)
+def default_input_size(h: int, cycle: int, shortest: int, holdout: int) -> int:
+    """The look-back for ``input_size=None``: ``max(3 h, 2 cycle, 16)``, capped at 1,024 and
+    at what the shortest series leaves for at least a few training windows."""
+    want = min(max(3 * h, 2 * cycle, MIN_INPUT), MAX_INPUT)
     room = shortest - h - holdout - 8  # keep 8+ training windows in the shortest series
     return max(1, min(want, room))
 
@@ -64,9 +77,55 @@ def fit_patches(options: dict[str, Any], lookback: int) -> dict[str, Any]:
 
 def step_budget(n_windows: int, batch_size: int) -> int:
     """Optimiser steps for ``max_steps="auto"``: 20 passes over ``n_windows`` training windows,
-    at least 300 and at most 3,000."""
+    at least 300 and at most :data:`MAX_STEPS`."""
     per_epoch = math.ceil(n_windows / batch_size)
     return int(min(max(PASSES * per_epoch, MIN_STEPS), MAX_STEPS))
+
+
+def epoch_windows(n_windows: int, batch_size: int) -> int | None:
+    """``windows_per_epoch="auto"``: every window (None) when they make at most
+    :data:`STEPS_PER_EPOCH` steps, else a random sample of that many steps' windows.
+
+    >>> epoch_windows(1000, 32), epoch_windows(290_000, 32)
+    (None, 6400)
+    """
+    cap = STEPS_PER_EPOCH * batch_size
+    return None if n_windows <= cap else cap
+
+
+def seasonal_naive_wins(series: list, season: int, h: int, cutoffs: int = 8) -> bool:
+    """Whether the seasonal naive forecast beats the last value over ``h`` steps on the
+    series' own history: at up to ``cutoffs`` origins ``h`` apart at the end of each series, the
+    geometric mean over series of (seasonal naive MAE / last-value MAE) is below 1.
+
+    >>> import numpy as np
+    >>> t = np.arange(200)
+    >>> seasonal_naive_wins([np.sin(2 * np.pi * t / 12)], season=12, h=6)
+    True
+    >>> seasonal_naive_wins([np.sin(2 * np.pi * t / 12) + 0.5 * t], season=12, h=6)
+    False
+    """
+    import numpy as np
+
+    if season < 2:
+        return False
+    ratios = []
+    for values in series:
+        v = np.asarray(values, dtype=np.float64)
+        origins = [len(v) - h * (k + 1) for k in range(cutoffs)]
+        origins = [c for c in origins if c >= season]
+        if not origins:
+            continue
+        steps = np.arange(h)
+        actual = np.stack([v[c : c + h] for c in origins])  # (K, h)
+        snaive = np.stack([v[c - season + steps % season] for c in origins])  # (K, h)
+        naive = np.stack([np.full(h, v[c - 1]) for c in origins])  # (K, h)
+        seasonal_error, naive_error = np.abs(actual - snaive).mean(), np.abs(actual - naive).mean()
+        if naive_error > 0 and seasonal_error > 0:
+            ratios.append(np.log(seasonal_error / naive_error))
+        elif seasonal_error == 0 and naive_error > 0:
+            ratios.append(-1.0)
+    return bool(ratios) and float(np.mean(ratios)) < 0
 
 
 def holdout_errors(model: Any, data: Any, holdout: int, season: int) -> dict[str, float]:

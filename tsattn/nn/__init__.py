@@ -24,7 +24,7 @@ from tsattn.nn.probabilistic import (
     make_head,
     n_outputs,
 )
-from tsattn.nn.revin import RevIN, RevINStats
+from tsattn.nn.revin import RevIN, RevINStats, last_season
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -45,6 +45,7 @@ __all__ = [
     "Patching",
     "RevIN",
     "RevINStats",
+    "last_season",
     "TokenBatchNorm",
     "count_patches",
     "make_norm",

@@ -10,6 +10,17 @@ input's scale.
 >>> z, stats = revin.normalize(x)
 >>> torch.allclose(revin.denormalize(z, stats), x, atol=1e-4)
 True
+
+Centred on the last season (``subtract_last=True, season=m``), a window is measured from the
+periodic continuation of its last ``m`` values, so a network that outputs zeros forecasts the
+seasonal naive:
+
+>>> t = torch.arange(48.0)[None, :, None]
+>>> x = torch.sin(2 * torch.pi * t / 12) + t / 10  # (1, 48, 1)
+>>> seasonal = RevIN(subtract_last=True, season=12, horizon=6)
+>>> z, stats = seasonal.normalize(x)
+>>> torch.allclose(seasonal.denormalize(torch.zeros(1, 6, 1), stats), x[:, -12:-6])
+True
 """
 
 from __future__ import annotations
@@ -22,10 +33,23 @@ from torch import Tensor, nn
 
 @dataclass(frozen=True)
 class RevINStats:
-    """Per-window statistics, each (B, 1, C): the centre subtracted and the scale divided."""
+    """Per-window statistics: the centre added back to the outputs, (B, 1, C) or, centred on
+    a season, (B, H, C); the scale divided, (B, 1, C)."""
 
     center: Tensor
     scale: Tensor
+
+
+def last_season(x: Tensor, season: int, horizon: int) -> tuple[Tensor, Tensor]:
+    """The periodic continuation of the last ``season`` steps of (B, L, C) windows, backwards
+    over the window and forwards over the horizon: ((B, L, C), (B, H, C)). The forward part is
+    the seasonal naive forecast; ``season=1`` gives the last value throughout."""
+    length = x.shape[1]
+    m = max(1, min(season, length))
+    pattern = x[:, length - m :, :]  # (B, m, C)
+    back = torch.remainder(torch.arange(length, device=x.device) - length, m)  # (L,)
+    ahead = torch.arange(horizon, device=x.device) % m  # (H,)
+    return pattern[:, back, :], pattern[:, ahead, :]  # (B, L, C), (B, H, C)
 
 
 class RevIN(nn.Module):
@@ -35,15 +59,26 @@ class RevIN(nn.Module):
         n_channels: C, the size of the affine parameters (1 shares them over channels).
         affine: learn a per-channel scale and shift applied after normalising.
         subtract_last: centre on the last value instead of the mean.
+        season, horizon: with ``subtract_last`` and ``season`` > 1, centre each window on the
+            periodic continuation of its last ``season`` values instead (see
+            :func:`last_season`), the outputs on its ``horizon`` steps ahead.
         eps: added to the variance, times the window's mean square when that is below 1
             (a constant window gives scale sqrt(eps) * min(1, |level|), not 0).
     """
 
     def __init__(
-        self, n_channels: int = 1, affine: bool = False, subtract_last: bool = False, eps=1e-5
+        self,
+        n_channels: int = 1,
+        affine: bool = False,
+        subtract_last: bool = False,
+        eps=1e-5,
+        season: int = 1,
+        horizon: int | None = None,
     ):
         super().__init__()
         self.affine, self.subtract_last, self.eps = affine, subtract_last, eps
+        self.season = season if subtract_last and horizon is not None else 1
+        self.horizon = horizon
         if affine:
             self.weight = nn.Parameter(torch.ones(n_channels))
             self.bias = nn.Parameter(torch.zeros(n_channels))
@@ -52,10 +87,12 @@ class RevIN(nn.Module):
         """(B, L, C) -> normalised (B, L, C) and the statistics to undo it."""
         # statistics in float64: the variance of float32 values above ~1e19 would overflow
         stats_x = x.detach() if x.device.type == "mps" else x.detach().double()  # (B, L, C)
-        if self.subtract_last:
-            center = stats_x[:, -1:, :]  # (B, 1, C)
+        if self.season > 1:
+            center, ahead = last_season(x.detach(), self.season, self.horizon)  # (B,L,C),(B,H,C)
+        elif self.subtract_last:
+            center = ahead = stats_x[:, -1:, :]  # (B, 1, C)
         else:
-            center = stats_x.mean(dim=1, keepdim=True)  # (B, 1, C)
+            center = ahead = stats_x.mean(dim=1, keepdim=True)  # (B, 1, C)
         var = stats_x.var(dim=1, keepdim=True, unbiased=False)  # (B, 1, C)
         # eps is absolute for windows of magnitude >= 1 (the reference RevIN) and relative to
         # the window's mean square below that, so that a series at 1e-9 scale is normalised
@@ -67,7 +104,7 @@ class RevIN(nn.Module):
         z = (x - center) / scale
         if self.affine:
             z = z * self.weight + self.bias
-        return z, RevINStats(center, scale)
+        return z, RevINStats(ahead.to(x.dtype), scale)
 
     def denormalize(self, y: Tensor, stats: RevINStats) -> Tensor:
         """(B, H, C) in normalised units -> the scale of the input window."""
@@ -87,4 +124,5 @@ class RevIN(nn.Module):
         return slope, stats.center
 
     def extra_repr(self) -> str:
-        return f"affine={self.affine}, subtract_last={self.subtract_last}, eps={self.eps}"
+        season = f", season={self.season}" if self.season > 1 else ""
+        return f"affine={self.affine}, subtract_last={self.subtract_last}, eps={self.eps}{season}"

@@ -23,6 +23,7 @@ from tsattn.nn.probabilistic import DEFAULT_QUANTILES, LOSS_NAMES, check_quantil
 from tsattn.training.schedules import SCHEDULES
 
 OPTIMIZERS = ("adam", "adamw")
+TARGET_TRANSFORMS = ("none", "log")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -56,6 +57,11 @@ class TrainingConfig:
             probabilities within its range are interpolated linearly.
         windows_per_epoch: a random subset of this many training windows per epoch (None:
             all), for speed on large data.
+        target_transform: how a forecaster transforms each series before its scaling:
+            ``"none"`` or ``"log"`` (trained on log values, forecasts mapped back with exp:
+            errors become relative and a seasonal amplitude may grow with the level; every
+            value must be positive). The window-level entry (``fit_arrays``) takes its arrays
+            as they are.
         seed: seeds weight initialisation, shuffling and dropout.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         bf16: bfloat16 autocast (for GPUs).
@@ -85,6 +91,7 @@ class TrainingConfig:
     loss: str = "mse"
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     windows_per_epoch: int | None = None
+    target_transform: str = "none"
     seed: int = 0
     device: str = "auto"
     bf16: bool = False
@@ -96,6 +103,7 @@ class TrainingConfig:
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("lr_schedule", self.lr_schedule, SCHEDULES)
         check_choice("loss", self.loss, LOSS_NAMES)
+        check_choice("target_transform", self.target_transform, TARGET_TRANSFORMS)
         self._set("quantiles", check_quantiles(self.quantiles))
         self._check_integers()
         self._check_reals()
