@@ -162,11 +162,12 @@ def test_mse_point_path_is_unchanged(name):
     # the recorded forecasts predate the defaults for users' series: pin the engine's own
     # defaults (the literature regime) so only the point path itself is compared
     from tsattn.models.options import option_fields
-    from tsattn.models.recipes import USER_TRAINING
+    from tsattn.models.recipes import USER_NETWORK, USER_TRAINING
 
     cls = tsattn.models.MODELS.get(name.split("-")[0])
     engine = {k: v for part in option_fields(cls.config_class) for k, v in part.items()}
-    pinned = {k: engine[k] for k in [*cls.user_network_defaults, *USER_TRAINING]}
+    user = [*cls.user_network_defaults, *USER_TRAINING, *(k for k in USER_NETWORK if k in engine)]
+    pinned = {k: engine[k] for k in user if k != "loss"}  # the test passes loss="mse"
     options = {**pinned, **COMMON, "max_epochs": 2, "lr": 1e-3, "seed": 3}
     forecast = make(name, "mse", **options).fit(df, val_size=0).predict().iloc[:3, 2].to_numpy()
     np.testing.assert_allclose(forecast, MSE_AT_HEAD[name], rtol=1e-5, atol=1e-6)
