@@ -199,12 +199,17 @@ def recipe_options(h: int, season: int, lengths: list[int], n_series: int) -> di
 
 
 def network_options(name: str, h: int, lengths: list[int], n_series: int) -> dict:
-    """:func:`recipe_options` as keyword arguments of the model ``name``."""
-    return recipe_options(h, SEASON, lengths, n_series)
+    """:func:`recipe_options` as keyword arguments of the model ``name``; PatchTST's RevIN
+    centres each window on its mean (on log values, centring on the last value took OWA from
+    0.579 to 0.945 in a paired study run)."""
+    options = recipe_options(h, SEASON, lengths, n_series)
+    if name == "patchtst":
+        options["revin_subtract_last"] = False
+    return options
 
 
 #: spec keys the script reads itself (not model options)
-SCRIPT_KEYS = ("ensemble", "recipe", "scale", "diff")
+SCRIPT_KEYS = ("ensemble", "recipe", "scale", "diff", "last")
 
 
 def make_model(spec: str, device: str, seed: int | None, lengths: list[int]):
@@ -268,26 +273,30 @@ def forecast(spec: str, frame: pd.DataFrame, ids, lengths, device: str, level: b
 
 def transformed(frame: pd.DataFrame, ids, params: dict):
     """(frame as the model sees it, the function mapping its (S, h) forecasts back) for the
-    script-level keys ``diff=LAG`` (forecast ``y_t - y_{t-LAG}``) and ``scale=...``
-    (:func:`series_scaling`; ``log``: log values)."""
+    script-level keys ``last=N`` (fit on the last N steps of each series only),
+    ``scale=...`` (:func:`series_scaling`; ``log``: log values, then the model's own
+    standardization) and ``diff=LAG`` (forecast ``y_t - y_{t-LAG}``, of the log
+    values with ``scale=log``; a zero forecast is then the seasonal naive)."""
     scaling, lag = params.get("scale", "std"), int(params.get("diff", 0))
+    if params.get("last"):  # equal windows per series: train on the last N steps of each
+        frame = frame.groupby("unique_id", sort=False).tail(int(params["last"]))
+    if scaling == "log":
+        frame = frame.assign(y=np.log(frame["y"]))
     history = [g.to_numpy() for _, g in frame.groupby("unique_id", sort=False)["y"]]
-    if lag:  # a zero forecast is the seasonal naive
+    if lag:
         frame = frame.assign(y=frame.groupby("unique_id", sort=False)["y"].diff(lag))
         frame = frame.dropna(subset=["y"]).reset_index(drop=True)
     shift, spread = series_scaling(frame, ids, scaling)
-    if scaling == "log":
-        frame = frame.assign(y=np.log(frame["y"]))
-    else:
-        by_id = frame["unique_id"]
-        frame = frame.assign(y=(frame["y"] - by_id.map(shift)) / by_id.map(spread))
+    by_id = frame["unique_id"]
+    frame = frame.assign(y=(frame["y"] - by_id.map(shift)) / by_id.map(spread))
     shift, spread = shift[ids].to_numpy()[:, None], spread[ids].to_numpy()[:, None]
 
     def undo(f: np.ndarray | None) -> np.ndarray | None:
         if f is None:
             return None
-        f = np.exp(f) if scaling == "log" else f * spread + shift
-        return undifference(f, history, lag) if lag else f
+        f = f * spread + shift
+        f = undifference(f, history, lag) if lag else f
+        return np.exp(f) if scaling == "log" else f
 
     return frame, undo
 
@@ -337,9 +346,17 @@ def run(args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame]:
     lengths = [len(v) for v in train]
     scale = mase_scale(train)
     rows, per_series = [], []
+    level = not args.no_intervals
     for spec in args.models:
         wall, cpu = time.perf_counter(), time.process_time()
-        f, lo, hi, model = forecast(spec, frame, ids, lengths, args.device, not args.no_intervals)
+        try:
+            f, lo, hi, model = forecast(spec, frame, ids, lengths, args.device, level)
+        except ValueError as error:  # e.g. a joint-channel model on series of unequal lengths
+            print(f"{spec} cannot run: {error}", flush=True)
+            rows.append({"model": spec, "error": str(error).split(". ")[0][:200]})
+            if per_series:
+                save(pd.DataFrame(rows), pd.concat(per_series), args.out)
+            continue
         seconds = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
         row, per = scores(test, f, scale, lo, hi)
         if spec == "seasonal_naive":
@@ -379,6 +396,9 @@ def table_lines(rows: pd.DataFrame, label: str = "model") -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for _, r in rows.iterrows():
+        if pd.isna(r.get("smape")):
+            lines.append(f"| `{r['model']}` | cannot run: {r.get('error', '')} |||||||| ")
+            continue
         interval = (
             f"{r['msis']:.3f} | {r['coverage']:.3f}"
             if "msis" in r and pd.notna(r.get("msis"))
