@@ -33,7 +33,7 @@ from tsattn.parallel import run_units
 
 RESULTS = Path(__file__).parent / "results" / "scale_out"
 H, SEASON, PIECE = 48, 24, 168
-CASES = ("ets", "theta", "auto_arima", "backtest")
+CASES = ("control", "ets", "theta", "auto_arima", "backtest")
 
 
 def m4_hourly(data_dir: str, n_series: int | None) -> pd.DataFrame:
@@ -71,6 +71,21 @@ def _warm(_: int) -> int:
     import tsattn.models.baselines  # noqa: F401
 
     return os.getpid()
+
+
+def busy(_: int, seconds: float = 1.0) -> int:
+    """Burn ``seconds`` of CPU: the control case, which measures how many cores this session
+    really gets (no library, no data: 4 units take 2 s on two free cores, 4 s on one)."""
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return 0
+
+
+def control_run(mode: dict) -> pd.DataFrame:
+    if "engine" in mode:
+        return pd.DataFrame({"x": run_units(busy, [(i,) for i in range(4)], engine="dask")})
+    return pd.DataFrame({"x": run_units(busy, [(i,) for i in range(4)], **mode)})
 
 
 def cpu_seconds() -> float:
@@ -139,7 +154,9 @@ sf.forecast(df=first, h=%d)  # compiles numba: not timed
 start, cpu = time.perf_counter(), time.process_time()
 out = sf.forecast(df=frame, h=%d)
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu
-print(json.dumps({"wall": wall, "cpu": cpu, "forecast": out["AutoETS"].tolist()}))
+out = out.reset_index() if "unique_id" not in out.columns else out
+print(json.dumps({"wall": wall, "cpu": cpu, "ids": out["unique_id"].astype(str).tolist(),
+                  "forecast": out["AutoETS"].tolist()}))
 """
 
 
@@ -159,7 +176,13 @@ def statsforecast_ets(python: str, frame: pd.DataFrame, n_jobs: int) -> dict:
         )
     if done.returncode:
         raise RuntimeError(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    # statsforecast sorts the series by id (H1, H10, H100, ...): back to the frame's order
+    by_id = pd.DataFrame({"unique_id": result["ids"], "f": result["forecast"]})
+    order = {uid: k for k, uid in enumerate(frame["unique_id"].unique())}
+    by_id = by_id.assign(rank=by_id["unique_id"].map(order)).sort_values("rank", kind="stable")
+    result["forecast"] = by_id["f"].tolist()
+    return result
 
 
 def smape(frame: pd.DataFrame, forecast: np.ndarray, data_dir: str) -> float:
@@ -198,11 +221,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--ets-series", type=int, default=60)
     parser.add_argument("--arima-series", type=int, default=6)
     parser.add_argument("--backtest-series", type=int, default=2000)
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated; none: none")
     parser.add_argument("--no-engine", action="store_true", help="skip the Dask runs")
     parser.add_argument("--out", default="results.csv")
     parser.add_argument("--sf-python", help="a python with statsforecast: compare AutoETS")
     parser.add_argument("--sf-series", type=int, default=24)
+    parser.add_argument("--repeat", type=int, default=1, help="runs of every mode, interleaved")
     return parser.parse_args()
 
 
@@ -230,6 +254,7 @@ def main() -> None:
             silence_logs=50,
         )
         client = Client(cluster)
+        client.run(_warm, 0)  # the workers' imports, as loky's above (not in the runs)
         print(
             f"Dask local cluster (2 workers x 1 thread) started in "
             f"{time.perf_counter() - started:.1f} s",
@@ -237,15 +262,18 @@ def main() -> None:
         )
         modes.append(("dask (2 workers)", {"engine": "dask"}))
     rows = []
-    for case in args.cases.split(","):
-        if case == "backtest":
+    for case in [c for c in args.cases.split(",") if c != "none"]:
+        if case == "control":
+            label, frame = "control: 4 x 1 CPU s busy loop", pd.DataFrame({"unique_id": [0]})
+            run = control_run
+        elif case == "backtest":
             pieces = weekly_pieces(data, args.backtest_series)
             label, frame = "backtest Theta+SeasonalNaive", pieces
             run = lambda m, p=pieces: backtest_run(p, m)  # noqa: E731
         else:
             label, frame, run = case_runs(case, data, args)
         first = None
-        for name, mode in modes:
+        for name, mode in modes * args.repeat:  # repeats interleave the modes
             out, wall, cpu = timed(lambda r=run, m=mode: r(m))
             same = True if first is None else out.equals(first)
             first = out if first is None else first
@@ -279,6 +307,9 @@ def markdown(rows: pd.DataFrame) -> str:
         "| case | series | mode | wall s | CPU s | speed-up (wall) | same forecasts |",
         "|---|---:|---|---:|---:|---:|---|",
     ]
+    rows = rows.groupby(["case", "series", "mode"], sort=False, as_index=False).agg(
+        wall_s=("wall_s", "median"), cpu_s=("cpu_s", "median"), identical=("identical", "all")
+    )  # medians over repeats
     for _, group in rows.groupby("case", sort=False):
         base = group["wall_s"].iloc[0]
         for r in group.itertuples():
