@@ -66,11 +66,6 @@ def test_run_units_keeps_the_order_of_the_units_in_every_mode():
     assert run_units(abs, units, n_jobs=2, progress=False) == list(range(9))
 
 
-def test_run_units_raise_the_units_own_exception():
-    with pytest.raises(ValueError, match="three is not allowed"):
-        run_units(_fails_on_three, [(i,) for i in range(5)], n_jobs=2, progress=False)
-
-
 def test_workers_times_threads_never_exceed_the_cores():
     cores = os.cpu_count() or 1
     for workers in (1, 2, cores, 4 * cores):
@@ -132,15 +127,6 @@ def test_local_models_with_two_jobs_equal_one_job(make):
     pd.testing.assert_frame_equal(one.predict(df=df), two.predict(df=df))
 
 
-def test_a_local_model_names_the_series_that_fails():
-    df = panel(3)
-    df.loc[df["unique_id"] == "s1", "y"] = np.nan  # no fill: the fit of s1 cannot run
-    model = ARIMA(h=2, n_jobs=2, fill="zero")
-    model._fit_one = None  # noqa: SLF001 - a hook that cannot be called, for every series
-    with pytest.raises(Exception, match="ARIMA failed on series 's0'"):
-        model.fit(df)
-
-
 def test_local_models_show_one_bar_over_their_series(capsys):
     ETS(h=2, trend="add", seasonal=None, error="add", progress=True).fit(panel(3)).predict()
     err = capsys.readouterr().err
@@ -169,26 +155,6 @@ def test_backtest_with_two_jobs_equals_one_job(refit):
     pd.testing.assert_frame_equal(one, two)
 
 
-def test_backtest_failures_are_the_same_with_two_jobs_and_name_series_model_cutoff():
-    df = panel(4)
-    df.loc[df["unique_id"] == "s2", "y"] = 0.0  # multiplicative ETS needs a positive series
-    model = ETS(error="mul", trend=None, seasonal=None, alias="ETS-M")
-    runs = []
-    for jobs in (1, 2):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            frame = backtest([model, Naive()], df, h=3, n_windows=2, on_error="warn", n_jobs=jobs)
-        runs.append((frame, [str(w.message) for w in caught if w.category is BacktestWarning]))
-    (one, warned_one), (two, warned_two) = runs
-    pd.testing.assert_frame_equal(one, two)
-    assert one.attrs["failures"] == two.attrs["failures"] and warned_one == warned_two
-    assert len(warned_one) == 2 and "ETS-M failed on series 's2' at cutoff" in warned_one[0]
-    assert one.loc[one["unique_id"] == "s2", "ETS-M"].isna().all()
-    assert one.loc[one["unique_id"] != "s2", "ETS-M"].notna().all()
-    with pytest.raises(ValueError, match=r"ETS-M failed on series 's2' at cutoff .* \(window 1"):
-        backtest(model, df, h=3, n_windows=2, n_jobs=2)
-
-
 def test_backtest_bar_counts_every_unit_once(capsys):
     df = panel(18, n=20)
     backtest([Theta(), Naive()], df, h=3, n_windows=2, progress=True)
@@ -211,3 +177,50 @@ def test_runner_cells_in_two_processes_write_the_rows_of_one(tmp_path):
     two = run_benchmark("ETTh1", out_dir=tmp_path / "two", n_jobs=2, **cells)
     pd.testing.assert_series_equal(one["mse"], two["mse"])
     assert sorted(two["model"]) == ["naive", "seasonal_naive"]
+
+
+# --------------------------------------------------------------------------- failures
+# last: a unit that raises stops joblib's workers, and the next n_jobs call starts new ones
+
+
+def test_run_units_raise_the_units_own_exception():
+    with pytest.raises(ValueError, match="three is not allowed"):
+        run_units(_fails_on_three, [(i,) for i in range(5)], n_jobs=2, progress=False)
+
+
+class Picky(ARIMA):
+    """ARIMA that cannot fit a series starting at -1."""
+
+    def _fit_one(self, y):
+        if y[0] == -1.0:
+            raise ValueError("cannot fit this one")
+        return super()._fit_one(y)
+
+
+def test_a_local_model_names_the_series_that_fails():
+    df = panel(4)
+    df.loc[df.index[df["unique_id"] == "s2"][0], "y"] = -1.0
+    with pytest.raises(ValueError, match="Picky failed on series 's2': cannot fit this one"):
+        Picky(h=2, n_jobs=2, progress=False).fit(df)
+
+
+def test_backtest_failures_are_the_same_with_two_jobs_and_name_series_model_cutoff():
+    df = panel(4)
+    df.loc[df["unique_id"] == "s2", "y"] = 0.0  # multiplicative ETS needs a positive series
+    model = ETS(error="mul", trend=None, seasonal=None, alias="ETS-M")
+    runs = []
+    for jobs in (1, 2):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = backtest([model, Naive()], df, h=3, n_windows=2, on_error="warn", n_jobs=jobs)
+        runs.append((frame, [str(w.message) for w in caught if w.category is BacktestWarning]))
+    (one, warned_one), (two, warned_two) = runs
+    pd.testing.assert_frame_equal(one, two)
+    assert one.attrs["failures"] == two.attrs["failures"] and warned_one == warned_two
+    assert len(warned_one) == 2 and "ETS-M failed on series 's2' at cutoff" in warned_one[0]
+    assert one.loc[one["unique_id"] == "s2", "ETS-M"].isna().all()
+    assert one.loc[one["unique_id"] != "s2", "ETS-M"].notna().all()
+    with pytest.raises(
+        ValueError, match=r"ETS-M failed on series 's2' at cutoff .* \(window [12] of 2"
+    ):
+        backtest(model, df, h=3, n_windows=2, n_jobs=2)
