@@ -65,8 +65,9 @@ class AutoForecaster(Forecaster):
             data's frequency: naive, seasonal naive, Theta, ETS, DLinear, AutoARIMA (seasons
             of at most 12 steps) and PatchTST, with their defaults for users' series.
         method: ``"ensemble"`` (default: one greedy ensemble for all series, Caruana-style
-            forward selection with replacement, as AutoGluon), ``"select"`` (the best
-            candidate of each series) or ``"per_series"`` (a greedy ensemble per series).
+            forward selection with replacement, as AutoGluon; the best mean MASE on the
+            real-series suite, BENCHMARKS.md), ``"select"`` (the best candidate of each
+            series) or ``"per_series"`` (a greedy ensemble per series).
         n_windows: validation windows of ``h`` steps at the end of each series.
         time_limit: seconds; once half of it is spent validating, the remaining candidates
             are skipped (the rest is left for refitting the members); None: no limit.
@@ -119,9 +120,10 @@ class AutoForecaster(Forecaster):
 
     # ------------------------------------------------------------------ public extras
     def leaderboard(self) -> pd.DataFrame:
-        """One row per candidate (validation MASE, weight, seconds spent validating and
-        refitting, status: ok, failed, skipped by the time limit...), then the combination's
-        own row (its validation MASE, in-sample for the weights)."""
+        """One row per candidate (validation MASE: the loss the combination minimises; mean
+        weight over the series; seconds spent validating and refitting; status: ok, failed,
+        skipped by the time limit...), then the combination's own row (its validation MASE,
+        in-sample for the weights)."""
         if not self._board:
             raise ValueError(f"{self.name} is not fitted: call fit(df) first")
         return pd.DataFrame(self._board, columns=list(LEADERBOARD_COLUMNS))
