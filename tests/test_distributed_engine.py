@@ -114,3 +114,32 @@ def test_engine_errors_say_what_to_do(monkeypatch):
 
 def _no_client():
     raise ValueError("No clients found")
+
+
+def _always_dies(x: int) -> int:
+    if x == 1:
+        os._exit(1)
+    return x
+
+
+def test_a_unit_that_kills_every_worker_it_runs_on_is_reported_by_its_label():
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=50,
+        )
+        with cluster, distributed.Client(cluster) as dask_client_:
+            with pytest.raises(RuntimeError, match="unit two was lost by the Dask cluster"):
+                run_units(
+                    _always_dies,
+                    [(0,), (1,)],
+                    engine=dask_client_,
+                    progress=False,
+                    desc="test",
+                    labels=["unit one", "unit two"],
+                )

@@ -265,8 +265,25 @@ def _run_engine(fn, units, engine, bar, names: tuple, threads: int) -> list:
     try:
         for future in as_completed(futures):
             i = index[future.key]
-            results[i] = future.result()
+            results[i] = _engine_result(future, names, i)
             _advance(bar, *names, i)
     finally:
         client.cancel(futures)  # after a failure: the rest stop, as joblib's do
     return results
+
+
+def _engine_result(future, names: tuple, i: int) -> Any:
+    """A task's result; a task the cluster lost (its workers died each time it ran:
+    ``KilledWorker``, or cancelled) is reported by its unit's label, not lost silently."""
+    try:
+        return future.result()
+    except Exception as exc:
+        if type(exc).__name__ not in ("KilledWorker", "CancelledError", "FutureCancelledError"):
+            raise  # the unit's own exception, as the unit raised it
+        desc, labels = names
+        unit = labels[i] if labels is not None else f"unit {i + 1}"
+        raise RuntimeError(
+            f"{desc}: {unit} was lost by the Dask cluster ({type(exc).__name__}: {exc}); every "
+            f"worker that ran it died (distributed.scheduler.allowed-failures bounds the "
+            f"retries): look for a unit that exhausts a worker's memory"
+        ) from exc

@@ -89,6 +89,14 @@ def series_blocks(n_series: int, n_blocks: int) -> list[range]:
     return [range(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
 
 
+def _block_label(ids: list[str], block: range) -> str:
+    """``series 'a'``, or ``series 'a' .. 'z' (26)`` for a block of several."""
+    first = ids[block.start]
+    if len(block) == 1:
+        return f"series {first!r}"
+    return f"series {first!r} .. {ids[block.stop - 1]!r} ({len(block)})"
+
+
 def _run_block(model: LocalModel, method: str, ids: list[str], jobs: list[tuple]) -> list:
     """``model.<method>(*job)`` for every series of a block; a failure names its series."""
     fn = getattr(model, method)
@@ -218,6 +226,7 @@ class LocalModel(Forecaster):
             engine=self.engine,
             progress=self.progress,
             desc=f"{self.name} {method.strip('_').split('_')[0]}",
+            labels=[_block_label(ids, b) for b in blocks],
             threads=1,
         )
         return [r for block in results for r in block]
