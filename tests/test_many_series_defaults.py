@@ -65,8 +65,20 @@ def test_positive_series_are_modelled_in_logs_and_others_as_they_are():
 
 
 def test_hourly_look_back_covers_two_weeks_when_the_data_allows():
-    assert NLinear(h=12, **FAST).fit(hourly(n=800)).lookback == 336
-    assert NLinear(h=12, **FAST).fit(hourly(n=300)).lookback < 336  # room for windows
+    """Two weekly cycles when there are 20 training windows per look-back step (12 series of
+    1,000 hours), else two seasons (two such series)."""
+    assert NLinear(h=12, **FAST).fit(hourly(n_series=12, n=1000)).lookback == 336
+    assert NLinear(h=12, **FAST).fit(hourly(n_series=2, n=1000)).lookback == 48
+
+
+def test_a_panel_gets_logs_and_the_mae_and_one_series_keeps_its_values_and_the_mse():
+    panel = DataFacts(lengths=(500, 500), season=24, positive=True, n_series=2)
+    one = DataFacts(lengths=(500,), season=24, positive=True, n_series=1)
+    options = [resolve_options(NLinear, h=12, data=facts).options for facts in (panel, one)]
+    assert [(o["target_transform"], o["loss"]) for o in options] == [
+        ("log", "mae"),
+        ("none", "mse"),
+    ]
 
 
 def test_large_data_trains_in_short_sampled_epochs():
@@ -74,7 +86,6 @@ def test_large_data_trains_in_short_sampled_epochs():
     facts = DataFacts(lengths=(800,) * 500, season=24)
     resolved = resolve_options(NLinear, h=24, data=facts)
     assert resolved.options["windows_per_epoch"] == 200 * 32
-    assert resolved.options["loss"] == "mae"
 
 
 def test_the_literature_recipe_keeps_the_reference_behaviour():

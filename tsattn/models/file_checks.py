@@ -190,7 +190,8 @@ def check_network_sizes(model: Any, meta: Mapping[str, Any], tensors: dict) -> N
     if n_channels > bound:
         raise ValueError(f"saved state field 'n_channels' ({n_channels}) is larger than the file")
     with network_budget(tensors):
-        head = make_head(model.loss, model.quantiles)
+        training = model.training_config  # an automatic loss is a point loss: no head
+        head = make_head(training.loss, training.quantiles)
         network = model.network_class(model.network_config(n_channels), head)
     prefix = len(NETWORK_PREFIX)
     saved = {k[prefix:]: v for k, v in tensors.items() if k.startswith(NETWORK_PREFIX)}

@@ -218,7 +218,8 @@ class NeuralForecaster(Forecaster):
         (so the initial weights never depend on how validation works)."""
         config = self.network_config(n_channels)
         torch.manual_seed(self.training_config.seed)
-        return self.network_class(config, make_head(self.loss, self.quantiles))
+        training = self.training_config  # an automatic loss is a point loss: no head
+        return self.network_class(config, make_head(training.loss, training.quantiles))
 
     def get_params(self) -> dict[str, Any]:
         """Forecaster arguments plus every network and training option."""
@@ -288,7 +289,8 @@ class NeuralForecaster(Forecaster):
         positive = all(len(v) and float(np.min(v)) > 0 for v in data.values)
         history = [v[: len(v) - (val_size or self.h)] for v in data.values]
         seasonal = seasonal_naive_wins(history, self._season, self.h)
-        return DataFacts(units, self._season, cycle, val_size, None, positive, seasonal)
+        n_series = len(data.values)
+        return DataFacts(units, self._season, cycle, val_size, None, positive, seasonal, n_series)
 
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
         if self.joint_channels:
@@ -442,7 +444,8 @@ class NeuralForecaster(Forecaster):
         if self.input_size is None:  # the look-back chosen at fit (files before it: no None)
             self._lookback = check_positive_int("lookback", state_field(meta, "lookback", int))
         self._centring, log_values = _saved_season_and_transform(meta)
-        head = make_head(self.loss, self.quantiles)  # the distribution head it was trained with
+        training = self.training_config  # the distribution head it was trained with
+        head = make_head(training.loss, training.quantiles)
         network = self.network_class(self.network_config(n_channels), head)
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
