@@ -273,13 +273,16 @@ def forecast(spec: str, frame: pd.DataFrame, ids, lengths, device: str, level: b
 
 def transformed(frame: pd.DataFrame, ids, params: dict):
     """(frame as the model sees it, the function mapping its (S, h) forecasts back) for the
-    script-level keys ``last=N`` (fit on the last N steps of each series only),
+    script-level keys ``last=N`` (fit on the last N steps of each series only, all starting
+    at START: equal windows per series, and aligned series for a joint-channel model),
     ``scale=...`` (:func:`series_scaling`; ``log``: log values, then the model's own
     standardization) and ``diff=LAG`` (forecast ``y_t - y_{t-LAG}``, of the log
     values with ``scale=log``; a zero forecast is then the seasonal naive)."""
     scaling, lag = params.get("scale", "std"), int(params.get("diff", 0))
-    if params.get("last"):  # equal windows per series: train on the last N steps of each
+    if params.get("last"):  # the last N steps of each series, on the calendar from START
         frame = frame.groupby("unique_id", sort=False).tail(int(params["last"]))
+        steps = frame.groupby("unique_id", sort=False).cumcount()
+        frame = frame.assign(ds=pd.Timestamp(START) + pd.to_timedelta(steps, unit="h"))
     if scaling == "log":
         frame = frame.assign(y=np.log(frame["y"]))
     history = [g.to_numpy() for _, g in frame.groupby("unique_id", sort=False)["y"]]
@@ -412,6 +415,36 @@ def table_lines(rows: pd.DataFrame, label: str = "model") -> list[str]:
     return lines
 
 
+def smoothness_lines(per_series: pd.DataFrame, data_dir: str | None) -> list[str]:
+    """Markdown: each model's mean MASE and sMAPE by quartile of ``std / MASE scale`` of the
+    train part (q4: the smooth, near-deterministic daily curves, where the seasonal naive is
+    hard to beat; q1: noisy series)."""
+    ids, train, test = load_m4(data_dir)
+    ratio = pd.Series([np.std(v) for v in train], index=ids) / mase_scale(train)
+    quartile = pd.qcut(ratio, 4, labels=["q1", "q2", "q3", "q4"])
+    naive = np.stack([v[-SEASON:][np.arange(H) % SEASON] for v in train])
+    _, sn = scores(test, naive, mase_scale(train))
+    frames = [sn.assign(model="seasonal naive (computed)", unique_id=ids), per_series]
+    frame = pd.concat(frames, ignore_index=True).dropna(subset=["mase"])
+    frame["q"] = frame["unique_id"].map(quartile)
+    table = frame.groupby(["model", "q"], sort=False, observed=True)[["mase", "smape"]].mean()
+    edges = ratio.quantile([0.25, 0.5, 0.75]).round(1).tolist()
+    lines = [
+        f"Mean MASE / sMAPE by quartile of the train part's std / MASE scale (edges {edges}; "
+        "q4 = smooth daily curves):",
+        "",
+        "| model | q1 MASE | q2 MASE | q3 MASE | q4 MASE | q1 sMAPE | q2 sMAPE | q3 sMAPE | "
+        "q4 sMAPE |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for model in frame["model"].unique():
+        t = table.loc[model]
+        m = " | ".join(f"{t.loc[q, 'mase']:.2f}" for q in ("q1", "q2", "q3", "q4"))
+        sm = " | ".join(f"{t.loc[q, 'smape']:.2f}" for q in ("q1", "q2", "q3", "q4"))
+        lines.append(f"| `{model}` | {m} | {sm} |")
+    return lines
+
+
 def write_report(out: str, study: str | None, notes: Path | None) -> None:
     """The "M4 Hourly" section of BENCHMARKS.md from ``results/m4/<out>`` (and the study
     CSV, when given), with the published rows beside them."""
@@ -437,6 +470,8 @@ def write_report(out: str, study: str | None, notes: Path | None) -> None:
         "",
         *published,
     ]
+    per_series = pd.read_csv(RESULTS / f"per_series_{out}")
+    body += ["", *smoothness_lines(per_series, None)]
     if study:
         body += ["", f"Study runs (`results/m4/{study}`), one factor changed at a time:", ""]
         body += table_lines(pd.read_csv(RESULTS / study), "spec")
