@@ -97,14 +97,19 @@ def _block_label(ids: list[str], block: range) -> str:
     return f"series {first!r} .. {ids[block.stop - 1]!r} ({len(block)})"
 
 
-def _run_block(model: LocalModel, method: str, ids: list[str], jobs: list[tuple]) -> list:
-    """``model.<method>(*job)`` for every series of a block; a failure names its series."""
+def _run_block(
+    model: LocalModel, method: str, ids: list[str], jobs: list[tuple], name: bool = True
+) -> list:
+    """``model.<method>(*job)`` for every series of a block; a failure names its series
+    (when ``name``: a model fitted on one series leaves its error as it is)."""
     fn = getattr(model, method)
     results = []
     for uid, job in zip(ids, jobs):
         try:
             results.append(quietly(fn, *job))
         except Exception as exc:
+            if not name:
+                raise
             raise _named(exc, f"{model.name} failed on series {uid!r}: {exc}") from exc
     return results
 
@@ -218,7 +223,10 @@ class LocalModel(Forecaster):
             n_blocks = len(jobs) if workers == 1 else BLOCKS_PER_WORKER * workers
         worker = self._worker_copy()
         blocks = series_blocks(len(jobs), n_blocks)
-        units = [(worker, method, ids[b.start : b.stop], jobs[b.start : b.stop]) for b in blocks]
+        name = len(jobs) > 1
+        units = [
+            (worker, method, ids[b.start : b.stop], jobs[b.start : b.stop], name) for b in blocks
+        ]
         results = run_units(
             _run_block,
             units,
