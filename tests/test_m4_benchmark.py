@@ -94,3 +94,14 @@ def test_seasonal_naive_reproduces_m4s_published_row(m4):
     ids, train, test = m4.load_m4(None)
     assert len(ids) == 414 and sorted({len(v) for v in train}) == [700, 960]
     assert m4.check_seasonal_naive(train, test) == (13.912, 1.193)
+
+
+def test_log_seasonal_difference_round_trip_gives_the_seasonal_naive(m4):
+    ids = ["a", "b"]
+    series = [10 + np.arange(72.0) % 24, 50 + 2 * (np.arange(60.0) % 24)]
+    frame = m4.long_frame(ids, series)
+    seen, undo = m4.transformed(frame, ids, {"scale": "log", "diff": 24})
+    assert len(seen) == 72 + 60 - 2 * 24  # the first season of each series has no difference
+    zero = undo(np.zeros((2, 48)))
+    naive = np.stack([v[-24:][np.arange(48) % 24] for v in series])
+    np.testing.assert_allclose(zero, naive)
