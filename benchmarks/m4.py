@@ -424,7 +424,9 @@ def smoothness_lines(per_series: pd.DataFrame, data_dir: str | None) -> list[str
     quartile = pd.qcut(ratio, 4, labels=["q1", "q2", "q3", "q4"])
     naive = np.stack([v[-SEASON:][np.arange(H) % SEASON] for v in train])
     _, sn = scores(test, naive, mase_scale(train))
-    frames = [sn.assign(model="seasonal naive (computed)", unique_id=ids), per_series]
+    frames = [per_series]
+    if "seasonal_naive" not in set(per_series["model"]):
+        frames.insert(0, sn.assign(model="seasonal naive (computed)", unique_id=ids))
     frame = pd.concat(frames, ignore_index=True).dropna(subset=["mase"])
     frame["q"] = frame["unique_id"].map(quartile)
     table = frame.groupby(["model", "q"], sort=False, observed=True)[["mase", "smape"]].mean()
@@ -453,7 +455,7 @@ def write_report(out: str, study: str | None, notes: Path | None) -> None:
     rows = pd.read_csv(RESULTS / out)
     published = ["| published (M4) | sMAPE | MASE | OWA |", "|---|---:|---:|---:|"]
     published += [f"| {n} | {s:.3f} | {m:.3f} | {o:.3f} |" for n, s, m, o in PUBLISHED]
-    threads = ", ".join(str(t) for t in sorted(rows["threads"].unique()))
+    threads = ", ".join(str(int(t)) for t in sorted(rows["threads"].dropna().unique()))
     body = [
         "M4 Hourly (414 series of 700 or 960 points, h = 48) from the data dir, checksums "
         "verified; each model fitted once on all 414 train parts, forecasting the 48 test "
