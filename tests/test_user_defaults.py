@@ -106,9 +106,14 @@ def test_patchtst_centres_windows_on_their_last_value_for_users_only():
 
 
 def test_patchtst_follows_a_level_shift():
-    """A series that jumps to a new level a few steps before the cutoff: centred on the last
-    value, the forecast sits near the new level (a window mean would pull it back down)."""
-    df = monthly(n=150, trend=0.0)
+    """A series without a clear season that jumps to a new level a few steps before the cutoff:
+    centred on the last value, the forecast sits near the new level (a window mean would pull
+    it back down). A clearly seasonal series is centred on its last season instead, which keeps
+    the season and follows a shift only as far as the network learns it
+    (``tests/test_many_series_defaults.py``)."""
+    df = monthly(n=150, trend=0.0).assign(
+        y=lambda d: 100 + np.random.default_rng(1).normal(0, 1, 150)
+    )
     df.loc[df.index[-6:], "y"] += 200.0
     new_level = df["y"].iloc[-6:].mean()
 
