@@ -167,7 +167,9 @@ def test_missing_columns_are_listed_with_the_available_ones():
 
 def test_non_numeric_wide_column_is_named():
     frame = with_row(wide(), 1, b="oops")
-    with pytest.raises(ValueError, match=r"column 'b': 1 non-numeric value\(s\) \(first: 'oops' at row 1, date "):
+    with pytest.raises(
+        ValueError, match=r"column 'b': 1 non-numeric value\(s\) \(first: 'oops' at row 1, date "
+    ):
         read_series(frame, time_col="date")
 
 

@@ -93,4 +93,3 @@ def test_each_cell_is_labelled_with_its_torch_threads(report):
     old = report.summary(_results())
     assert set(old["threads"]) == {"n/r"}
     assert "| threads |" in report.markdown(old) and "| n/r |" in report.markdown(old)
-
