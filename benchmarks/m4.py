@@ -472,6 +472,16 @@ def write_report(out: str, study: str | None, notes: Path | None) -> None:
         "",
         *published,
     ]
+    external = RESULTS / "external.csv"
+    if external.exists():  # statsforecast in a throwaway environment (m4_external.py)
+        body += [
+            "",
+            "statsforecast with its defaults and the hourly seasons, same data and scoring "
+            "(`python benchmarks/m4_external.py` in a throwaway environment; "
+            "`results/m4/external.csv`):",
+            "",
+            *table_lines(pd.read_csv(external)),
+        ]
     per_series = pd.read_csv(RESULTS / f"per_series_{out}")
     body += ["", *smoothness_lines(per_series, None)]
     if study:
