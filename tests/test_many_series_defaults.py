@@ -47,7 +47,7 @@ def test_a_trending_history_centres_windows_on_the_last_value():
     t = np.arange(300)
     trending = [5 * np.sin(2 * np.pi * t / 12) + 2.0 * t]
     assert not seasonal_naive_wins(trending, season=12, h=6)
-    model = DLinear(h=6, **FAST).fit(hourly(trend=1.0, level=10.0).assign(y=lambda d: d.y))
+    model = DLinear(h=6, **FAST).fit(hourly(trend=1.0, level=10.0))
     assert model.network_config(1).center_season in (1, 24)  # decided, never "auto"
     strong_trend = hourly(n=400).assign(y=lambda d: d.y + 5.0 * d.groupby("unique_id").cumcount())
     assert DLinear(h=6, **FAST).fit(strong_trend).network_config(1).center_season == 1
