@@ -204,6 +204,7 @@ class NeuralForecaster(Forecaster):
     def network_config(self, n_channels: int) -> Any:
         """The network's config for data with ``n_channels`` channels, at the look-back in
         use (patches shrunk to fit a short look-back chosen from the data)."""
+        # the centring season decided at fit (or read from a file) is the data's answer here
         facts = DataFacts((), self._centring, lookback=self.lookback, seasonal=True)
         resolved = self.resolved(facts)
         return self.config_class(
@@ -217,8 +218,8 @@ class NeuralForecaster(Forecaster):
         """A freshly initialised network, seeded by ``seed`` after the config is validated
         (so the initial weights never depend on how validation works)."""
         config = self.network_config(n_channels)
-        torch.manual_seed(self.training_config.seed)
         training = self.training_config  # an automatic loss is a point loss: no head
+        torch.manual_seed(training.seed)
         return self.network_class(config, make_head(training.loss, training.quantiles))
 
     def get_params(self) -> dict[str, Any]:
@@ -250,8 +251,10 @@ class NeuralForecaster(Forecaster):
         in ``checkpoint_dir``; see :func:`~tsattn.training.engine.fit_network`)."""
         if val_size is not None and 0 < val_size < self.h:
             raise ValueError(f"val_size ({val_size}) must be at least h ({self.h}) or 0/None")
-        plan = self.resolved(self._data_facts(data, val_size))
-        val_size, season = plan.holdout, self._season
+        facts = self._data_facts(data, val_size)
+        plan = self.resolved(facts)
+        val_size, season = plan.holdout, facts.season
+        self._season = season
         self._lookback = plan.lookback if self.input_size is None else None
         self._centring = plan.options.get("center_season", 1)
         train_parts = [v[: len(v) - val_size] for v in data.values]
@@ -280,17 +283,21 @@ class NeuralForecaster(Forecaster):
         self.holdout_errors_ = holdout_errors(self, data, val_size, season) if val_size else None
 
     def _data_facts(self, data: SeriesData, val_size: int | None) -> DataFacts:
-        """What the data decides, for :func:`~tsattn.models.recipes.resolve_options`; keeps the
-        season (``season_length``, or the frequency's) for the network and its file."""
+        """What the data decides, for :func:`~tsattn.models.recipes.resolve_options`: the season
+        (``season_length``, or the frequency's), the longest cycle, the lengths, whether every
+        value is positive and whether the seasonal naive clearly wins on the history."""
         freq = data.freqs[0]
-        self._season = self.season_length or season_length(freq)
-        cycle = self.season_length or longest_cycle(freq)
-        units = (data.min_length,) if self.joint_channels else tuple(map(len, data.values))
-        positive = all(len(v) and float(np.min(v)) > 0 for v in data.values)
+        season = self.season_length or season_length(freq)
         history = [v[: len(v) - (val_size or self.h)] for v in data.values]
-        seasonal = seasonal_naive_wins(history, self._season, self.h)
-        n_series = len(data.values)
-        return DataFacts(units, self._season, cycle, val_size, None, positive, seasonal, n_series)
+        return DataFacts(
+            lengths=(data.min_length,) if self.joint_channels else tuple(map(len, data.values)),
+            season=season,
+            cycle=self.season_length or longest_cycle(freq),
+            val_size=val_size,
+            positive=all(len(v) and float(np.min(v)) > 0 for v in data.values),
+            seasonal=seasonal_naive_wins(history, season, self.h),
+            n_series=len(data.values),
+        )
 
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
         if self.joint_channels:
