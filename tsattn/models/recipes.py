@@ -207,8 +207,9 @@ class DataFacts:
         val_size: the caller's validation holdout (None: the recipe's rule; 0 for none).
         lookback: a look-back already chosen (a loaded model; None: decide it).
         positive: every value of every series is positive (a log transform may apply).
-        seasonal: the seasonal naive forecast beats the last value on the data's history
-            (windows are then centred on the last season).
+        seasonal: the seasonal naive forecast clearly beats the last value on the data's
+            history (windows are then centred on the last season; see
+            :func:`~tsattn.models.user_defaults.seasonal_naive_wins`).
         n_series: how many series (a panel of several gets the log transform and the MAE).
     """
 
@@ -231,8 +232,8 @@ class Resolved:
     holdout: int | None = None
 
     def training_config(self) -> TrainingConfig:
-        """The training options as a :class:`TrainingConfig` (an unresolved
-        ``max_steps="auto"`` reads as no limit: it is decided with the data)."""
+        """The training options as a :class:`TrainingConfig` (options still left to the data
+        read as :data:`BEFORE_DATA`, e.g. ``max_steps="auto"`` as no limit)."""
         names = {f.name for f in dataclasses.fields(TrainingConfig)}
         values = {k: v for k, v in self.options.items() if k in names}
         return TrainingConfig(**_before_data(values))
