@@ -4,13 +4,14 @@ the seasonal naive check on the real files runs when the data dir holds them."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from .data_dir import DATA_DIR
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "m4.py"
 
@@ -86,12 +87,11 @@ def test_recipe_rules_follow_the_data(m4):
 
 
 @pytest.mark.skipif(
-    not os.environ.get("TSATTN_DATA_DIR")
-    or not (Path(os.environ["TSATTN_DATA_DIR"]) / "M4-Hourly-train.csv.gz").is_file(),
-    reason="M4 Hourly files not in the data dir",
+    not (DATA_DIR / "M4-Hourly-train.csv.gz").is_file(),
+    reason=f"M4 Hourly files not in the data dir {DATA_DIR} (set TSATTN_DATA_DIR)",
 )
 def test_seasonal_naive_reproduces_m4s_published_row(m4):
-    ids, train, test = m4.load_m4(None)
+    ids, train, test = m4.load_m4(str(DATA_DIR))
     assert len(ids) == 414 and sorted({len(v) for v in train}) == [700, 960]
     assert m4.check_seasonal_naive(train, test) == (13.912, 1.193)
 
