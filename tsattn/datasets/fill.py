@@ -31,8 +31,9 @@ def _fill(values: pd.Series, policy: str) -> pd.Series:
 
 
 def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
-    """Reindex every series of a canonical long frame to ``freq`` and fill by ``policy``."""
-    id_col, time_col, target_col = frame.columns
+    """Reindex every series of a canonical long frame to ``freq`` and fill by ``policy``
+    (the target and every covariate column after it)."""
+    id_col, time_col, *value_cols = frame.columns
     parts = []
     for uid, series in frame.groupby(id_col, sort=False):
         times = pd.Index(series[time_col])
@@ -44,12 +45,22 @@ def fill_gaps(frame: pd.DataFrame, freq: str, policy: str) -> pd.DataFrame:
                 f"series {uid!r}: timestamp {times[off_grid][0]} is not on the {freq!r} grid "
                 f"starting at {times[0]}; fix the timestamps{_other_freq(times, freq)}"
             )
-        values = series[target_col].replace([np.inf, -np.inf], np.nan).set_axis(times)
-        values = _fill(values.reindex(grid), policy)
-        if values.isna().any():  # a series with no finite value at all
-            raise ValueError(f"series {uid!r} has no finite value to fill from")
-        parts.append(pd.DataFrame({id_col: uid, time_col: grid, target_col: values.to_numpy()}))
+        columns = {id_col: uid, time_col: grid}
+        for column in value_cols:
+            columns[column] = _filled_column(uid, series[column], times, grid, policy)
+        parts.append(pd.DataFrame(columns))
     return pd.concat(parts, ignore_index=True)
+
+
+def _filled_column(
+    uid: object, values: pd.Series, times: pd.Index, grid: pd.Index, policy: str
+) -> np.ndarray:
+    """One value column of one series on its full grid, holes filled by ``policy``."""
+    values = values.replace([np.inf, -np.inf], np.nan).set_axis(times)
+    values = _fill(values.reindex(grid), policy)
+    if values.isna().any():  # a series with no finite value at all
+        raise ValueError(f"series {uid!r} has no finite value of {values.name!r} to fill from")
+    return values.to_numpy()
 
 
 #: a filled series may have at most this many times its observations: more, and most of

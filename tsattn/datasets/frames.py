@@ -50,6 +50,7 @@ def read_series(
     freq: str | None = None,
     fill: str | None = None,
     dayfirst: bool | None = None,
+    covariate_cols: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV path or a frame, wide or long, into the validated canonical long frame.
 
@@ -65,21 +66,48 @@ def read_series(
     A non-id column that repeats values like an id (the frame looks long) is an error
     naming ``id_col=``.
 
+    ``covariate_cols`` are kept after ``y`` under their own names (checked and filled as
+    ``y``): in a long frame each row's values; in a wide frame they are columns shared by
+    every series (the value columns are then the others).
+
     >>> read_series("sales.csv", time_col="date", value_cols=["store_1"])  # doctest: +SKIP
     """
     _check_options(time_col, value_cols, id_col, target_col, dayfirst)
     frame = _time_index_to_column(_as_frame(data), time_col)
     if id_col is None and value_cols is None and ID_COL in frame.columns:
         id_col = ID_COL
+    covariate_cols = list(covariate_cols)
     if id_col is None:
         if value_cols is None and target_col is not None:
             value_cols = [target_col]
-        frame = to_long(frame, time_col=time_col, value_cols=value_cols, dayfirst=dayfirst)
+        if value_cols is None and covariate_cols:
+            value_cols = [c for c in frame.columns if c != time_col and c not in covariate_cols]
+        frame = _wide_to_long(frame, time_col, value_cols, dayfirst, covariate_cols)
         id_col, time_col, target_col = ID_COL, TIME_COL, TARGET_COL
     elif value_cols is not None:
         raise ValueError("value_cols selects columns of a wide frame; with id_col use target_col")
     target_col = target_col or TARGET_COL
-    return validate_long_frame(frame, id_col, time_col, target_col, freq, fill, dayfirst).frame
+    checked = validate_long_frame(
+        frame, id_col, time_col, target_col, freq, fill, dayfirst, covariate_cols
+    )
+    return checked.frame
+
+
+def _wide_to_long(
+    wide: pd.DataFrame,
+    time_col: str,
+    value_cols: Sequence[str] | None,
+    dayfirst: bool | None,
+    covariate_cols: list[str],
+) -> pd.DataFrame:
+    """:func:`to_long` of the value columns, each covariate column repeated for every
+    series (a wide frame's covariates are shared by its series)."""
+    check_columns(wide, {c: "a covariate" for c in covariate_cols})
+    long = to_long(wide, time_col=time_col, value_cols=value_cols, dayfirst=dayfirst)
+    n_series = len(long) // max(len(wide), 1)
+    for column in covariate_cols:
+        long[column] = np.tile(wide[column].to_numpy(), n_series)  # (n_series * T,)
+    return long
 
 
 def to_long(

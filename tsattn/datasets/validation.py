@@ -16,6 +16,7 @@ Every problem is a ``ValueError`` naming the column or series and the fix. Used 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -182,6 +183,7 @@ def validate_long_frame(
     freq: str | None = None,
     fill: str | None = None,
     dayfirst: bool | None = None,
+    extra_cols: Sequence[str] = (),
 ) -> ValidatedFrame:
     """Check a long frame and return it in canonical form with its frequency.
 
@@ -193,21 +195,26 @@ def validate_long_frame(
     reads ``12/01/2024`` as 12 January (True) or 1 December (False); by default such
     strings must settle it themselves (some day above 12) or are refused. An integer time
     column is an axis of integer steps: frequency ``"1"``, each series advancing by one.
+    ``extra_cols`` (covariates) are kept after ``y``, under their own names, checked and
+    filled as ``y`` is.
     """
     check_input(df, "df")
     if fill is not None and fill not in FILL_POLICIES:
         raise ValueError(f"unknown fill {fill!r}; valid: {', '.join(FILL_POLICIES)} or None")
     if freq is not None:
         check_freq(freq)
-    check_columns(df, {id_col: "id_col", time_col: "time_col", target_col: "target_col"})
+    required = {id_col: "id_col", time_col: "time_col", target_col: "target_col"}
+    check_columns(df, {**required, **{c: "a covariate" for c in extra_cols}})
+    _check_extra_names(extra_cols, (ID_COL, TIME_COL, TARGET_COL, id_col, time_col, target_col))
     ids, n_series = _checked_ids(df[id_col].reset_index(drop=True), id_col)
-    frame = pd.DataFrame(
-        {
-            ID_COL: ids,
-            TIME_COL: parse_times(df[time_col].reset_index(drop=True), time_col, dayfirst),
-            TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
-        }
-    )
+    columns = {
+        ID_COL: ids,
+        TIME_COL: parse_times(df[time_col].reset_index(drop=True), time_col, dayfirst),
+        TARGET_COL: parse_numbers(df[target_col].reset_index(drop=True), target_col, ids),
+    }
+    for name in extra_cols:
+        columns[name] = parse_numbers(df[name].reset_index(drop=True), name, ids)
+    frame = pd.DataFrame(columns)
     freq = _axis_frequency(freq, frame[TIME_COL], time_col)
     frame, bounds = _grouped_by_series(frame, n_series)
     shown_regular = False  # every series regular at freq, as the frequency's check showed
@@ -215,6 +222,8 @@ def validate_long_frame(
         freq, shown_regular = _common_frequency(frame, bounds)
     if fill is None:
         _check_finite(frame, target_col)
+        for name in extra_cols:
+            _check_finite(frame, name, name)
         if not shown_regular:
             _check_regular(frame, freq, bounds)
         return ValidatedFrame(frame, freq)
@@ -287,8 +296,21 @@ def _check_order(frame: pd.DataFrame) -> None:
         )
 
 
-def _check_finite(frame: pd.DataFrame, column: str) -> None:
-    bad = ~np.isfinite(frame[TARGET_COL].to_numpy())
+def _check_extra_names(extra_cols: Sequence[str], taken: tuple[str, ...]) -> None:
+    """Covariate names are distinct and none is the id, time or target column."""
+    clash = [c for c in extra_cols if c in taken]
+    if clash:
+        raise ValueError(
+            f"column {clash[0]!r} is the series id, time or target column and cannot also be "
+            f"a covariate; rename it"
+        )
+    repeated = [c for i, c in enumerate(extra_cols) if c in extra_cols[:i]]
+    if repeated:
+        raise ValueError(f"covariate {repeated[0]!r} is listed twice; list each column once")
+
+
+def _check_finite(frame: pd.DataFrame, column: str, source: str = TARGET_COL) -> None:
+    bad = ~np.isfinite(frame[source].to_numpy())
     if bad.any():
         counts = frame.loc[bad, ID_COL].value_counts(sort=False)
         detail = ", ".join(f"{k!r}: {v}" for k, v in list(counts.items())[:5])

@@ -31,14 +31,26 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from tsattn.checks import check_positive_int, did_you_mean, short_repr
+from tsattn.checks import check_bool, check_positive_int, did_you_mean, short_repr
 from tsattn.models.catalog import MODELS, register_model
+from tsattn.models.covariates import (
+    attach_covariates,
+    check_calendar,
+    check_exog_list,
+    check_holidays,
+    check_supported,
+    fitted_spec,
+    frame_columns,
+    future_values,
+    static_rows,
+)
 from tsattn.models.intervals import (
     QuantileRequest,
     check_interval_method,
@@ -91,6 +103,17 @@ class Forecaster:
             intervals from the model's own rolling-origin residuals; any model).
         conformal_windows: cutoffs (``h`` apart, at the end of each series) whose errors make
             the conformal scores; ``fit`` trains one extra copy of the model for them.
+        futr_exog_list: future-known covariates: columns of the frame whose values at the
+            forecast dates ``predict(futr_df=...)`` supplies (prices, promotions, plans).
+        hist_exog_list: past-only covariates: columns observed up to the end of the history.
+        stat_exog_list: static covariates: columns of ``static_df`` (one row per series).
+        calendar: ``True`` (the calendar features that vary at the data's frequency) or a
+            list of ``hour``, ``dayofweek``, ``dayofmonth``, ``dayofyear``, ``month``:
+            future-known columns computed from the dates.
+        holidays: a country code (``"US"``): a future-known 0/1 column of its public holidays
+            (the ``tsattn[holidays]`` extra).
+        ignore_covariates: fit without the covariates this model cannot use (with a warning)
+            instead of refusing them.
     """
 
     registry_name: ClassVar[str] = ""
@@ -105,6 +128,9 @@ class Forecaster:
     supports_quantiles: ClassVar[bool] = False
     #: True when the window-level entry (:meth:`fit_arrays`, :meth:`predict_windows`) works.
     supports_windows: ClassVar[bool] = False
+    #: the covariate kinds the model uses: "futr" (future-known, calendar included), "hist"
+    #: (past-only), "stat" (static); see :mod:`tsattn.models.covariates`
+    supports_covariates: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -117,6 +143,12 @@ class Forecaster:
         fill: str | None = None,
         intervals: str | None = None,
         conformal_windows: int = 3,
+        futr_exog_list: Sequence[str] | None = None,
+        hist_exog_list: Sequence[str] | None = None,
+        stat_exog_list: Sequence[str] | None = None,
+        calendar: bool | Sequence[str] | None = None,
+        holidays: str | None = None,
+        ignore_covariates: bool = False,
     ):
         self.h = _check_horizon(h)
         self.intervals = None if intervals is None else check_interval_method(intervals)
@@ -128,6 +160,13 @@ class Forecaster:
         self.target_col = _check_name("target_col", target_col)
         self.freq, self.fill = _optional_name("freq", freq), _optional_name("fill", fill)
         self._history: SeriesData | None = None
+        self.futr_exog_list = check_exog_list("futr_exog_list", futr_exog_list)
+        self.hist_exog_list = check_exog_list("hist_exog_list", hist_exog_list)
+        self.stat_exog_list = check_exog_list("stat_exog_list", stat_exog_list)
+        self.calendar, self.holidays = check_calendar(calendar), check_holidays(holidays)
+        self.ignore_covariates = check_bool("ignore_covariates", ignore_covariates)
+        self._ignoring_covariates = check_supported(self)
+        self._static_known: dict[str, np.ndarray] = {}  # series id -> static row, from fit
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Options are attributes (``model.lr = 1e-3`` takes effect); a public name that is
@@ -144,11 +183,18 @@ class Forecaster:
         return self.alias or type(self).__name__
 
     def fit(
-        self, df: pd.DataFrame, val_size: int | None = None, resume: bool = False
+        self,
+        df: pd.DataFrame,
+        val_size: int | None = None,
+        resume: bool = False,
+        static_df: pd.DataFrame | None = None,
     ) -> Forecaster:
         """Fit on a long or wide frame; ``val_size`` steps per series are held out for
         early stopping by models that use a validation split. ``resume=True`` continues an
-        interrupted training from the checkpoint in ``checkpoint_dir`` (neural models)."""
+        interrupted training from the checkpoint in ``checkpoint_dir`` (neural models).
+        Covariates: the frame's ``futr_exog_list`` and ``hist_exog_list`` columns, and
+        ``static_df`` (``unique_id`` plus the ``stat_exog_list`` columns, one row per
+        series)."""
         if resume and not self.supports_resume:
             raise ValueError(
                 f"{self.name} does not train in epochs: resume=True applies to neural models "
@@ -158,7 +204,9 @@ class Forecaster:
             isinstance(val_size, bool) or not isinstance(val_size, int | np.integer) or val_size < 0
         ):
             raise ValueError(f"val_size must be None or a non-negative integer, got {val_size!r}")
-        data = self._series(df)
+        self._ignoring_covariates = check_supported(self)
+        self._static_known = {}
+        data = self._series(df, static_df)
         self._check_lengths(data, val_size or 0)
         if self.float32_inputs and input_range_problem(data):
             raise ValueError(f"{self.name} cannot fit: {input_range_problem(data)}")
@@ -166,6 +214,8 @@ class Forecaster:
         if self.intervals == "conformal":
             self._conformal_scores = conformal_scores(self, data, val_size)
         self._history = data
+        if data.static is not None:
+            self._static_known = dict(zip(data.ids, data.static))
         return self
 
     def predict(
@@ -174,6 +224,8 @@ class Forecaster:
         h: int | None = None,
         level: Sequence[float] | None = None,
         quantiles: Sequence[float] | None = None,
+        futr_df: pd.DataFrame | None = None,
+        static_df: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the model's h) after the end of each series.
 
@@ -182,14 +234,21 @@ class Forecaster:
         ``<alias>-hi-80``, ...; ``quantiles=[0.1, 0.9]`` adds ``<alias>-q-0.1``, ... (original
         scale; monotone in the level; every interval contains the median). The uncertainty
         is the model's own, or conformal with ``intervals="conformal"``.
+
+        Covariates: ``futr_df`` (``unique_id``, ``ds`` and the ``futr_exog_list`` columns)
+        gives the future-known values at each series' ``h`` forecast dates (calendar columns
+        are computed); ``static_df`` the static rows of series not seen at fit.
         """
         request = QuantileRequest.make(level, quantiles)
         if self._history is None:
             raise ValueError(f"{self.name} is not fitted: call fit(df) before predict()")
         h = self._check_predict_horizon(h)
-        data = self._series(df) if df is not None else self._history
+        data = self._series(df, static_df) if df is not None else self._history
         if df is not None:
             self._check_predict_lengths(data)
+        spec = fitted_spec(self, data.freqs[0])
+        future = future_values(data, futr_df, h, spec, self.id_col, self.time_col)
+        data = replace(data, future=future)
         values = np.asarray(self._predict(data, h), dtype=np.float64)  # (n_series, h)
         self._check_finite(data, values)
         frame = self._forecast_frame(data, values)
@@ -326,24 +385,40 @@ class Forecaster:
         return 1
 
     # ------------------------------------------------------------------ helpers
-    def _series(self, df: pd.DataFrame) -> SeriesData:
+    def _series(self, df: pd.DataFrame, static_df: pd.DataFrame | None = None) -> SeriesData:
+        """The validated series of ``df`` with the covariates this model uses."""
+        frame = self._long_frame(df, frame_columns(self))
+        data = SeriesData.from_long(frame, self.freq)
+        spec = fitted_spec(self, data.freqs[0])
+        static = self._static_rows(static_df, data.ids, spec.stat)
+        return attach_covariates(data, frame, spec, static)
+
+    def _static_rows(
+        self, static_df: pd.DataFrame | None, ids: list[str], names: tuple[str, ...]
+    ) -> np.ndarray | None:
+        """(n_series, S) static covariates: from ``static_df``, else those seen at fit."""
+        if names and static_df is None and ids and all(i in self._static_known for i in ids):
+            return np.stack([self._static_known[i] for i in ids])
+        return static_rows(static_df, ids, names, self.id_col)
+
+    def _long_frame(self, df: pd.DataFrame, covariates: tuple[str, ...]) -> pd.DataFrame:
+        """``df`` (long or wide) as the validated canonical long frame, with the covariate
+        columns after ``y``."""
         from tsattn.datasets import check_input, read_series
 
         check_input(df, "df")
         if df.empty:
             raise ValueError("the frame is empty: nothing to fit or forecast from")
-        options = {"freq": self.freq, "fill": self.fill}
+        options = {"freq": self.freq, "fill": self.fill, "covariate_cols": covariates}
         if {self.id_col, self.target_col} <= set(df.columns):
-            frame = read_series(
+            return read_series(
                 df,
                 time_col=self.time_col,
                 id_col=self.id_col,
                 target_col=self.target_col,
                 **options,
             )
-        else:
-            frame = read_series(df, time_col=self._wide_time_col(df), **options)
-        return SeriesData.from_long(frame, self.freq)
+        return read_series(df, time_col=self._wide_time_col(df), **options)
 
     def _wide_time_col(self, df: pd.DataFrame) -> str:
         """The time column of a wide frame: ``time_col`` if present, else a usual name."""

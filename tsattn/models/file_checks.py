@@ -42,6 +42,12 @@ OPTIONAL_PARAMS = frozenset(
         "engine",
         "recipe",
         "season_length",
+        "futr_exog_list",
+        "hist_exog_list",
+        "stat_exog_list",
+        "calendar",
+        "holidays",
+        "ignore_covariates",
         "center_season",
     }
 )
@@ -176,8 +182,6 @@ def construct(cls: type, params: Mapping[str, Any], tensors: Mapping[str, torch.
 def check_network_sizes(model: Any, meta: Mapping[str, Any], tensors: dict) -> None:
     """For a neural forecaster: the network its header describes, built within
     :func:`network_budget`, has exactly the file's network tensor names and shapes."""
-    from tsattn.nn.probabilistic import make_head
-
     if not is_neural(type(model)):
         return
     n_channels, _ = model._saved_channels(dict(meta))
@@ -190,9 +194,7 @@ def check_network_sizes(model: Any, meta: Mapping[str, Any], tensors: dict) -> N
     if n_channels > bound:
         raise ValueError(f"saved state field 'n_channels' ({n_channels}) is larger than the file")
     with network_budget(tensors):
-        training = model.training_config  # an automatic loss is a point loss: no head
-        head = make_head(training.loss, training.quantiles)
-        network = model.network_class(model.network_config(n_channels), head)
+        network = model.saved_network(n_channels, dict(meta), tensors)
     prefix = len(NETWORK_PREFIX)
     saved = {k[prefix:]: v for k, v in tensors.items() if k.startswith(NETWORK_PREFIX)}
     _compare_shapes(network.state_dict(), saved)

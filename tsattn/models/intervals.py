@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from tsattn.checks import short_repr
-from tsattn.models.series_data import SeriesData
 
 #: the ``intervals=`` choices: the model's own uncertainty, or conformal residuals
 INTERVAL_METHODS = ("native", "conformal")
@@ -227,11 +226,11 @@ def conformal_scores(model, data, val_size: int | None) -> np.ndarray:
             f"conformal_windows={windows} and h={h} need at least {need} ({held_out} held out "
             f"for the residuals); use fewer conformal_windows or longer series"
         )
-    probe._fit(_truncated(data, held_out), val_size)
+    probe._fit(data.truncated(held_out), val_size)
     errors = []
     for w in range(windows):
         cut = held_out - w * h  # steps removed from the end of each series
-        history = _truncated(data, cut)
+        history = data.truncated(cut)
         forecast = np.asarray(probe._predict(history, h), dtype=np.float64)  # (S, h)
         actual = np.stack([v[len(v) - cut : len(v) - cut + h] for v in data.values])  # (S, h)
         errors.append(np.abs(actual - forecast))
@@ -249,10 +248,3 @@ def check_scores(scores: object, h: int) -> np.ndarray:
     if not (np.isfinite(array).all() and (array >= 0).all()):
         raise ValueError("conformal scores must be finite and non-negative")
     return array
-
-
-def _truncated(data: SeriesData, steps: int) -> SeriesData:
-    """``data`` with the last ``steps`` observations of every series removed (dates kept as
-    they are: the copies only forecast arrays, never frames)."""
-    values = [v[: len(v) - steps] for v in data.values]
-    return SeriesData(list(data.ids), values, list(data.last_ds), list(data.freqs))

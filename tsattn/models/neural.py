@@ -37,6 +37,13 @@ from tsattn.checks import (
 from tsattn.datasets.frequency import longest_cycle, season_length
 from tsattn.models.base import Forecaster, check_window_array
 from tsattn.models.catalog import MODELS
+from tsattn.models.covariate_state import (
+    check_same_covariates,
+    covariate_widths,
+    layout_widths,
+    saved_covariates,
+)
+from tsattn.models.covariates import CovariateScaler
 from tsattn.models.options import (
     DERIVED_FIELDS,
     neural_signature,
@@ -57,6 +64,7 @@ from tsattn.models.recipes import (
 from tsattn.models.series_data import SeriesData
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
 from tsattn.models.user_defaults import MIN_INPUT, holdout_errors, seasonal_naive_wins
+from tsattn.nn.covariates import CovariateLayout, CovariateNetwork
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import (
@@ -66,7 +74,7 @@ from tsattn.training.engine import (
     forecast_quantiles,
     train_network,
 )
-from tsattn.training.windows import series_windows, split_array_windows
+from tsattn.training.windows import covariate_windows, series_windows, split_array_windows
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +129,7 @@ class NeuralForecaster(Forecaster):
     supports_resume: ClassVar[bool] = True
     float32_inputs: ClassVar[bool] = True
     supports_windows: ClassVar[bool] = True
+    supports_covariates: ClassVar[tuple[str, ...]] = ("futr", "hist", "stat")
     #: network options whose default for users' series differs from the config dataclass's
     #: (the literature regime keeps the dataclass's; see :mod:`tsattn.models.recipes`)
     user_network_defaults: ClassVar[dict[str, Any]] = {}
@@ -147,10 +156,30 @@ class NeuralForecaster(Forecaster):
         recipe: str | Recipe = USER,
         config: Any = None,
         training: TrainingConfig | None = None,
+        futr_exog_list: list[str] | None = None,
+        hist_exog_list: list[str] | None = None,
+        stat_exog_list: list[str] | None = None,
+        calendar: bool | list[str] | None = None,
+        holidays: str | None = None,
+        ignore_covariates: bool = False,
         **kwargs: Any,
     ):
         super().__init__(
-            h, alias, id_col, time_col, target_col, freq, fill, intervals, conformal_windows
+            h,
+            alias,
+            id_col,
+            time_col,
+            target_col,
+            freq,
+            fill,
+            intervals,
+            conformal_windows,
+            futr_exog_list=futr_exog_list,
+            hist_exog_list=hist_exog_list,
+            stat_exog_list=stat_exog_list,
+            calendar=calendar,
+            holidays=holidays,
+            ignore_covariates=ignore_covariates,
         )
         self.input_size = (
             input_size if input_size is None else check_positive_int("input_size", input_size)
@@ -170,6 +199,8 @@ class NeuralForecaster(Forecaster):
         self.train_result_: TrainResult | None = None
         self._scaler: SeriesScaler | None = None
         self._channel_ids: list[str] | None = None
+        self._layout: CovariateLayout | None = None  # the covariates fitted with, if any
+        self._covariate_scaler: CovariateScaler | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Give each concrete model a signature and docstring listing its options."""
@@ -214,13 +245,24 @@ class NeuralForecaster(Forecaster):
             **resolved.network_options(self.config_class),
         )
 
-    def build_network(self, n_channels: int) -> nn.Module:
+    def build_network(self, n_channels: int, layout: CovariateLayout | None = None) -> nn.Module:
         """A freshly initialised network, seeded by ``seed`` after the config is validated
-        (so the initial weights never depend on how validation works)."""
+        (so the initial weights never depend on how validation works); with a covariate
+        ``layout``, one that takes packed windows (:meth:`covariate_network`)."""
         config = self.network_config(n_channels)
         training = self.training_config  # an automatic loss is a point loss: no head
         torch.manual_seed(training.seed)
-        return self.network_class(config, make_head(training.loss, training.quantiles))
+        head = make_head(training.loss, training.quantiles)
+        if layout is None:
+            return self.network_class(config, head)
+        return self.covariate_network(config, head, layout)
+
+    def covariate_network(self, config: Any, head: Any, layout: CovariateLayout) -> nn.Module:
+        """The network for packed windows with covariates ((B, L + H, width) -> (B, H, 1)):
+        by default the target-only network plus a linear covariate effect
+        (:class:`~tsattn.nn.covariates.CovariateNetwork`); a model with its own way of
+        using covariates overrides this."""
+        return CovariateNetwork(self.network_class(config, head), layout)
 
     def get_params(self) -> dict[str, Any]:
         """Forecaster arguments plus every network and training option."""
@@ -261,8 +303,9 @@ class NeuralForecaster(Forecaster):
         log_values = plan.options["target_transform"] == "log"
         self._scaler = SeriesScaler.fit(data.ids, train_parts, self.standardize, log_values)
         series = self._scaler.transform(data.ids, data.values)
+        self._fit_covariates(data, val_size)
         train, val = self._windows(data, series, val_size)
-        network = self.build_network(train.n_channels)
+        network = self.build_network(train.n_channels, self._layout)
         config = plan.training_config()
         log.info(
             "%s: input_size=%d, validation holdout %d steps per series, season %d, "
@@ -299,7 +342,54 @@ class NeuralForecaster(Forecaster):
             n_series=len(data.values),
         )
 
+    def _fit_covariates(self, data: SeriesData, val_size: int) -> None:
+        """The covariate layout and scaling (fitted on the training rows only) of ``data``."""
+        self._layout = self._covariate_scaler = None
+        if not data.has_covariates:
+            return
+        if self.joint_channels:
+            raise ValueError(
+                f"{self.name} fits the series jointly as channels and takes no covariates; "
+                f"use its channel-independent form (individual=False) or another model"
+            )
+        widths = covariate_widths(data)
+        self._layout = CovariateLayout(widths["futr"], widths["hist"], widths["stat"])
+        train_lengths = [len(v) - val_size for v in data.values]
+        self._covariate_scaler = CovariateScaler.fit(data, train_lengths)
+
+    def _packed(self, data: SeriesData, series: list[np.ndarray]) -> list[np.ndarray]:
+        """Each series' scaled target and covariates side by side: (n_i, width)."""
+        scaler, packed = self._covariate_scaler, []
+        for i, target in enumerate(series):
+            columns = [target[:, None]]  # (n_i, 1)
+            if data.futr is not None:
+                columns.append(scaler.scale("futr", data.futr[i]))  # (n_i, F)
+            if data.hist is not None:
+                columns.append(scaler.scale("hist", data.hist[i]))  # (n_i, P)
+            if data.static is not None:
+                row = scaler.scale("stat", data.static[i])  # (S,)
+                columns.append(np.broadcast_to(row, (len(target), len(row))))  # (n_i, S)
+            packed.append(np.concatenate(columns, axis=1))
+        return packed
+
+    def _future_rows(self, data: SeriesData, i: int) -> np.ndarray:
+        """Series ``i``'s (H, width) horizon rows: zeros but for the scaled future-known
+        covariates (past the requested ``h``, the last known row repeats) and the static."""
+        layout, scaler = self._layout, self._covariate_scaler
+        rows = np.zeros((self.h, layout.width))
+        if layout.n_futr:
+            future = data.future[i][: self.h]  # (h', F)
+            pad = np.repeat(future[-1:], self.h - len(future), axis=0)  # (H - h', F)
+            rows[:, 1 : 1 + layout.n_futr] = scaler.scale("futr", np.concatenate([future, pad]))
+        if layout.n_stat:
+            rows[:, layout.width - layout.n_stat :] = scaler.scale("stat", data.static[i])
+        return rows
+
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
+        if self._layout is not None:
+            packed = self._packed(data, series)
+            hidden = self._layout.hidden_in_horizon
+            return covariate_windows(packed, self.lookback, self.h, val_size, hidden)
         if self.joint_channels:
             array = aligned_matrix(data, series, self.name)  # (T, C)
             return split_array_windows(array, self.lookback, self.h, val_size)
@@ -313,6 +403,15 @@ class NeuralForecaster(Forecaster):
         if self.joint_channels:
             self._check_channels(data)
             return aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
+        if self._layout is not None:
+            check_same_covariates(self._layout, data)
+            packed = self._packed(data, series)
+            return np.stack(
+                [
+                    np.concatenate([p[-self.lookback :], self._future_rows(data, i)])
+                    for i, p in enumerate(packed)
+                ]
+            )  # (N, L + H, width)
         return np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
@@ -432,6 +531,10 @@ class NeuralForecaster(Forecaster):
         assert self.network_ is not None and self._scaler is not None
         tensors = {f"network.{k}": v for k, v in self.network_.state_dict().items()}
         tensors.update(self._scaler.tensors())
+        if self._covariate_scaler is not None:
+            tensors.update(
+                {k: torch.from_numpy(v.copy()) for k, v in self._covariate_scaler.tensors().items()}
+            )
         meta = {
             "n_channels": len(self._channel_ids) if self._channel_ids else 1,
             "channel_ids": self._channel_ids,
@@ -441,6 +544,8 @@ class NeuralForecaster(Forecaster):
             "season": self._centring,
             "target_transform": "log" if self._scaler.log else "none",
         }
+        if self._layout is not None:
+            meta["covariates"] = layout_widths(self._layout)
         return meta, tensors
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, Any]) -> None:
@@ -451,9 +556,7 @@ class NeuralForecaster(Forecaster):
         if self.input_size is None:  # the look-back chosen at fit (files before it: no None)
             self._lookback = check_positive_int("lookback", state_field(meta, "lookback", int))
         self._centring, log_values = _saved_season_and_transform(meta)
-        training = self.training_config  # the distribution head it was trained with
-        head = make_head(training.loss, training.quantiles)
-        network = self.network_class(self.network_config(n_channels), head)
+        network = self.saved_network(n_channels, meta, tensors)
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         load_weights(network, weights, "network")
@@ -461,6 +564,18 @@ class NeuralForecaster(Forecaster):
         self._scaler = SeriesScaler.from_tensors(scaler_ids, tensors, self.standardize, log_values)
         self.network_ = network.eval()
         self._channel_ids = channel_ids
+
+    def saved_network(self, n_channels: int, meta: dict[str, Any], tensors: dict) -> nn.Module:
+        """An unloaded network of the shape a model file describes: its channels, the
+        distribution head it was trained with and the covariates it was fitted with (whose
+        layout and scaling this reads)."""
+        training = self.training_config
+        head = make_head(training.loss, training.quantiles)
+        self._layout, self._covariate_scaler = saved_covariates(meta, tensors)
+        config = self.network_config(n_channels)
+        if self._layout is None:
+            return self.network_class(config, head)
+        return self.covariate_network(config, head, self._layout)
 
     def _saved_channels(self, meta: dict[str, Any]) -> tuple[int, list[str] | None]:
         """(n_channels, channel ids) from saved metadata: a joint model names one series

@@ -38,6 +38,12 @@ FORECASTER_ARGUMENTS = (
     "intervals",
     "conformal_windows",
     "season_length",
+    "futr_exog_list",
+    "hist_exog_list",
+    "stat_exog_list",
+    "calendar",
+    "holidays",
+    "ignore_covariates",
 )
 
 
@@ -87,7 +93,13 @@ def neural_signature(cls: type, defaults: dict[str, Any]) -> inspect.Signature:
     every network and training option (keyword-only, with its ``defaults``), then ``config``
     and ``training``."""
     base = inspect.signature(cls.__init__).parameters
-    positional = [base[name] for name in FORECASTER_ARGUMENTS if name in base]
+    positional = [
+        base[name].replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        if name.endswith("exog_list") or name in ("calendar", "holidays", "ignore_covariates")
+        else base[name]
+        for name in FORECASTER_ARGUMENTS
+        if name in base
+    ]
     keyword = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
         for name, default in defaults.items()

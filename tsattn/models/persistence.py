@@ -25,6 +25,8 @@ from tsattn.checks import state_frequency
 from tsattn.datasets import check_input
 from tsattn.datasets.axis import COARSE_UNIT, is_integer_freq
 from tsattn.models.catalog import MODELS
+from tsattn.models.covariate_files import history_covariate_tensors, with_history_covariates
+from tsattn.models.covariates import fitted_spec
 from tsattn.models.file_checks import (
     check_header_keys,
     check_network_sizes,
@@ -89,6 +91,7 @@ def forecaster_parts(model: Forecaster) -> tuple[dict[str, str], dict[str, torch
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     for i, values in enumerate(model._history.values):
         tensors[f"__history__.{i}"] = torch.from_numpy(values.copy())
+    tensors.update(history_covariate_tensors(model._history))
     if model._conformal_scores is not None:
         tensors[CONFORMAL_TENSOR] = torch.from_numpy(model._conformal_scores.copy())
     return fields, tensors
@@ -125,7 +128,10 @@ def forecaster_from_parts(
     check_param_names(cls, params, fields["model"])
     check_param_sizes(cls, params, size_bound(tensors))
     model = construct(cls, _loadable_here(params), tensors)  # networks: meta device
-    model._history = _history_from(_json_dict(fields, "history"), tensors)
+    history = _history_from(_json_dict(fields, "history"), tensors)
+    model._history = with_history_covariates(history, tensors, fitted_spec(model, history.freqs[0]))
+    if model._history.static is not None:
+        model._static_known = dict(zip(model._history.ids, model._history.static))
     model._conformal_scores = _conformal_from(model, tensors)
     state = _json_dict(fields, "state")
     check_network_sizes(model, state, tensors)  # before any network is built

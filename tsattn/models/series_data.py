@@ -10,7 +10,7 @@ persistence all import this module and none of them imports another.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,12 +22,17 @@ HUGE_VALUE = 1e30
 
 @dataclass
 class SeriesData:
-    """Validated series, one entry per ``unique_id``, in first-appearance order."""
+    """Validated series, one entry per ``unique_id``, in first-appearance order, with their
+    covariates when the model uses some (see :mod:`tsattn.models.covariates`)."""
 
     ids: list[str]
     values: list[np.ndarray]  # each (n_i,) float64, original scale
     last_ds: list[pd.Timestamp] | list[int]  # ints on an axis of integer time steps
     freqs: list[str]  # pandas frequencies, or "1" for integer time steps
+    futr: list[np.ndarray] | None = None  # each (n_i, F) future-known covariates (history)
+    hist: list[np.ndarray] | None = None  # each (n_i, P) past-only covariates
+    static: np.ndarray | None = None  # (n_series, S) static covariates
+    future: list[np.ndarray] | None = None  # each (>= h, F) future-known values after the end
 
     @property
     def n_series(self) -> int:
@@ -36,6 +41,26 @@ class SeriesData:
     @property
     def min_length(self) -> int:
         return min(len(v) for v in self.values)
+
+    def truncated(self, steps: int) -> SeriesData:
+        """The series without their last ``steps`` observations (covariates cut alike; the
+        future-known values of the cut steps become ``future``). Dates are kept as they are:
+        the copies serve arrays (validation forecasts), never frames."""
+        if steps == 0:
+            return self
+        cut = [slice(0, len(v) - steps) for v in self.values]
+        future = None if self.futr is None else [f[len(f) - steps :] for f in self.futr]
+        return replace(
+            self,
+            values=[v[c] for v, c in zip(self.values, cut)],
+            futr=None if self.futr is None else [f[c] for f, c in zip(self.futr, cut)],
+            hist=None if self.hist is None else [p[c] for p, c in zip(self.hist, cut)],
+            future=future,
+        )
+
+    @property
+    def has_covariates(self) -> bool:
+        return self.futr is not None or self.hist is not None or self.static is not None
 
     @classmethod
     def from_long(cls, frame: pd.DataFrame, freq: str | None = None) -> SeriesData:
@@ -53,6 +78,21 @@ class SeriesData:
         if freq is None:
             freq = infer_frequency(frame["ds"].iloc[: bounds[1]])
         return cls(ids, values, last_ds, [freq] * len(ids))
+
+
+def series_dates(data: SeriesData, i: int, n: int, after: bool = False) -> pd.Index:
+    """The last ``n`` dates of series ``i`` (``after``: the ``n`` dates after its end)."""
+    from tsattn.datasets.axis import is_integer_freq, stamps_index
+    from tsattn.datasets.grid import future_dates
+
+    freq, last = data.freqs[i], data.last_ds[i]
+    if is_integer_freq(freq):
+        start = last + 1 if after else last - n + 1
+        return pd.Index(np.arange(start, start + n, dtype=np.int64))
+    if after:
+        return future_dates(stamps_index([last]), n, freq)
+    stamp = stamps_index([last])[0]
+    return pd.date_range(end=stamp, periods=n, freq=freq, unit=stamps_index([last]).unit)
 
 
 def input_range_problem(data: SeriesData) -> str:

@@ -147,12 +147,10 @@ def holdout_errors(model: Any, data: Any, holdout: int, season: int) -> dict[str
 
     import numpy as np
 
-    from tsattn.models.series_data import SeriesData
-
     h = model.h
     history = [v[: len(v) - holdout] for v in data.values]
     actual = np.stack([v[len(v) - holdout : len(v) - holdout + h] for v in data.values])
-    past = SeriesData(list(data.ids), history, list(data.last_ds), list(data.freqs))
+    past = data.truncated(holdout)
     forecast = np.asarray(model._predict(past, h), dtype=np.float64)  # (S, h)
     m = max(1, min(season, min(len(v) for v in history)))
     naive = np.stack([v[-m:][np.arange(h) % m] for v in history])  # (S, h)

@@ -86,6 +86,37 @@ class WindowSet:
         return windows[:, : self.input_size], windows[:, self.input_size :]
 
 
+class CovariateWindowSet(WindowSet):
+    """Windows of packed series (target in channel 0, covariates after it; see
+    :mod:`tsattn.nn.covariates`): inputs are the whole window (B, L + H, C) with the
+    ``hidden`` channels (the target and the past-only covariates) zeroed on the horizon
+    rows, targets the target channel's horizon (B, H, 1)."""
+
+    def __init__(
+        self, values: Tensor, starts: Tensor, input_size: int, horizon: int, hidden: list[int]
+    ):
+        super().__init__(values, starts, input_size, horizon)
+        self.hidden = list(hidden)
+
+    @property
+    def n_channels(self) -> int:
+        return 1  # the forecast channel; the covariates are inputs only
+
+    def to(self, device: torch.device | str) -> CovariateWindowSet:
+        return CovariateWindowSet(
+            self.values.to(device), self.starts, self.input_size, self.horizon, self.hidden
+        )
+
+    def gather(self, index: Tensor) -> tuple[Tensor, Tensor]:
+        """Windows ``index`` (B,) -> inputs (B, L + H, C) and targets (B, H, 1)."""
+        rows = self.starts[index.to(self.starts.device)][:, None] + self._offsets  # (B, L+H)
+        windows = self.values[rows]  # (B, L+H, C)
+        targets = windows[:, self.input_size :, :1]  # (B, H, 1)
+        inputs = windows.clone()
+        inputs[:, self.input_size :, self.hidden] = 0.0  # unknown after the cutoff
+        return inputs, targets
+
+
 class WindowSampler:
     """Shuffled training-window batches per epoch, sharded over the ranks of a DDP run.
 
@@ -144,6 +175,25 @@ def series_windows(
     values = _as_tensor(np.concatenate([np.asarray(s, dtype=np.float32) for s in series]))
     starts = series_starts([len(s) for s in series], input_size, horizon, val_size)
     return _window_sets(values, starts, input_size, horizon)
+
+
+def covariate_windows(
+    series: Sequence[np.ndarray],
+    input_size: int,
+    horizon: int,
+    val_size: int,
+    hidden: list[int],
+) -> tuple[CovariateWindowSet, CovariateWindowSet | None]:
+    """:func:`series_windows` over packed series (each (n_i, C): the target, then the
+    covariates), as :class:`CovariateWindowSet` s."""
+    values = _as_tensor(np.concatenate([np.asarray(s, dtype=np.float32) for s in series]))
+    starts = series_starts([len(s) for s in series], input_size, horizon, val_size)
+    train, val = (None if s is None else torch.from_numpy(s) for s in starts)
+    sets = [
+        None if s is None else CovariateWindowSet(values, s, input_size, horizon, hidden)
+        for s in (train, val)
+    ]
+    return sets[0], sets[1]
 
 
 def split_array_windows(
