@@ -50,6 +50,7 @@ from tsattn.evaluation.backtest_units import (
 )
 from tsattn.evaluation.cutoffs import Start, cutoff_positions
 from tsattn.models.base import Forecaster
+from tsattn.models.covariates import frame_columns
 from tsattn.models.intervals import QuantileRequest
 from tsattn.parallel import (
     check_progress,
@@ -62,7 +63,7 @@ ON_ERROR = ("raise", "warn")
 __all__ = ["BacktestError", "BacktestWarning", "backtest"]
 
 
-def backtest(
+def backtest(  # noqa: PLR0913 - the read_series options sit beside the window options
     models: Forecaster | Sequence[Forecaster],
     df: pd.DataFrame,
     h: int,
@@ -84,6 +85,7 @@ def backtest(
     on_error: str = "raise",
     n_jobs: int = 1,
     engine: object = None,
+    static_df: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Forecast ``h`` steps after each of several cutoffs and return them next to the actuals.
 
@@ -141,6 +143,11 @@ def backtest(
         engine: ``"dask"`` (the active ``dask.distributed.Client``) or a Client: the units run
             as tasks on that cluster, each block of series placed on it once (``pip install
             "tsattn[dask]"``). The frame equals ``n_jobs=1``'s.
+        static_df: the static covariates of models with ``stat_exog_list`` (one row per
+            series). Covariate columns of ``df`` (each model's ``futr_exog_list`` and
+            ``hist_exog_list``) are read too: every fit sees them up to its cutoff, and each
+            forecast gets the future-known ones at its forecast dates (past-only values after
+            a cutoff are never seen).
 
     Returns:
         Long frame ``unique_id, ds, cutoff, y, <one column per model name>`` (each followed
@@ -166,11 +173,14 @@ def backtest(
     check_choice("on_error", on_error, ON_ERROR)
     refit_every = _refit_every(refit)
     _check_windows(n_windows, start, window, train_length)
-    panel = _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill)
+    reading = {"id_col": id_col, "time_col": time_col, "target_col": target_col}
+    reading.update(freq=freq, fill=fill, covariate_cols=_covariate_columns(models))
+    panel = _read(df, h, n_windows, start, step, reading)
     _check_models(panel.series, models, h, window, train_length)
     n_total = max(len(s.cutoffs) for s in panel.series)
     length = train_length if window == "sliding" else None
-    job = Job(models[0], (), h, asked, length, on_error, n_total)
+    futr_cols = tuple(dict.fromkeys(c for m in models for c in frame_columns(m, "futr")))
+    job = Job(models[0], (), h, asked, length, on_error, n_total, static_df, futr_cols)
     units, labels, owners = plan_units(panel, models, job, refit_every, n_jobs, engine)
     outputs = run_units(
         run_job,
@@ -238,13 +248,18 @@ def _check_windows(n_windows, start, window: str, train_length) -> None:
             raise ValueError('train_length applies to window="sliding" only')
 
 
-def _read(df, h, n_windows, start, step, id_col, time_col, target_col, freq, fill) -> Panel:
+def _covariate_columns(models: list[Forecaster]) -> tuple[str, ...]:
+    """Every covariate column any of the models reads from the frame, once."""
+    return tuple(dict.fromkeys(c for m in models for c in frame_columns(m)))
+
+
+def _read(df, h, n_windows, start, step, reading: dict) -> Panel:
+    """The validated panel (``reading``: :func:`~tsattn.read_series`'s options) with each
+    series' cutoffs."""
     from tsattn.datasets import read_series
     from tsattn.datasets.grid import series_bounds
 
-    frame = read_series(
-        df, time_col=time_col, id_col=id_col, target_col=target_col, freq=freq, fill=fill
-    )
+    frame = read_series(df, **reading)
     bounds = series_bounds(frame["unique_id"])
     ds, y = pd.Index(frame["ds"]), frame["y"].to_numpy(np.float64)
     ids = pd.Series(list(frame["unique_id"].iloc[bounds[:-1]]))  # dtype as per-series scalars

@@ -44,7 +44,7 @@ class SeriesCuts(NamedTuple):
 class Panel(NamedTuple):
     """Every series of a backtest as one validated long frame, grouped by series."""
 
-    frame: pd.DataFrame  # unique_id, ds, y
+    frame: pd.DataFrame  # unique_id, ds, y, then the models' covariate columns
     bounds: np.ndarray  # (n_series + 1,) series i at rows bounds[i]:bounds[i + 1]
     ids: pd.Series  # (n_series,) each series' id, as the frame holds it
     series: list[SeriesCuts]  # views into the frame, with each series' cutoffs
@@ -70,6 +70,8 @@ class Job(NamedTuple):
     train_length: int | None  # sliding windows' length, None when expanding
     on_error: str
     n_windows: int
+    static_df: pd.DataFrame | None = None  # static covariates, one row per series
+    futr_cols: tuple[str, ...] = ()  # the future-known columns a forecast may read
 
 
 class Failure(NamedTuple):
@@ -145,7 +147,8 @@ def run_job(job: Job, block: Panel) -> tuple[list, list[Failure]]:
         train, actual = _window(block, w, job.h, job.train_length)
         if actual.empty:  # none of the block's series reaches window w
             continue
-        forecast, failed = run.forecast(w, train, actual)
+        futr = _future_covariates(block, w, job)
+        forecast, failed = run.forecast(w, train, actual, futr)
         out.append((w, forecast, failed))
     return out, run.failures
 
@@ -186,10 +189,12 @@ class _Run:
         self.fitted: Forecaster | None = None
         self.failures: list[Failure] = []
 
-    def forecast(self, w: int, train: pd.DataFrame, actual: pd.DataFrame):
-        """The model's forecast of window ``w`` and the keys of the series it failed on."""
+    def forecast(self, w: int, train: pd.DataFrame, actual: pd.DataFrame, futr: pd.DataFrame):
+        """The model's forecast of window ``w`` (``futr``: the future-known covariates at the
+        window's forecast dates) and the keys of the series it failed on."""
         model = self.model
         local = _as_model_frame(train, model)
+        self.futr = _as_model_frame(futr, model)
         refit = w == self.job.windows[0] or self.fitted is None
         try:
             forecast, self.fitted = self._one(local, refit)
@@ -202,9 +207,10 @@ class _Run:
         return self._series_by_series(w, local, actual, refit)
 
     def _one(self, frame: pd.DataFrame, refit: bool):
-        h, asked = self.job.h, self.job.asked
+        h, static = self.job.h, self.job.static_df
+        asked = {**self.job.asked, "futr_df": self.futr, "static_df": static}
         if refit:
-            fitted = copy.deepcopy(self.model).fit(frame)
+            fitted = copy.deepcopy(self.model).fit(frame, static_df=static)
             return fitted.predict(h=h, **asked), fitted
         return self.fitted.predict(df=frame, h=h, **asked), self.fitted
 
@@ -277,8 +283,9 @@ def _window(panel: Panel, w: int, h: int, train_length: int | None, with_train: 
                 "unique_id": ids.take(train_series).to_numpy(),
                 "ds": ds.take(train_rows).array,
                 "y": y[train_rows],
+                **{c: panel.frame[c].to_numpy()[train_rows] for c in panel.frame.columns[3:]},
             }
-        )
+        )  # every covariate up to the cutoff only
     actual = pd.DataFrame(
         {
             "unique_id": ids.take(future_series).to_numpy(),
@@ -288,6 +295,19 @@ def _window(panel: Panel, w: int, h: int, train_length: int | None, with_train: 
         }
     )
     return train, actual.assign(_key=actual["unique_id"].astype(str))
+
+
+def _future_covariates(panel: Panel, w: int, job: Job) -> pd.DataFrame:
+    """``unique_id, ds`` and the future-known columns at window ``w``'s forecast dates (never
+    a past-only column: those stop at the cutoff)."""
+    _, actual = _window(panel, w, job.h, job.train_length, with_train=False)
+    futr = actual[["unique_id", "ds"]].reset_index(drop=True)
+    rows = panel.frame.set_index(["unique_id", "ds"]).index.get_indexer(
+        pd.MultiIndex.from_frame(futr)
+    )  # (rows,) positions of the forecast dates in the panel
+    for column in job.futr_cols:
+        futr[column] = panel.frame[column].to_numpy()[rows]
+    return futr
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

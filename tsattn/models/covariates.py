@@ -155,11 +155,13 @@ def fitted_spec(model: Any, freq: str) -> CovariateSpec:
     return spec
 
 
-def frame_columns(model: Any) -> tuple[str, ...]:
-    """The covariate columns ``model`` reads from a frame (none when it ignores them)."""
+def frame_columns(model: Any, kind: str | None = None) -> tuple[str, ...]:
+    """The covariate columns ``model`` reads from a frame (``kind``: only the future-known,
+    ``"futr"``, or past-only, ``"hist"``, ones); none when it ignores them."""
     if getattr(model, "_ignoring_covariates", False):
         return ()
-    return declared_spec(model).frame_columns
+    spec = declared_spec(model)
+    return {None: spec.frame_columns, "futr": spec.futr, "hist": spec.hist}[kind]
 
 
 def unsupported_kinds(model: Any) -> list[str]:
