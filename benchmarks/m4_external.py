@@ -1,17 +1,26 @@
-"""statsforecast's models on M4 Hourly, scored exactly as ``benchmarks/m4.py`` scores tsattn's.
+"""statsforecast's and neuralforecast's models on M4 Hourly, scored exactly as
+``benchmarks/m4.py`` scores tsattn's.
 
 The same data (checksums verified), the same hourly calendar, the same metrics (sMAPE, MASE with
 m = 24, OWA, MSIS and coverage at 95%); each model fitted on all 414 train parts with its
 defaults and the season(s) of hourly data: ``MSTL(season_length=[24, 168])``,
-``AutoETS(season_length=24)``, ``AutoTheta(season_length=24)``. statsforecast is not a tsattn
-dependency: run this in a throwaway environment (it needs numpy, pandas and statsforecast
-only, not tsattn), e.g.
+``AutoETS(season_length=24)``, ``AutoTheta(season_length=24)``. neuralforecast's ``NHITS`` and
+``PatchTST`` get their defaults and only the required ``h=48, input_size=96`` (2 h, as
+neuralforecast's quickstart sets it), freq "h"; they give point forecasts only (their default
+MAE loss), so MSIS and coverage stay empty. Neither library is a tsattn dependency: run this in
+a throwaway environment (it needs numpy, pandas and the library only, not tsattn), e.g.
 
     python -m venv /tmp/sfenv && /tmp/sfenv/bin/pip install statsforecast
     /tmp/sfenv/bin/python benchmarks/m4_external.py --data-dir ../shared/data --models MSTL
 
-It writes ``results/m4/external.csv`` (and ``per_series_external.csv``), which
-``python benchmarks/m4.py --report-only`` puts in the BENCHMARKS.md section.
+    python -m venv /tmp/nfenv && /tmp/nfenv/bin/pip install torch==2.13.0 neuralforecast
+    OMP_NUM_THREADS=1 /tmp/nfenv/bin/python benchmarks/m4_external.py --data-dir \
+        ../shared/data --models NHITS,PatchTST
+
+It writes ``results/m4/external.csv`` (and ``per_series_external.csv``), replacing only the
+rows of the models it ran, which ``python benchmarks/m4.py --report-only`` puts in the
+BENCHMARKS.md section. ``--max-steps N`` shortens a network's training budget; the row's
+name then says so.
 """
 
 from __future__ import annotations
@@ -28,6 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import m4  # noqa: E402
 
 SEASONS = {"MSTL": [24, 168], "AutoETS": 24, "AutoTheta": 24}
+#: neuralforecast models: only the required look-back given (2 h, the quickstart's choice)
+NEURAL = ("NHITS", "PatchTST")
+INPUT_SIZE = 2 * m4.H
 
 
 def _local_file(name: str, data_dir: str | None) -> Path:
@@ -55,11 +67,38 @@ def forecast(name: str, frame: pd.DataFrame, ids: list[str]):
     return matrix(column), matrix(f"{column}-lo-95"), matrix(f"{column}-hi-95")
 
 
+def forecast_neural(name: str, frame: pd.DataFrame, ids: list[str], max_steps: int | None):
+    """(point (414, 48), steps trained) of one neuralforecast model with its defaults; the
+    trainer is only told to keep no logs and show no progress bar or summary."""
+    import neuralforecast.models as models
+    import torch
+    from neuralforecast import NeuralForecast
+
+    torch.set_num_threads(1)
+    budget = {} if max_steps is None else {"max_steps": max_steps}
+    quiet = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
+    model = getattr(models, name)(h=m4.H, input_size=INPUT_SIZE, **budget, **quiet)
+    engine = NeuralForecast(models=[model], freq="h")
+    engine.fit(df=frame)
+    out = engine.predict().reset_index()  # unique_id is a column or (older) the index
+    out = out.set_index("unique_id").loc[ids]
+    fitted = engine.models[0]
+    steps = len(fitted.train_trajectories)  # one (step, loss) per optimizer step
+    return out[str(model)].to_numpy().reshape(len(ids), m4.H), steps
+
+
+def label(name: str, max_steps: int | None) -> str:
+    if name not in NEURAL:
+        return f"statsforecast {name}"
+    return f"neuralforecast {name}" + ("" if max_steps is None else f" (max_steps={max_steps})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", default=os.environ.get("TSATTN_DATA_DIR"), required=False)
     parser.add_argument("--models", default="MSTL,AutoTheta,AutoETS")
     parser.add_argument("--out", default="external.csv")
+    parser.add_argument("--max-steps", type=int, default=None, help="networks: not the default")
     args = parser.parse_args()
     m4.find_file = _local_file
     ids, train, test = m4.load_m4(args.data_dir)
@@ -68,11 +107,18 @@ def main() -> None:
     rows, per_series = [], []
     for name in args.models.split(","):
         wall, cpu = time.perf_counter(), time.process_time()
-        f, lo, hi = forecast(name, frame, ids)
+        extra = {}
+        if name in NEURAL:
+            f, extra["steps"] = forecast_neural(name, frame, ids, args.max_steps)
+            lo = hi = None
+            extra["lookback"] = INPUT_SIZE
+        else:
+            f, lo, hi = forecast(name, frame, ids)
         seconds = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
         row, per = m4.scores(test, f, scale, lo, hi)
-        rows.append({"model": f"statsforecast {name}", **row, **seconds, "threads": 1})
-        per_series.append(per.assign(model=f"statsforecast {name}", unique_id=ids))
+        model = label(name, args.max_steps)
+        rows.append({"model": model, **row, **seconds, "threads": 1, **extra})
+        per_series.append(per.assign(model=model, unique_id=ids))
         print(f"{name}: {row} {seconds}", flush=True)
         m4.save(pd.DataFrame(rows), pd.concat(per_series), args.out)
 
