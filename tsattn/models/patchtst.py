@@ -6,6 +6,31 @@ encoded patches to the horizon. The defaults are the reference model on ETTh1 (N
 RevIN without affine (subtract the mean), patch 16 stride 8 with end padding, 3 post-norm
 BatchNorm layers, d_model 16, 4 heads, d_ff 128, dropout 0.3, residual attention.
 
+Covariates (:class:`PatchTSTCovariateNetwork`, built by ``PatchTST.covariate_network`` for
+packed windows (B, L + H, 1 + F + P + S)) go *into the tokens*, so the encoder's attention,
+whichever variant, relates them to the target:
+
+- each look-back patch token is the target's patch embedding, exactly as without
+  covariates (RevIN on the target only), plus a separate linear embedding of the same
+  positions' patches of the future-known and past-only covariates. Added, not one
+  ``Linear(patch_len * (1 + F + P), d_model)``: the target's path keeps its modules and
+  weights' names (the target-only network is the case with no covariate term).
+- the future-known covariates over the horizon are patched like the look-back and become
+  tokens of their own (own linear embedding, own positional embedding), appended after the
+  look-back tokens: the attention is built for the longer sequence, look-back tokens read
+  the planned future and the flatten head reads every token.
+- static covariates: one ``Linear(S, d_model)`` added to every token, rather than a token
+  of its own: every token sees it whatever the attention's pattern (a sliding window would
+  hide a lone static token from most of the sequence), and the sequence stays shorter.
+- the time-varying covariates are divided by the target window's RevIN scale first, so a
+  linear effect on the target is one linear map in every window's normalised units.
+
+The outputs are finished as without covariates (RevIN's statistics, or a distribution
+head's :func:`~tsattn.nn.finish_outputs`). On a purely linear driver the generic additive
+effect (:class:`~tsattn.nn.covariates.CovariateNetwork`) is the exact model and learns
+it faster, mostly because the tokens' path goes through the encoder's dropout;
+the tokens are for effects that depend on the target's recent course.
+
 >>> import torch
 >>> net = PatchTSTNetwork(PatchTSTConfig(input_size=336, horizon=96, attention="mlr"))
 >>> net(torch.randn(2, 336, 7)).shape
@@ -18,6 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import torch
 from torch import Tensor, nn
 
 from tsattn.checks import (
@@ -37,10 +63,13 @@ from tsattn.nn import (
     LearnablePositionalEmbedding,
     Patching,
     RevIN,
+    RevINStats,
     count_patches,
     finish_outputs,
     n_outputs,
 )
+from tsattn.nn.covariates import CovariateLayout
+from tsattn.nn.patch_covariates import PatchCovariates, horizon_patches
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +117,9 @@ class PatchTSTNetwork(nn.Module):
     """(B, L, C) -> (B, H, C), channel-independent patch Transformer; with a distribution
     ``head`` (see :mod:`tsattn.nn.probabilistic`), (B, L, C) -> (B, H, C, K) parameters."""
 
-    def __init__(self, config: PatchTSTConfig, head: DistributionHead | None = None):
+    def __init__(
+        self, config: PatchTSTConfig, head: DistributionHead | None = None, extra_tokens: int = 0
+    ):
         super().__init__()
         c = self.config = config
         self.n_patches = count_patches(c.input_size, c.patch_len, c.stride, c.pad_end)
@@ -108,30 +139,72 @@ class PatchTSTNetwork(nn.Module):
         self.patch_embedding = nn.Linear(c.patch_len, c.d_model)
         self.position = LearnablePositionalEmbedding(self.n_patches, c.d_model)
         self.dropout = FastDropout(c.dropout)
-        self.encoder = Encoder(c, seq_len=self.n_patches)
+        n_tokens = self.n_patches + extra_tokens  # extra: a subclass's tokens after the patches
+        self.encoder = Encoder(c, seq_len=n_tokens)
         self.output_head = head
         width = c.horizon * n_outputs(self.output_head)
-        self.head = FlattenHead(self.n_patches, c.d_model, width, c.head_dropout)
+        self.head = FlattenHead(n_tokens, c.d_model, width, c.head_dropout)
 
     def forward(self, x: Tensor) -> Tensor:
+        b, _, n_channels = x.shape
+        x, stats = self.normalize(x)  # (B, L, C)
+        return self.decode(self.patch_tokens(x), stats, b, n_channels)
+
+    def normalize(self, x: Tensor) -> tuple[Tensor, RevINStats | None]:
+        """(B, L, C) -> RevIN-normalised windows (as they are without RevIN), statistics."""
+        return (x, None) if self.revin is None else self.revin.normalize(x)
+
+    def patch_tokens(self, x: Tensor) -> Tensor:
+        """(B, L, C) normalised windows -> (B*C, P, D) embedded, positioned patch tokens."""
         b, length, n_channels = x.shape
-        if self.revin is not None:
-            x, stats = self.revin.normalize(x)  # (B, L, C)
         series = x.transpose(1, 2).reshape(b * n_channels, length)  # (B*C, L)
         patches = self.patching(series)  # (B*C, P, patch_len)
-        tokens = self.dropout(self.position(self.patch_embedding(patches)))  # (B*C, P, D)
-        encoded = self.encoder(tokens)  # (B*C, P, D)
+        return self.position(self.patch_embedding(patches))  # (B*C, P, D)
+
+    def decode(self, tokens: Tensor, stats: RevINStats | None, b: int, n_channels: int) -> Tensor:
+        """(B*C, T, D) tokens -> the forecast (B, H, C), or (B, H, C, K) head parameters, in
+        the scale of the windows before :meth:`normalize`."""
+        encoded = self.encoder(self.dropout(tokens))  # (B*C, T, D)
         forecast = self.head(encoded)  # (B*C, H*K)
         if self.output_head is not None:
             raw = forecast.reshape(b, n_channels, self.config.horizon, -1)  # (B, C, H, K)
             raw = raw.transpose(1, 2)  # (B, H, C, K)
-            if self.revin is None:
+            if stats is None:
                 return finish_outputs(self.output_head, raw)  # (B, H, C, K)
             return finish_outputs(self.output_head, raw, *self.revin.linear_map(stats))
         forecast = forecast.reshape(b, n_channels, -1).transpose(1, 2)  # (B, H, C)
-        if self.revin is not None:
+        if stats is not None:
             forecast = self.revin.denormalize(forecast, stats)
         return forecast
+
+
+class PatchTSTCovariateNetwork(PatchTSTNetwork):
+    """Packed windows (B, L + H, 1 + F + P + S) (see
+    :class:`~tsattn.nn.covariates.CovariateLayout`) -> (B, H, 1), or (B, H, 1, K) parameters:
+    the target's patch tokens (RevIN on the target only) plus the look-back covariates' patch
+    embedding, then the future-known covariates' horizon tokens, a static term on every
+    token (:class:`~tsattn.nn.patch_covariates.PatchCovariates`); one encoder and flatten head
+    over all of them."""
+
+    def __init__(
+        self, config: PatchTSTConfig, layout: CovariateLayout, head: DistributionHead | None = None
+    ):
+        c = config
+        n_future = horizon_patches(c.horizon, c.patch_len, c.stride, c.pad_end)
+        super().__init__(config, head, extra_tokens=n_future if layout.n_futr else 0)
+        self.layout = layout
+        self.covariates = PatchCovariates(
+            layout, c.input_size, c.horizon, c.patch_len, c.stride, c.d_model, c.pad_end
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        target, stats = self.normalize(x[:, : self.config.input_size, :1])  # (B, L, 1)
+        scale = None if stats is None else stats.scale  # (B, 1, 1)
+        past, future = self.covariates(x, scale)  # (B, N, D) or 0, (B, M, D) or None
+        tokens = self.patch_tokens(target) + past  # (B, N, D)
+        if future is not None:
+            tokens = torch.cat([tokens, future], dim=1)  # (B, N + M, D)
+        return self.decode(tokens, stats, x.shape[0], 1)
 
 
 @register_model("patchtst")
@@ -160,3 +233,9 @@ class PatchTST(NeuralForecaster):
     user_network_defaults = {"revin_subtract_last": True}
     #: the literature recipe gives PatchTST the dataset's reference architecture
     literature_architecture = True
+
+    def covariate_network(
+        self, config: PatchTSTConfig, head: DistributionHead | None, layout: CovariateLayout
+    ) -> nn.Module:
+        """Covariates in the tokens (:class:`PatchTSTCovariateNetwork`; see the module)."""
+        return PatchTSTCovariateNetwork(config, layout, head)
