@@ -6,17 +6,24 @@ keeps, per series id, JSON-able metadata and a float64 parameter vector. Those a
 writes (as JSON and safetensors; never a pickle), and what ``predict(df=history)`` re-applies
 to the given history without re-estimating anything.
 
-Subclasses implement ``_fit_one(y) -> (meta, params)``,
-``_forecast_one(y, meta, params, h) -> (h,) array`` and, for ``predict(level=...,
-quantiles=...)``, ``_quantiles_one(y, meta, params, h, probs) -> (h, Q) array``: quantiles of
-statsmodels' own forecast distribution (:func:`normal_quantiles` where that is a Normal with
-the model's forecast standard error).
+Subclasses implement ``_fit_one(y, exog=None) -> (meta, params)``,
+``_forecast_one(y, meta, params, h, exog=None) -> (h,) array`` and, for ``predict(level=...,
+quantiles=...)``, ``_quantiles_one(y, meta, params, h, probs, exog=None) -> (h, Q) array``:
+quantiles of statsmodels' own forecast distribution (:func:`normal_quantiles` where that is a
+Normal with the model's forecast standard error).
+
+A model whose class lists ``"futr"`` in ``supports_covariates`` receives each series'
+future-known covariates as ``exog`` (:class:`SeriesExog`: the rows of its history and, when
+forecasting, the ``h`` rows of its forecast dates); the arrays travel inside the series' job,
+so worker processes and engines see them as one process does. Other models never get
+``exog`` (the base class refuses covariates they cannot use).
 """
 
 from __future__ import annotations
 
 import copy
 import warnings
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, ClassVar
 
@@ -26,6 +33,7 @@ import torch
 from tsattn.checks import (
     check_keywords,
     check_n_jobs,
+    check_nonnegative_int,
     check_positive_int,
     check_season_length,
     state_field,
@@ -41,6 +49,31 @@ LocalState = tuple[dict[str, Any], np.ndarray]
 
 #: kept for the modules that import it from here
 positive_int = check_positive_int
+
+
+@dataclass(frozen=True)
+class SeriesExog:
+    """One series' future-known covariates (user columns, then calendar columns): at the
+    steps of its history and, when forecasting, at its ``h`` forecast dates."""
+
+    history: np.ndarray  # (n, F), one row per observation of y
+    future: np.ndarray | None = None  # (h, F), one row per forecast step
+
+
+def series_exog(data: SeriesData, i: int, h: int | None = None) -> tuple[SeriesExog, ...]:
+    """``(SeriesExog,)`` of series ``i`` of ``data`` (with its first ``h`` future rows when
+    ``h`` is given), or ``()`` when the data carry no future-known covariates."""
+    if data.futr is None:
+        return ()
+    future = None
+    if h is not None:
+        if data.future is None or len(data.future[i]) < h:
+            raise ValueError(
+                f"series {data.ids[i]!r} has no future-known covariates for its {h} forecast "
+                f"dates: pass futr_df= to predict"
+            )
+        future = data.future[i][:h]
+    return (SeriesExog(data.futr[i], future),)
 
 
 def resolve_season(given: int | None, data: SeriesData) -> int:
@@ -156,16 +189,25 @@ class LocalModel(Forecaster):
             raise ValueError(f"engine must be None or 'dask', got {engine!r}")
         self.engine = check_engine(engine)
         self._states: dict[str, LocalState] = {}
+        self._n_exog = 0  # future-known columns the fitted models regress on
 
     # ------------------------------------------------------------------ per-series hooks
-    def _fit_one(self, y: np.ndarray) -> LocalState:
+    def _fit_one(self, y: np.ndarray, exog: SeriesExog | None = None) -> LocalState:
         raise NotImplementedError
 
-    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
+    def _forecast_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, exog: SeriesExog | None = None
+    ) -> np.ndarray:
         raise NotImplementedError
 
     def _quantiles_one(
-        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+        self,
+        y: np.ndarray,
+        meta: dict,
+        params: np.ndarray,
+        h: int,
+        probs: np.ndarray,
+        exog: SeriesExog | None = None,
     ) -> np.ndarray:
         raise NotImplementedError
 
@@ -187,7 +229,9 @@ class LocalModel(Forecaster):
     def _fit(self, data: SeriesData, val_size: int | None) -> None:
         if hasattr(self, "season_length"):
             self._season = resolve_season(self.season_length, data)
-        states = self._parallel("_fit_one", data.ids, [(y,) for y in data.values])
+        self._n_exog = 0 if data.futr is None else data.futr[0].shape[1]
+        jobs = [(y, *series_exog(data, i)) for i, y in enumerate(data.values)]
+        states = self._parallel("_fit_one", data.ids, jobs)
         self._states = dict(zip(data.ids, states))
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
@@ -200,14 +244,24 @@ class LocalModel(Forecaster):
         return np.stack(self._parallel("_quantiles_one", data.ids, jobs))
 
     def _jobs(self, data: SeriesData, h: int, *extra) -> list[tuple]:
-        """``(y, meta, params, h, *extra)`` per series, from the states fitted on them."""
+        """``(y, meta, params, h, *extra[, exog])`` per series, from the states fitted on
+        them (``exog`` when the model regresses on future-known covariates)."""
         unknown = [uid for uid in data.ids if uid not in self._states]
         if unknown:
             raise ValueError(
                 f"{self.name} is a local model (one fit per series) and was not fitted on "
                 f"series {unknown[:3]}; fit it on them (backtest with refit=True) first"
             )
-        return [(y, *self._states[uid], h, *extra) for uid, y in zip(data.ids, data.values)]
+        width = 0 if data.futr is None else data.futr[0].shape[1]
+        if width != self._n_exog:
+            raise ValueError(
+                f"{self.name} was fitted on {self._n_exog} future-known covariate columns, "
+                f"the data give {width}"
+            )
+        return [
+            (y, *self._states[uid], h, *extra, *series_exog(data, i, h))
+            for i, (uid, y) in enumerate(zip(data.ids, data.values))
+        ]
 
     def _parallel(self, method: str, ids: list[str], jobs: list[tuple]) -> list:
         """``self.<method>(*job)`` for every series, in blocks of series run by
@@ -252,6 +306,8 @@ class LocalModel(Forecaster):
         meta = {"ids": ids, "meta": [self._states[uid][0] for uid in ids]}
         if getattr(self, "_season", None) is not None:
             meta["season"] = self._season
+        if self._n_exog:
+            meta["exog"] = self._n_exog
         tensors = {
             f"params.{i}": torch.from_numpy(np.ascontiguousarray(self._states[uid][1]))
             for i, uid in enumerate(ids)
@@ -264,6 +320,7 @@ class LocalModel(Forecaster):
         ids = state_ids(meta, "ids")
         if "season" in meta:
             self._season = check_season_length(meta["season"], "saved state 'season'")
+        self._n_exog = self._saved_exog_width(meta)
         series_meta = state_field(meta, "meta", list)
         if len(series_meta) != len(ids):
             raise ValueError(
@@ -280,3 +337,16 @@ class LocalModel(Forecaster):
                 raise ValueError(f"saved state of series {uid!r} (params.{i}): {err}") from None
             states[uid] = (one, params)
         self._states = states
+
+    def _saved_exog_width(self, meta: dict[str, Any]) -> int:
+        """The saved number of future-known columns, checked against the covariates the
+        model declares (and the saved history's, when it has them)."""
+        width = check_nonnegative_int("saved state 'exog'", meta.get("exog", 0))
+        history = self._history
+        expected = 0 if history is None or history.futr is None else history.futr[0].shape[1]
+        if history is not None and width != expected:
+            raise ValueError(
+                f"saved state 'exog' is {width} future-known columns, the model's covariates "
+                f"give {expected}"
+            )
+        return width

@@ -21,6 +21,13 @@ search keeps ``p + q + P + Q <= 5`` (R's ``max.order``): on long hourly series t
 AICc kept falling up to the bounds, (5,0,5)(2,1,2), whose exact fits took about 60 s each and did
 not converge, while (2,0,1)(1,1,1) converged in 6 to 9 s with a lower exact AICc.
 
+With future-known covariates (``exog``, (n, F)) the search is R's ``auto.arima(xreg=)``: a
+regression with ARIMA errors. ``D`` and ``d`` are chosen on the residuals of the least-squares
+regression of the series on the covariates (and a constant), every candidate regresses on the
+covariates (statsmodels' ``ARIMA(exog=)`` differences them with the series), and the
+approximate search's conditional sum of squares estimates their coefficients with the ARMA
+terms, on the differenced covariates.
+
 A candidate that statsmodels cannot fit (``LinAlgError``, ``ValueError``, a failed or
 non-converged optimisation, a non-finite AICc) is skipped; the search only fails when every
 candidate and the ``(0, d, 0)`` fallback fail.
@@ -44,10 +51,32 @@ EXACT_REFITS = 5
 APPROXIMATE_MAX_ORDER = 5
 
 
-def arima_model(y: np.ndarray, order, seasonal_order, trend: str | None):
+def arima_model(
+    y: np.ndarray, order, seasonal_order, trend: str | None, exog: np.ndarray | None = None
+):
+    """statsmodels' ARIMA of ``y``; with ``exog`` (n, F), a regression on it with ARIMA errors."""
     from statsmodels.tsa.arima.model import ARIMA as SMARIMA
 
-    return SMARIMA(y, order=tuple(order), seasonal_order=tuple(seasonal_order), trend=trend)
+    return SMARIMA(
+        y, exog=exog, order=tuple(order), seasonal_order=tuple(seasonal_order), trend=trend
+    )
+
+
+def regression_residuals(y: np.ndarray, exog: np.ndarray | None) -> np.ndarray:
+    """``y`` less its least-squares fit on a constant and ``exog`` (n, F): what R's
+    ``auto.arima(xreg=)`` tests for differences; ``y`` itself without ``exog``."""
+    if exog is None or exog.shape[1] == 0:
+        return y
+    design = np.column_stack([np.ones(len(y)), exog])  # (n, 1 + F)
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return y - design @ coef
+
+
+def difference(a: np.ndarray, m: int, big_d: int, d: int) -> np.ndarray:
+    """``a`` (n,) or (n, F) after ``big_d`` (0 or 1) seasonal differences of lag ``m`` and
+    ``d`` ordinary ones, along its first axis."""
+    a = a[m:] - a[:-m] if big_d else a
+    return np.diff(a, n=d, axis=0) if d else a
 
 
 def seasonal_strength(y: np.ndarray, m: int) -> float:
@@ -105,9 +134,10 @@ class StepwiseSearch:
         big_d: int,
         m: int,
         approximate: bool = False,
+        exog: np.ndarray | None = None,
     ):
         self.y, self.bounds, self.d, self.big_d, self.m = y, bounds, d, big_d, m
-        self.approximate = approximate
+        self.approximate, self.exog = approximate, exog
         self.fitted: dict[tuple, tuple[float, np.ndarray | None] | None] = {}
 
     def candidate_ok(self, key: tuple) -> bool:
@@ -134,9 +164,9 @@ class StepwiseSearch:
             if len(self.fitted) >= MAX_MODELS:
                 return np.inf
             if self.approximate:
-                self.fitted[key] = css_aicc(self.differenced(), key, self.m)
+                self.fitted[key] = css_aicc(self.differenced(), key, self.m, self.xreg())
             else:
-                self.fitted[key] = fit_candidate(self.y, self.meta(key))
+                self.fitted[key] = fit_candidate(self.y, self.meta(key), exog=self.exog)
         found = self.fitted[key]
         return np.inf if found is None else found[0]
 
@@ -145,7 +175,9 @@ class StepwiseSearch:
         if the optimiser reports no convergence (a constant series, for one)."""
         for constant in (self.d + self.big_d < 2, False):
             key = (0, 0, 0, 0, constant)
-            self.fitted[key] = fit_candidate(self.y, self.meta(key), require_converged=False)
+            self.fitted[key] = fit_candidate(
+                self.y, self.meta(key), require_converged=False, exog=self.exog
+            )
             if self.fitted[key] is not None:
                 return key
         raise ValueError(
@@ -172,15 +204,18 @@ class StepwiseSearch:
 
     def differenced(self) -> np.ndarray:
         """The series after the search's ``D`` seasonal and ``d`` ordinary differences."""
-        z = self.y[self.m :] - self.y[: -self.m] if self.big_d else self.y
-        return np.diff(z, n=self.d) if self.d else z
+        return difference(self.y, self.m, self.big_d, self.d)
+
+    def xreg(self) -> np.ndarray | None:
+        """The covariates differenced as the series is (None without covariates)."""
+        return None if self.exog is None else difference(self.exog, self.m, self.big_d, self.d)
 
     def refit_exactly(self) -> tuple:
         """Fit the approximate search's best candidates exactly (maximum likelihood), best
         approximate AICc first, keeping the first that succeeds; the fallback if none does."""
         ranked = sorted((v[0], key) for key, v in self.fitted.items() if v is not None)
         for _, key in ranked[:EXACT_REFITS]:
-            self.fitted[key] = fit_candidate(self.y, self.meta(key))
+            self.fitted[key] = fit_candidate(self.y, self.meta(key), exog=self.exog)
             if self.fitted[key] is not None:
                 return key
         return self.fallback()
@@ -200,11 +235,15 @@ def neighbours(key: tuple) -> list[tuple]:
 
 
 def fit_candidate(
-    y: np.ndarray, meta: dict[str, Any], require_converged: bool = True
+    y: np.ndarray,
+    meta: dict[str, Any],
+    require_converged: bool = True,
+    exog: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray] | None:
-    """``(AICc, params)`` of one candidate, or None when statsmodels cannot fit it."""
+    """``(AICc, params)`` of one candidate (regressing on ``exog`` when given), or None when
+    statsmodels cannot fit it."""
     try:
-        model = arima_model(y, meta["order"], meta["seasonal_order"], meta["trend"])
+        model = arima_model(y, meta["order"], meta["seasonal_order"], meta["trend"], exog)
         result = model.fit()
     except (ArithmeticError, ValueError, IndexError, np.linalg.LinAlgError):
         return None
@@ -216,18 +255,23 @@ def fit_candidate(
     return aicc, params
 
 
-def css_aicc(z: np.ndarray, key: tuple, m: int) -> tuple[float, None] | None:
+def css_aicc(
+    z: np.ndarray, key: tuple, m: int, xreg: np.ndarray | None = None
+) -> tuple[float, None] | None:
     """``(AICc, None)`` of the candidate ``key`` = (p, q, P, Q, constant) on the differenced
     series ``z`` by conditional sum of squares (residuals of the ARMA filter started at zero,
-    the first ``p + m P`` dropped); None when the fit fails or is not stationary and
-    invertible. Comparable across candidates of one search (same ``z``), not with exact AICc."""
+    the first ``p + m P`` dropped), regressing on the differenced covariates ``xreg``
+    (len(z), F) when given; None when the fit fails or is not stationary and invertible.
+    Comparable across candidates of one search (same ``z``), not with exact AICc."""
     from scipy.optimize import least_squares
     from scipy.signal import lfilter
 
     p, q, big_p, big_q, constant = key
     skip = p + m * big_p
-    if len(z) - skip < p + q + big_p + big_q + 3:
+    n_reg = 0 if xreg is None else xreg.shape[1]
+    if len(z) - skip < p + q + big_p + big_q + n_reg + 3:
         return None
+    n_arma = p + q + big_p + big_q
 
     def polynomials(params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         phi, theta = params[:p], params[p : p + q]
@@ -236,18 +280,25 @@ def css_aicc(z: np.ndarray, key: tuple, m: int) -> tuple[float, None] | None:
         ma = np.polymul(np.r_[1.0, theta][::-1], _seasonal(big_theta, m)[::-1])[::-1]
         return ar, ma  # coefficients of B^0, B^1, ...
 
+    def split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the regression part of z: mean and covariates, the ARMA coefficients) of ``x``
+        = [mean if constant, covariate coefficients (n_reg), ARMA coefficients]."""
+        mean, rest = (x[0], x[1:]) if constant else (0.0, x)
+        fitted = mean + (xreg @ rest[:n_reg] if n_reg else 0.0)
+        return fitted, rest[n_reg:]
+
     def residuals(x: np.ndarray) -> np.ndarray:
-        mean, params = (x[0], x[1:]) if constant else (0.0, x)
+        fitted, params = split(x)
         ar, ma = polynomials(params)
-        e = lfilter(ar, ma, z - mean)[skip:]
+        e = lfilter(ar, ma, z - fitted)[skip:]
         return e if np.isfinite(e).all() else np.full_like(e, 1e10)
 
-    start = np.r_[[np.mean(z)] if constant else [], np.zeros(p + q + big_p + big_q)]
+    start = np.r_[_regression_start(z, xreg, constant), np.zeros(n_arma)]
     try:
         x = least_squares(residuals, start, method="lm" if len(z) > len(start) else "trf").x
     except (ValueError, np.linalg.LinAlgError):
         return None
-    ar, ma = polynomials(x[1:] if constant else x)
+    ar, ma = polynomials(split(x)[1])
     if not (_outside_unit_circle(ar) and _outside_unit_circle(ma)):
         return None
     e = residuals(x)
@@ -257,6 +308,16 @@ def css_aicc(z: np.ndarray, key: tuple, m: int) -> tuple[float, None] | None:
         return None
     log_lik = -0.5 * n * (np.log(2 * np.pi * sigma2) + 1)
     return -2 * log_lik + 2 * k + 2 * k * (k + 1) / (n - k - 1), None
+
+
+def _regression_start(z: np.ndarray, xreg: np.ndarray | None, constant: bool) -> np.ndarray:
+    """Least-squares [mean if ``constant``, coefficients of ``xreg``] of ``z``: where the
+    conditional-sum-of-squares search starts them."""
+    columns = ([np.ones(len(z))] if constant else []) + ([] if xreg is None else list(xreg.T))
+    if not columns:
+        return np.zeros(0)
+    coef, *_ = np.linalg.lstsq(np.column_stack(columns), z, rcond=None)
+    return coef
 
 
 def _seasonal(coefs: np.ndarray, m: int) -> np.ndarray:
@@ -276,13 +337,21 @@ def _outside_unit_circle(poly: np.ndarray) -> bool:
 
 
 def search_order(
-    y: np.ndarray, bounds: dict[str, int], m: int, alpha: float, approximate: bool = False
+    y: np.ndarray,
+    bounds: dict[str, int],
+    m: int,
+    alpha: float,
+    approximate: bool = False,
+    exog: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """``(meta, params)`` of the chosen ARIMA for ``y``: ``meta`` holds ``order``,
     ``seasonal_order`` and ``trend``. ``bounds`` holds max_p, max_q, max_P, max_Q, max_d,
     max_D; ``m`` < 2 searches non-seasonal models only; ``approximate`` ranks candidates by
-    :func:`css_aicc` and fits the winner exactly."""
-    big_d = n_seasonal_diffs(y, m, bounds["max_D"]) if m > 1 else 0
-    z = y[m:] - y[:-m] if big_d else y
+    :func:`css_aicc` and fits the winner exactly; ``exog`` (n, F): regression on these
+    covariates with ARIMA errors (their coefficients lead ``params``' ARMA terms, in
+    statsmodels' order)."""
+    r = regression_residuals(y, exog)
+    big_d = n_seasonal_diffs(r, m, bounds["max_D"]) if m > 1 else 0
+    z = r[m:] - r[:-m] if big_d else r
     d = n_diffs(z, bounds["max_d"], alpha)
-    return StepwiseSearch(y, bounds, d, big_d, m, approximate).run()
+    return StepwiseSearch(y, bounds, d, big_d, m, approximate, exog).run()

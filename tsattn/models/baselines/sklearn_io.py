@@ -171,7 +171,7 @@ def check_fitted_regressor(regressor: Any, n_features: int) -> None:
     if seen != n_features:
         raise ValueError(
             f"the stored {type(regressor).__name__} was fitted on {seen!r} features, "
-            f"not the model's {n_features} lags"
+            f"not the model's {n_features} features"
         )
     check_fitted_structure(regressor, n_features, saveable_types())
 

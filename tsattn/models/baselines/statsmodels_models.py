@@ -11,6 +11,10 @@ forecasts without re-estimating. Theta's two parameters have closed forms, so it
 none: it re-estimates them on whatever history it forecasts from (the training data, the
 saved history after ``load``, or ``df``), which is deterministic.
 
+ARIMA and AutoARIMA take future-known covariates as ``exog`` regressors (regression with
+ARIMA errors; their coefficients are part of the saved parameter vector); the other models
+use no covariates.
+
 ``predict(level=..., quantiles=...)`` takes the quantiles of statsmodels' own forecast
 distribution: ETS's ``get_prediction`` (a Normal with the exact forecast variance for the
 linear models ANN, AAN, AAdN, ANA, AAA, AAdA; otherwise 1000 simulated paths with a fixed seed,
@@ -44,6 +48,7 @@ from tsattn.models.base import register_model
 from tsattn.models.baselines._local import (
     LocalModel,
     LocalState,
+    SeriesExog,
     check_season_length,
     normal_quantiles,
 )
@@ -311,17 +316,34 @@ def check_seasonal_order(value: object) -> tuple[int, int, int, int]:
     return seasonal_order
 
 
-def _arima(y: np.ndarray, order, seasonal_order, trend: str | None):
-    return arima_model(y, order, seasonal_order, trend)
+def _history_exog(exog: SeriesExog | None) -> np.ndarray | None:
+    return None if exog is None else exog.history
 
 
-def _fit_arima(y: np.ndarray, order, seasonal_order, trend: str | None):
-    return _arima(y, order, seasonal_order, trend).fit()
+def _future_exog(exog: SeriesExog | None) -> np.ndarray | None:
+    return None if exog is None else exog.future
 
 
-def _arima_quantiles(model, params: np.ndarray, h: int, probs: np.ndarray) -> np.ndarray:
-    """(h, Q) quantiles of the Normal forecast distribution of ``model`` at ``params``."""
-    forecast = model.filter(params).get_forecast(h)
+def dummy_exog(length: int, width: int) -> np.ndarray | None:
+    """``width`` distinct columns beside :func:`dummy_series` (None when ``width`` is 0):
+    enough for statsmodels to name a regression's coefficients."""
+    if not width:
+        return None
+    t = np.arange(max(length, 10), dtype=np.float64)[:, None]
+    return np.sin(t * np.arange(1, width + 1) / (width + 1))  # (length, width)
+
+
+def _arima_forecast(model, params: np.ndarray, h: int, exog: SeriesExog | None) -> np.ndarray:
+    """(h,) point forecast of ``model`` at ``params`` (``exog``'s future rows as regressors)."""
+    return np.asarray(model.filter(params).forecast(h, exog=_future_exog(exog)))
+
+
+def _arima_quantiles(
+    model, params: np.ndarray, h: int, probs: np.ndarray, exog: SeriesExog | None = None
+) -> np.ndarray:
+    """(h, Q) quantiles of the Normal forecast distribution of ``model`` at ``params``
+    (the covariates' coefficients taken as known, as statsmodels does)."""
+    forecast = model.filter(params).get_forecast(h, exog=_future_exog(exog))
     mean, sd = np.asarray(forecast.predicted_mean), np.asarray(forecast.se_mean)
     return normal_quantiles(mean, sd, probs)
 
@@ -337,8 +359,16 @@ class ARIMA(LocalModel):
             ``"ct"``.
         h, n_jobs, **kwargs: see :class:`~tsattn.models.baselines._local.LocalModel`.
 
+    Future-known covariates (``futr_exog_list``, ``calendar``, ``holidays``) are regressors:
+    a regression with ARIMA errors (statsmodels' ``exog``), fitted on the history's values
+    and forecast with ``predict(futr_df=...)``'s. Past-only covariates are unknown in the
+    horizon and static ones are constant per series (collinear with the constant), so the
+    model refuses both.
+
     >>> ARIMA(order=(1, 1, 1), seasonal_order=(1, 0, 0, 24))  # doctest: +SKIP
     """
+
+    supports_covariates = ("futr",)
 
     def __init__(
         self,
@@ -354,24 +384,34 @@ class ARIMA(LocalModel):
         self.seasonal_order = check_seasonal_order(seasonal_order)
         self.trend = check_choice("trend", trend, ARIMA_TRENDS)
 
-    def _fit_one(self, y: np.ndarray) -> LocalState:
-        result = _fit_arima(y, self.order, self.seasonal_order, self.trend)
+    def _model(self, y: np.ndarray, exog: np.ndarray | None = None):
+        return arima_model(y, self.order, self.seasonal_order, self.trend, exog)
+
+    def _fit_one(self, y: np.ndarray, exog: SeriesExog | None = None) -> LocalState:
+        result = self._model(y, _history_exog(exog)).fit()
         return {}, np.asarray(result.params, dtype=np.float64)
 
-    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
-        model = _arima(y, self.order, self.seasonal_order, self.trend)
-        return np.asarray(model.filter(params).forecast(h))
+    def _forecast_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, exog: SeriesExog | None = None
+    ) -> np.ndarray:
+        return _arima_forecast(self._model(y, _history_exog(exog)), params, h, exog)
 
     def _quantiles_one(
-        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+        self,
+        y: np.ndarray,
+        meta: dict,
+        params: np.ndarray,
+        h: int,
+        probs: np.ndarray,
+        exog: SeriesExog | None = None,
     ) -> np.ndarray:
-        model = _arima(y, self.order, self.seasonal_order, self.trend)
-        return _arima_quantiles(model, params, h, probs)
+        return _arima_quantiles(self._model(y, _history_exog(exog)), params, h, probs, exog)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
-        y = dummy_series(self.min_train_length())
-        names = _arima(y, self.order, self.seasonal_order, self.trend).param_names
-        check_param_count(params, list(names))
+        """One parameter per statsmodels name: trend, covariate coefficients, ARMA terms."""
+        length = self.min_train_length()
+        model = self._model(dummy_series(length), dummy_exog(length, self._n_exog))
+        check_param_count(params, list(model.param_names))
 
     def min_train_length(self, val_size: int = 0) -> int:
         p, d, q = self.order
@@ -406,7 +446,13 @@ class AutoARIMA(LocalModel):
         approximation: rank the search's candidates by conditional sum of squares, then fit
             the winner exactly (True), or fit every candidate exactly (False); None: True
             when the season searched is over 12 steps.
+
+    Future-known covariates are regressors, as in R's ``auto.arima(xreg=)``: the
+    differences are chosen on the residuals of the series' regression on them, and every
+    candidate order is a regression on them with ARIMA errors (see :class:`ARIMA`).
     """
+
+    supports_covariates = ("futr",)
 
     def __init__(
         self,
@@ -441,26 +487,35 @@ class AutoARIMA(LocalModel):
         names = ("max_p", "max_q", "max_d", "max_P", "max_Q", "max_D")
         return {name: getattr(self, name) for name in names}
 
-    def _fit_one(self, y: np.ndarray) -> LocalState:
+    def _fit_one(self, y: np.ndarray, exog: SeriesExog | None = None) -> LocalState:
         m = self.season
         m = m if 2 <= m <= ARIMA_MAX_SEASON and len(y) > 2 * m else 1
         approximate = self.approximation
         if approximate is None:
             approximate = m > APPROXIMATE_ABOVE_SEASON
-        return search_order(y, self._bounds(), m, self.alpha, approximate)
+        return search_order(y, self._bounds(), m, self.alpha, approximate, _history_exog(exog))
 
     @staticmethod
-    def _model(y: np.ndarray, meta: dict):
+    def _model(y: np.ndarray, meta: dict, exog: np.ndarray | None = None):
         seasonal = meta.get("seasonal_order", (0, 0, 0, 0))  # older files: non-seasonal
-        return arima_model(y, meta["order"], seasonal, meta["trend"])
+        return arima_model(y, meta["order"], seasonal, meta["trend"], exog)
 
-    def _forecast_one(self, y: np.ndarray, meta: dict, params: np.ndarray, h: int) -> np.ndarray:
-        return np.asarray(self._model(y, meta).filter(params).forecast(h))
+    def _forecast_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, exog: SeriesExog | None = None
+    ) -> np.ndarray:
+        return _arima_forecast(self._model(y, meta, _history_exog(exog)), params, h, exog)
 
     def _quantiles_one(
-        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, probs: np.ndarray
+        self,
+        y: np.ndarray,
+        meta: dict,
+        params: np.ndarray,
+        h: int,
+        probs: np.ndarray,
+        exog: SeriesExog | None = None,
     ) -> np.ndarray:
-        return _arima_quantiles(self._model(y, meta), params, h, probs)
+        model = self._model(y, meta, _history_exog(exog))
+        return _arima_quantiles(model, params, h, probs, exog)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         """The chosen orders within the search bounds, a trend, and their parameters."""
@@ -478,7 +533,8 @@ class AutoARIMA(LocalModel):
             )
         check_choice("trend", meta["trend"], ("n", "c", "t"))
         length = p + d + q + (big_p + big_d + big_q + 1) * s + 4
-        check_param_count(params, list(self._model(dummy_series(length), meta).param_names))
+        model = self._model(dummy_series(length), meta, dummy_exog(length, self._n_exog))
+        check_param_count(params, list(model.param_names))
 
     def min_train_length(self, val_size: int = 0) -> int:
         return self.max_d + 6
