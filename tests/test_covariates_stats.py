@@ -213,3 +213,25 @@ def test_sklearn_checks_the_saved_feature_layout():
     lacking = {k: v for k, v in tensors.items() if k != "covariates.hist.std"}
     with pytest.raises(ValueError, match="covariates.hist.std"):
         model._set_state(meta, lacking)
+
+
+def test_auto_arima_searches_the_regression_errors():
+    """y = 5 x + white noise with x a random walk: y itself needs a difference, the errors
+    of its regression on x none (R's auto.arima(xreg=) tests the residuals)."""
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.normal(size=100))
+    frame = pd.DataFrame(
+        {
+            "unique_id": "a",
+            "ds": pd.date_range("2024-01-01", periods=100, freq="D"),
+            "y": 5 * x + rng.normal(size=100),
+            "x": x,
+        }
+    )
+    plain = AutoARIMA(season_length=1, progress=False).fit(frame[["unique_id", "ds", "y"]])
+    regression = AutoARIMA(season_length=1, futr_exog_list=["x"], progress=False).fit(frame)
+    assert plain.orders()["a"][1] == 1
+    assert regression.orders()["a"] == (0, 0, 0)
+    meta, params = regression._states["a"]
+    names = AutoARIMA._model(frame["y"].to_numpy(), meta, x[:, None]).param_names
+    assert abs(dict(zip(names, params))["x1"] - 5.0) < 0.2
