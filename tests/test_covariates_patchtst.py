@@ -141,6 +141,9 @@ def test_network_on_each_covariate_kind_alone_and_a_short_horizon():
         assert out.shape == (5, 3, 1) and torch.isfinite(out).all()
         extra = network.covariates.n_future
         assert extra == (2 if layout.n_futr else 0)  # 3 rows extended to one patch, + pad_end
+        constant = torch.randn(5, 24 + 3, layout.width)
+        constant[:, :, 0] = 0.0  # a constant window: RevIN's scale ~0, covariates stay finite
+        assert torch.isfinite(network(constant)).all()
     # without RevIN the tokens take the covariates as they are
     layout = CovariateLayout(1, 1, 1)
     plain = PatchTSTCovariateNetwork(dataclasses.replace(config, revin=False), layout)

@@ -26,10 +26,12 @@ whichever variant, relates them to the target:
   linear effect on the target is one linear map in every window's normalised units.
 
 The outputs are finished as without covariates (RevIN's statistics, or a distribution
-head's :func:`~tsattn.nn.finish_outputs`). On a purely linear driver the generic additive
-effect (:class:`~tsattn.nn.covariates.CovariateNetwork`) is the exact model and learns
-it faster, mostly because the tokens' path goes through the encoder's dropout;
-the tokens are for effects that depend on the target's recent course.
+head's :func:`~tsattn.nn.finish_outputs`). Measured against the generic additive effect
+(:class:`~tsattn.nn.covariates.CovariateNetwork`, 3 series x 5 seeds, 300 steps): on a
+purely linear driver (y = 3x + noise) the generic one, the exact model, wins (MAE 0.21 vs
+0.41 at the default dropout 0.3, 0.17 vs 0.20 without dropout: the tokens' path goes
+through the encoder's dropout); on a multiplicative one (y = level * (1 + x / 2)) the
+tokens win (1.64 vs 1.86; 2.04 vs 2.08).
 
 >>> import torch
 >>> net = PatchTSTNetwork(PatchTSTConfig(input_size=336, horizon=96, attention="mlr"))
