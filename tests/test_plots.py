@@ -106,3 +106,31 @@ def test_plot_backtest_rejects_a_frame_without_a_key_column(backtest_frame, colu
 def test_plot_benchmark_rejects_results_without_a_needed_column(benchmark_results, column):
     with pytest.raises(ValueError, match=column):
         plot_benchmark(benchmark_results.drop(columns=column), metric="mse")
+
+
+def test_plot_draws_one_small_panel_per_covariate_under_each_series(backtest_frame, tmp_path):
+    from tsattn import plot
+
+    history = backtest_frame[["unique_id", "ds", "y"]].assign(x=1.0, z=2.0)
+    plain = plot(backtest_frame, history=history)
+    fig = plot(backtest_frame, history=history, covariates=["x", "z"], path=tmp_path / "c.png")
+    assert_png(tmp_path / "c.png")
+    assert len(plain.axes) == 2 and len(fig.axes) == 2 * (1 + 2)  # series x (panel + covariates)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["a", "", "", "b", "", ""]
+    assert [ax.get_ylabel() for ax in fig.axes[:3]] == ["y", "x", "z"]
+    assert fig.axes[1].get_shared_x_axes().joined(fig.axes[0], fig.axes[1])
+    (line,) = fig.axes[1].get_lines()
+    assert list(line.get_ydata()) == [1.0] * line.get_ydata().size
+    # a covariate column of the frame is drawn, not taken for a model
+    forecast = backtest_frame.drop(columns="cutoff").query("ds < '2024-01-16'").assign(x=3.0)
+    one = plot(forecast, unique_ids=["a"], covariates=["x"])
+    assert len(one.axes) == 2
+    assert [line.get_label() for line in one.axes[0].get_lines()] == ["actual", "Naive", "PatchTST"]
+
+
+def test_plot_names_a_covariate_it_cannot_find(backtest_frame):
+    from tsattn import plot
+
+    with pytest.raises(ValueError, match=r"\['price'\]"):
+        plot(backtest_frame, covariates=["price"])

@@ -104,6 +104,60 @@ def _add_series_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fill", choices=["ffill", "interpolate", "zero"], help="fill gaps/NaN")
 
 
+def _column_list(text: str) -> list[str]:
+    """Comma-separated column names, at least one, each once (e.g. ``price,promo``)."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected column names like price,promo, got {text!r}")
+    repeated = [n for i, n in enumerate(names) if n in names[:i]]
+    if repeated:
+        raise argparse.ArgumentTypeError(f"{repeated[0]!r} is listed twice in {text!r}")
+    return names
+
+
+def _add_covariate_options(p: argparse.ArgumentParser) -> None:
+    """Covariates of the models a command builds (``fit``, ``backtest``)."""
+    p.add_argument(
+        "--future-covariates",
+        type=_column_list,
+        metavar="COLS",
+        help="comma-separated columns of --csv known ahead (prices, promotions, plans): "
+        "every model uses them; `tsattn predict` then needs their future values (--futr-csv)",
+    )
+    p.add_argument(
+        "--past-covariates",
+        type=_column_list,
+        metavar="COLS",
+        help="comma-separated columns of --csv observed only up to now (e.g. measured weather)",
+    )
+    p.add_argument(
+        "--static-csv",
+        metavar="FILE",
+        help="CSV of static covariates, one row per series: the id column (--id-col, else "
+        "unique_id, else the first column) and the static columns (every other column)",
+    )
+    p.add_argument(
+        "--calendar",
+        nargs="?",
+        const=True,
+        type=_column_list,
+        metavar="FEATURES",
+        help="add calendar features as future-known covariates: alone, those that vary at the "
+        "data's frequency; or some of hour,dayofweek,dayofmonth,dayofyear,month",
+    )
+    p.add_argument(
+        "--holidays",
+        metavar="COUNTRY",
+        help="add a 0/1 public-holiday column of this country (e.g. US; the holidays extra)",
+    )
+    p.add_argument(
+        "--ignore-covariates",
+        action="store_true",
+        help="models that cannot use the covariates fit without them (with a warning) "
+        "instead of stopping with an error",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="tsattn",
@@ -170,13 +224,41 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--resume", action="store_true", help="continue from the checkpoint in --checkpoint-dir"
     )
+    _add_covariate_options(p)
     _add_no_progress(p)
 
     _add_predict_parser(sub)
+    fit_flags = _flags(sub.choices["fit"])
+    switches = {  # flags without a value, in every subcommand (--ignore-covariates, --quick)
+        a.option_strings[-1]
+        for command in sub.choices.values()
+        for a in command._actions
+        if a.nargs == 0 and a.option_strings
+    }
     for name, command in sub.choices.items():
-        flags = {a.dest: a.option_strings[-1] for a in command._actions if a.option_strings}
-        command.set_defaults(interface=Interface(name, flags))
+        flags = _flags(command)
+        for python, dest in PYTHON_NAMES.items():  # e.g. futr_df= -> --futr-csv
+            flag = flags.get(dest) or (fit_flags.get(dest) if name == "predict" else None)
+            if flag:
+                flags[python] = flag
+        command.set_defaults(interface=Interface(name, flags, switches))
     return parser
+
+
+#: Python names of the covariate arguments and the dest of the flag that gives them (predict
+#: also names the fit flags: its model was fitted with them)
+PYTHON_NAMES = {
+    "futr_exog_list": "future_covariates",
+    "hist_exog_list": "past_covariates",
+    "ignore_covariates": "ignore_covariates",
+    "futr_df": "futr_csv",
+    "static_df": "static_csv",
+}
+
+
+def _flags(command: argparse.ArgumentParser) -> dict[str, str]:
+    """A subcommand's flags by ``dest`` (``time_col`` -> ``--time-col``)."""
+    return {a.dest: a.option_strings[-1] for a in command._actions if a.option_strings}
 
 
 def _add_backtest_parser(sub) -> None:
@@ -214,8 +296,10 @@ def _add_backtest_parser(sub) -> None:
     p.add_argument(
         "--plot",
         help="write a forecast-vs-actuals plot (PNG): the last 3 seasons before the first "
-        "cutoff, then the windows, intervals as shaded bands",
+        "cutoff, then the windows, intervals as shaded bands, a small panel per covariate "
+        "column under each series",
     )
+    _add_covariate_options(p)
     _add_no_progress(p)
 
 
@@ -231,8 +315,26 @@ def _add_predict_parser(sub) -> None:
     p = sub.add_parser("predict", help="forecast with a saved model")
     p.add_argument("--model-path", required=True, help="a file written by `tsattn fit`")
     p.add_argument("--csv", help="history to forecast from (default: the training data)")
-    p.add_argument("--time-col", default="ds", help="time column of --csv (default: ds)")
+    p.add_argument(
+        "--time-col", default="ds", help="time column of --csv and --futr-csv (default: ds)"
+    )
+    p.add_argument(
+        "--id-col", help="series id column of --csv, --futr-csv and --static-csv (e.g. store)"
+    )
     p.add_argument("--h", type=_positive_int, help="horizon (default: the model's)")
+    p.add_argument(
+        "--futr-csv",
+        metavar="FILE",
+        help="future values of the model's future-known covariates (--future-covariates at "
+        "fit): a long CSV with the id column (unique_id; without one its rows serve every "
+        "series), the time column and those columns, for the h dates after each series' end",
+    )
+    p.add_argument(
+        "--static-csv",
+        metavar="FILE",
+        help="static covariates of series not seen at fit: the id column and the model's "
+        "static columns, one row per series",
+    )
     _add_level_option(p)
     p.add_argument("--out", help="write the forecast CSV here (default: print it)")
 
@@ -287,14 +389,18 @@ class Interface:
     _INTERVALS = re.compile(r"(?<![:\w])intervals=(?:'|\")?conformal(?:'|\")?")
     _CLI_NOTE = re.compile(r"\s*\(the CLI: ([^)]*)\)")
 
-    def __init__(self, command: str, flags: dict[str, str]):
-        self.command, self.flags = command, flags
+    #: frame arguments named without ``=`` (``futr_df has no row ...``)
+    _FRAME = re.compile(r"(?<![:\w-])(futr_df|static_df)\b(?!=)")
+
+    def __init__(self, command: str, flags: dict[str, str], switches: frozenset | set = ()):
+        self.command, self.flags, self.switches = command, flags, set(switches)
 
     def words(self, message: str, specs: Sequence[str]) -> str:
         """``message`` with Python option names as this subcommand's flags (see above)."""
         spec = next((s for s in specs if s in message), specs[0] if specs else "MODEL")
         text = self._INTERVALS.sub(f"{spec}:intervals=conformal", message)
         text = self._OPTION.sub(self._flag, text)
+        text = self._FRAME.sub(lambda m: self.flags.get(m.group(1), m.group(0)), text)
         return self._CLI_NOTE.sub(lambda m: self._note(m, text), text)
 
     def _note(self, match: re.Match, text: str) -> str:
@@ -309,7 +415,9 @@ class Interface:
             return match.group(0)
         value = next((v for v in (quoted, double, bare) if v is not None), None)
         if listed is not None:
-            value = ",".join(v.strip() for v in listed.split(","))
+            value = ",".join(v.strip().strip("'\"") for v in listed.split(","))
+        if flag in self.switches and value in (None, "True"):  # ignore_covariates=True
+            return flag
         return flag if value is None else f"{flag} {value}"
 
 

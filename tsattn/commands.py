@@ -98,16 +98,17 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
     """Backtest, write the frame and plot where asked (saying where, on stderr), and return
     the metrics of the windows every model forecast."""
     df = _read(args)  # the file and the arguments first: torch loads after them
+    static_df = _read_static(args)
     metrics = _names(args.metrics, "--metrics", "mae,mse")
     from tsattn.evaluation import backtest as run_backtest
     from tsattn.evaluation import evaluate
     from tsattn.evaluation.plots import plot_backtest
 
-    forecasters = _build_models(args.models, args.alias, _model_defaults(args))
     if args.level:  # how well the intervals cover, and their M4 score
         metrics += [m for m in ("coverage", "msis") if m not in metrics]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        forecasters = _build_models(args.models, args.alias, _model_defaults(args, static_df))
         frame = run_backtest(
             forecasters,
             df,
@@ -118,13 +119,15 @@ def backtest(args: argparse.Namespace) -> pd.DataFrame:
             level=args.level,
             progress=not args.no_progress,
             on_error=args.on_error,
+            static_df=static_df,
         )
-    _report_warnings(caught)
+    _report_warnings(caught, args)
     if args.out:
         _write_csv(frame, args.out)
         _say(f"wrote the backtest ({len(frame)} rows) to {args.out}")
     if args.plot:
-        plot_backtest(frame, history=df, path=args.plot)
+        covariates = [*(args.future_covariates or []), *(args.past_covariates or [])]
+        plot_backtest(frame, history=df, path=args.plot, covariates=covariates)
         _say(f"wrote the plot to {args.plot}")
     scored = _scored_rows(frame, [m.name for m in forecasters])  # the season: df's by default
     return evaluate(scored, metrics=metrics, train_df=df, season_length=args.season_length)
@@ -134,14 +137,18 @@ def fit(args: argparse.Namespace) -> str:
     if args.resume and not args.checkpoint_dir:
         raise ValueError("--resume needs --checkpoint-dir (where the checkpoint is)")
     df = _read(args)
-    defaults = {**_model_defaults(args), "progress": not args.no_progress}
+    static_df = _read_static(args)
+    defaults = {**_model_defaults(args, static_df), "progress": not args.no_progress}
     if args.checkpoint_dir:
         defaults["checkpoint_dir"] = args.checkpoint_dir
-    (model,) = _build_models(args.model, args.alias, defaults, one=True)
-    if not args.no_progress:
-        n_series = df["unique_id"].nunique()
-        _say(f"fitting {model.name} on {n_series} series ({len(df)} observations)")
-    model.fit(df, val_size=args.val_size, resume=args.resume)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        (model,) = _build_models(args.model, args.alias, defaults, one=True)
+        if not args.no_progress:
+            n_series = df["unique_id"].nunique()
+            _say(f"fitting {model.name} on {n_series} series ({len(df)} observations)")
+        model.fit(df, val_size=args.val_size, resume=args.resume, static_df=static_df)
+    _report_warnings(caught, args, show_others=True)
     path = model.save(args.save)
     return f"saved {model.name} to {path}"
 
@@ -150,11 +157,28 @@ def predict(args: argparse.Namespace) -> pd.DataFrame | str:
     from tsattn.datasets import read_series
     from tsattn.datasets.loaders import read_csv_file
 
-    history = read_series(read_csv_file(args.csv), time_col=args.time_col) if args.csv else None
-    from tsattn.auto import load  # torch: after the history file is read; knows "auto"
+    raw = read_csv_file(args.csv) if args.csv else None  # the files first: torch loads after
+    futr_raw = read_csv_file(args.futr_csv) if args.futr_csv else None
+    static_df = _read_static(args)
+    from tsattn.auto import load  # knows "auto"
+    from tsattn.models.covariates import frame_columns
 
-    model = load(args.model_path)
-    forecast = model.predict(df=history, h=args.h, level=args.level)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = load(args.model_path)
+        history = None
+        if raw is not None:
+            history = read_series(
+                raw,
+                time_col=args.time_col,
+                id_col=args.id_col,
+                covariate_cols=[c for c in frame_columns(model) if c in raw.columns],
+            )
+        futr_df = _future_frame(args, model, futr_raw, history)
+        forecast = model.predict(
+            df=history, h=args.h, level=args.level, futr_df=futr_df, static_df=static_df
+        )
+    _report_warnings(caught, args, show_others=True)
     if args.out:
         _write_csv(forecast, args.out)
         return f"wrote {len(forecast)} rows to {args.out}"
@@ -162,19 +186,118 @@ def predict(args: argparse.Namespace) -> pd.DataFrame | str:
 
 
 def _read(args: argparse.Namespace) -> pd.DataFrame:
+    """The series of ``--csv``, with the ``--future-covariates`` and ``--past-covariates``
+    columns (a wide file's are shared by its series)."""
     from tsattn.datasets import read_series
     from tsattn.datasets.loaders import read_csv_file
 
     value_cols = args.value_cols.split(",") if args.value_cols else None
+    covariates = [*(args.future_covariates or []), *(args.past_covariates or [])]
+    repeated = [c for i, c in enumerate(covariates) if c in covariates[:i]]
+    if repeated:
+        raise ValueError(
+            f"column {repeated[0]!r} is both in --future-covariates and --past-covariates; "
+            f"give it to one of them"
+        )
+    frame = read_csv_file(args.csv)
+    missing = [c for c in covariates if c not in frame.columns]
+    if missing:
+        futr = missing[0] in (args.future_covariates or [])
+        flag = "--future-covariates" if futr else "--past-covariates"
+        raise ValueError(
+            f"{flag} names column {missing[0]!r}, which {args.csv} does not have; its columns: "
+            f"{', '.join(map(str, frame.columns))}"
+        )
     return read_series(
-        read_csv_file(args.csv),
+        frame,
         time_col=args.time_col,
         value_cols=value_cols,
         id_col=args.id_col,
         target_col=args.target_col,
         freq=args.freq,
         fill=args.fill,
+        covariate_cols=covariates,
     )
+
+
+def _read_static(args: argparse.Namespace) -> pd.DataFrame | None:
+    """``--static-csv`` as ``static_df``: its id column (``--id-col``, else ``unique_id``,
+    else the first column) renamed ``unique_id``, then the static columns."""
+    if not getattr(args, "static_csv", None):
+        return None
+    from tsattn.datasets.loaders import read_csv_file
+
+    frame = read_csv_file(args.static_csv)
+    id_col = _id_column(frame, args.id_col, "--static-csv", args.static_csv)
+    if id_col is None:
+        id_col = frame.columns[0]
+    if len(frame.columns) < 2:
+        raise ValueError(
+            f"--static-csv {args.static_csv} has no static columns: give the id column and at "
+            f"least one column of values, one row per series"
+        )
+    frame = frame.rename(columns={id_col: "unique_id"})
+    frame["unique_id"] = frame["unique_id"].astype(str)
+    return frame
+
+
+def _id_column(frame: pd.DataFrame, id_col: str | None, flag: str, path: str) -> str | None:
+    """The series id column of a covariate file: ``--id-col`` (which must be there), else
+    ``unique_id`` when present, else None."""
+    if id_col is not None:
+        if id_col not in frame.columns:
+            raise ValueError(
+                f"{flag} {path} has no id column {id_col!r} (--id-col); its columns: "
+                f"{', '.join(map(str, frame.columns))}"
+            )
+        return id_col
+    return "unique_id" if "unique_id" in frame.columns else None
+
+
+def _future_frame(args, model, futr_raw: pd.DataFrame | None, history) -> pd.DataFrame | None:
+    """``--futr-csv`` as ``futr_df`` in the model's column names: a file without an id
+    column gives its rows to every series. Without the file, a model fitted with
+    future-known covariates is an error naming the flag."""
+    from tsattn.models.covariates import frame_columns
+
+    needed = list(frame_columns(model, "futr"))
+    if futr_raw is None:
+        if needed:
+            h = args.h or model.h
+            raise ValueError(
+                f"{model.name} was fitted with future-known covariates {', '.join(needed)} "
+                f"(--future-covariates): predict needs --futr-csv FILE, a CSV with the series "
+                f"id, {args.time_col} and those columns for the {h} dates after each series' "
+                f"end"
+            )
+        return None
+    id_col = _id_column(futr_raw, args.id_col, "--futr-csv", args.futr_csv)
+    if args.time_col not in futr_raw.columns:
+        raise ValueError(
+            f"--futr-csv {args.futr_csv} has no time column {args.time_col!r} (--time-col); "
+            f"its columns: {', '.join(map(str, futr_raw.columns))}"
+        )
+    missing = [c for c in needed if c not in futr_raw.columns]
+    if missing:
+        raise ValueError(
+            f"--futr-csv {args.futr_csv} lacks the future-known column(s) {', '.join(missing)} "
+            f"that {model.name} was fitted with"
+        )
+    frame = futr_raw.rename(columns={args.time_col: model.time_col})
+    if id_col is None:  # one table of future values, shared by every series
+        ids = _series_ids(model, history)
+        frame = pd.concat([frame.assign(**{model.id_col: uid}) for uid in ids], ignore_index=True)
+    else:
+        frame = frame.rename(columns={id_col: model.id_col})
+    return frame
+
+
+def _series_ids(model, history: pd.DataFrame | None) -> list[str]:
+    """The series a forecast is for: those of ``--csv``, else those the model was fitted on."""
+    if history is not None:
+        return list(pd.unique(history["unique_id"]))
+    fitted = getattr(model, "_history", None)
+    return list(fitted.ids) if fitted is not None else []
 
 
 def _build_models(text: str, aliases: str | None, defaults: dict, one: bool = False) -> list:
@@ -231,11 +354,27 @@ def _write_csv(frame: pd.DataFrame, path: str) -> None:
         frame.to_csv(handle, index=False)
 
 
-def _model_defaults(args: argparse.Namespace) -> dict:
+def _model_defaults(args: argparse.Namespace, static_df: pd.DataFrame | None = None) -> dict:
     defaults = {"h": args.h, "progress": False}
     if args.input_size:
         defaults["input_size"] = args.input_size
-    return defaults
+    return {**defaults, **_covariate_options(args, static_df)}
+
+
+def _covariate_options(args: argparse.Namespace, static_df: pd.DataFrame | None) -> dict:
+    """The covariate arguments of every model a command builds, from its flags."""
+    static = [] if static_df is None else [c for c in static_df.columns if c != "unique_id"]
+    options = {
+        "futr_exog_list": args.future_covariates,
+        "hist_exog_list": args.past_covariates,
+        "stat_exog_list": static,
+        "calendar": args.calendar,
+        "holidays": args.holidays,
+    }
+    options = {k: v for k, v in options.items() if v}
+    if args.ignore_covariates:
+        options["ignore_covariates"] = True
+    return options
 
 
 def _refit(text: str) -> bool | int:
@@ -255,11 +394,26 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _report_warnings(caught: list) -> None:
-    """The backtest's warnings (failures under --on-error warn) as one stderr line each."""
+def _report_warnings(
+    caught: list, args: argparse.Namespace | None = None, show_others: bool = False
+) -> None:
+    """The warnings (failures under --on-error warn, covariates a model ignores) as one
+    stderr line each, once each, in the CLI's words; other categories are shown as Python
+    shows them with ``show_others``, else dropped."""
+    said = set()
     for warning in caught:
-        if issubclass(warning.category, UserWarning):
-            _say(f"tsattn: warning: {' '.join(str(warning.message).split())}")
+        if not issubclass(warning.category, UserWarning):
+            if show_others:
+                warnings.showwarning(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
+        else:
+            text = " ".join(str(warning.message).split())
+            if args is not None and "covariates" in text:
+                text = args.interface.words(text, [])
+            if text not in said:
+                said.add(text)
+                _say(f"tsattn: warning: {text}")
 
 
 def _scored_rows(frame: pd.DataFrame, models: list[str]) -> pd.DataFrame:

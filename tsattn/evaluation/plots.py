@@ -9,7 +9,8 @@ atomically. matplotlib is imported lazily.
 Forecast plots zoom on the forecasts: each panel shows the last ``seasons`` seasons of
 history before the first forecast (or cutoff), the season taken from the frequency (24 for
 hourly data, 12 for monthly...), at least ``seasons`` forecast windows long;
-``seasons=None`` draws the whole history.
+``seasons=None`` draws the whole history. ``covariates=["price"]`` adds a small panel under
+each series' panel per named column, on the same time axis.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ def plot(
     seasons: int | None = 3,
     metric: str = "mse",
     path: str | Path | None = None,
+    covariates: list[str] | None = None,
 ) -> Figure:
     """Plot what tsattn returned: one panel per series (or per dataset for benchmark results).
 
@@ -80,6 +82,9 @@ def plot(
         seasons: seasons of history shown before the first forecast (None: all of it).
         metric: the benchmark metric drawn by horizon.
         path: where to write the figure (the format from its extension).
+        covariates: columns drawn each in a small panel under its series' panel, sharing
+            its time axis: the values in ``history`` (over the history shown) and in
+            ``frame`` (e.g. a forecast merged with its ``futr_df``).
 
     >>> import pandas as pd, tsattn
     >>> df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024", periods=48, freq="h"),
@@ -92,8 +97,8 @@ def plot(
     if {"dataset", "model", "horizon"} <= set(frame.columns):
         return plot_benchmark(frame, metric=metric, path=path)
     if "cutoff" in frame.columns:
-        return plot_backtest(frame, unique_ids, history, path, max_series, seasons)
-    return plot_forecast(frame, history, unique_ids, path, max_series, seasons)
+        return plot_backtest(frame, unique_ids, history, path, max_series, seasons, covariates)
+    return plot_forecast(frame, history, unique_ids, path, max_series, seasons, covariates)
 
 
 def plot_forecast(
@@ -103,13 +108,14 @@ def plot_forecast(
     path: str | Path | None = None,
     max_series: int = 4,
     seasons: int | None = 3,
+    covariates: list[str] | None = None,
 ) -> Figure:
     """A ``predict`` forecast (or plain series, ``unique_id, ds, y``) after its history: see
     :func:`plot`."""
     missing = [c for c in ("unique_id", "ds") if c not in frame.columns]
     if missing:
         raise ValueError(f"plot needs a frame with unique_id and ds; missing columns {missing}")
-    return _draw(frame, history, unique_ids, path, max_series, seasons)
+    return _draw(frame, history, unique_ids, path, max_series, seasons, covariates)
 
 
 def plot_backtest(
@@ -119,6 +125,7 @@ def plot_backtest(
     path: str | Path | None = None,
     max_series: int = 4,
     seasons: int | None = 3,
+    covariates: list[str] | None = None,
 ) -> Figure:
     """Forecasts of every model against the actuals, one panel per series.
 
@@ -130,22 +137,25 @@ def plot_backtest(
         history: optional long frame (``unique_id, ds, y``) drawn in grey behind.
         path: where to write the figure.
         seasons: seasons of history shown before the first cutoff (None: all of it).
+        covariates: columns drawn each in a small panel under its series' (see :func:`plot`).
     """
     missing = [c for c in BACKTEST_KEYS if c not in frame.columns]
     if missing:
         raise ValueError(f"plot_backtest needs a backtest frame; missing columns {missing}")
-    return _draw(frame, history, unique_ids, path, max_series, seasons)
+    return _draw(frame, history, unique_ids, path, max_series, seasons, covariates)
 
 
-def _draw(frame, history, unique_ids, path, max_series, seasons) -> Figure:
-    """One panel per series: history (zoomed), actuals, each model's forecasts and bands."""
+def _draw(frame, history, unique_ids, path, max_series, seasons, covariates=None) -> Figure:
+    """One panel per series: history (zoomed), actuals, each model's forecasts and bands;
+    under it one small panel per covariate."""
+    covariates = _checked_covariates(covariates, frame, history)
     layout = forecast_columns(frame.columns)
-    models = [c for c in layout if c not in BACKTEST_KEYS and c != "step"]
+    models = [c for c in layout if c not in (*BACKTEST_KEYS, "step", *covariates)]
     ids = unique_ids or list(pd.unique(frame["unique_id"]))[:max_series]
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(ids), 1, figsize=(10, 2.8 * len(ids)), squeeze=False)
-    for ax, uid in zip(axes[:, 0], ids):
+    fig, panels = _panels(len(ids), len(covariates))
+    for (ax, below), uid in zip(panels, ids):
         part = frame[frame["unique_id"] == uid].sort_values("ds")
+        past = None
         if history is not None:
             past = _recent(history[history["unique_id"] == uid].sort_values("ds"), part, seasons)
             ax.plot(past["ds"], past["y"], color="0.6", lw=1, label="history")
@@ -164,9 +174,64 @@ def _draw(frame, history, unique_ids, path, max_series, seasons) -> Figure:
         ax.set_ylabel("y")
         # outside the axes, so the legend never hides the forecasts
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    axes[-1, 0].set_xlabel("ds")
+        _draw_covariates(below, covariates, past, part)
+    fig.axes[-1].set_xlabel("ds")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def _checked_covariates(covariates, frame: pd.DataFrame, history) -> list[str]:
+    """The covariate columns to draw: each must be in ``frame`` or ``history``."""
+    if covariates is None:
+        return []
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    names = list(covariates)
+    columns = set(frame.columns) | (set(history.columns) if history is not None else set())
+    missing = [c for c in names if c not in columns]
+    if missing:
+        raise ValueError(
+            f"covariates {missing} are not columns of the frame or the history; pass the "
+            f"long frame with those columns as history= (or merge them into the frame)"
+        )
+    return names
+
+
+def _panels(n_series: int, n_covariates: int):
+    """The figure and, per series, its forecast axes and the covariate axes under it (same
+    time axis; a third of the height each)."""
+    plt = _pyplot()
+    if not n_covariates:
+        fig, axes = plt.subplots(n_series, 1, figsize=(10, 2.8 * n_series), squeeze=False)
+        return fig, [(ax, []) for ax in axes[:, 0]]
+    per_series = 1 + n_covariates
+    ratios = [3] + [1] * n_covariates
+    fig, axes = plt.subplots(
+        n_series * per_series,
+        1,
+        figsize=(10, (2.8 + 0.9 * n_covariates) * n_series),
+        squeeze=False,
+        gridspec_kw={"height_ratios": ratios * n_series},
+    )
+    axes = list(axes[:, 0])
+    panels = []
+    for i in range(n_series):
+        main, *below = axes[i * per_series : (i + 1) * per_series]
+        for ax in below:
+            ax.sharex(main)
+        panels.append((main, below))
+    return fig, panels
+
+
+def _draw_covariates(axes, covariates: list[str], past, part: pd.DataFrame) -> None:
+    """Each covariate in its panel: its values over the history shown, then over the
+    frame's dates (once per date: a backtest repeats them per window)."""
+    for ax, name in zip(axes, covariates):
+        pieces = [p[["ds", name]] for p in (past, part) if p is not None and name in p.columns]
+        values = pd.concat(pieces).drop_duplicates("ds").sort_values("ds")
+        ax.plot(values["ds"], values[name], color="C7", lw=0.9)
+        ax.set_ylabel(name, fontsize="small")
+        ax.tick_params(labelsize="small")
 
 
 def _recent(past: pd.DataFrame, part: pd.DataFrame, seasons: int | None) -> pd.DataFrame:
