@@ -12,7 +12,7 @@ import pytest
 
 import tsattn
 from tsattn.datasets import read_series
-from tsattn.models import DLinear, NLinear
+from tsattn.models import DLinear, NLinear, Transformer, VanillaTransformer
 from tsattn.models.baselines import ETS, SeasonalNaive
 
 H = 6
@@ -129,6 +129,30 @@ def test_a_known_driver_halves_the_error(cls):
     with_driver = cls(h=H, futr_exog_list=["x"], **TINY).fit(train)
     forecast = with_driver.predict(futr_df=test[["unique_id", "ds", "x"]])
     assert mae(forecast, test, cls.__name__) <= 0.5 * mae(plain, test, cls.__name__)
+
+
+VANILLA = {"input_size": 24, "d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers": 1}
+
+
+def test_vanilla_transformer_takes_covariates_as_its_time_features(tmp_path):
+    """The joint encoder-decoder reads every series' covariates as time features."""
+    train, test = split(driver_frame())
+    options = {**TINY, **VANILLA, "max_steps": 200}
+    plain = VanillaTransformer(h=H, **options).fit(train).predict()
+    model = VanillaTransformer(h=H, futr_exog_list=["x"], **options).fit(train)
+    forecast = model.predict(futr_df=test)
+    assert mae(forecast, test, "VanillaTransformer") <= 0.5 * mae(plain, test, "VanillaTransformer")
+    assert model.network_.config.n_time_features == 2  # x of each of the two series
+    loaded = tsattn.load(model.save(tmp_path / "v.safetensors"))
+    pd.testing.assert_frame_equal(loaded.predict(futr_df=test), forecast)
+
+
+def test_joint_models_without_a_covariate_path_refuse_them():
+    with pytest.raises(ValueError, match="Transformer cannot use future-known"):
+        Transformer(h=H, futr_exog_list=["x"])
+    train, _ = split(driver_frame())
+    with pytest.raises(ValueError, match="individual=False"):
+        NLinear(h=H, individual=True, futr_exog_list=["x"], **TINY).fit(train)
 
 
 def test_only_the_horizon_of_futr_df_matters():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tsattn.checks import state_field
+from tsattn.models.covariate_packing import covariate_layout
 from tsattn.models.covariates import CovariateScaler
 from tsattn.models.series_data import SeriesData
 from tsattn.nn.covariates import CovariateLayout
@@ -15,22 +16,13 @@ from tsattn.nn.covariates import CovariateLayout
 MAX_COVARIATES = 10_000
 
 
-def covariate_widths(data: SeriesData) -> dict[str, int]:
-    """How many covariates of each kind ``data`` carries."""
-    return {
-        "futr": 0 if data.futr is None else int(data.futr[0].shape[1]),
-        "hist": 0 if data.hist is None else int(data.hist[0].shape[1]),
-        "stat": 0 if data.static is None else int(data.static.shape[1]),
-    }
-
-
 def layout_widths(layout: CovariateLayout) -> dict[str, int]:
     return {"futr": layout.n_futr, "hist": layout.n_hist, "stat": layout.n_stat}
 
 
-def check_same_covariates(layout: CovariateLayout, data: SeriesData) -> None:
+def check_same_covariates(layout: CovariateLayout, data: SeriesData, joint: bool) -> None:
     """``data`` has the covariates the network was fitted with (a ``ValueError`` if not)."""
-    widths = covariate_widths(data)
+    widths = layout_widths(covariate_layout(data, joint))
     if widths != layout_widths(layout):
         raise ValueError(
             f"the model was fitted with covariates {layout_widths(layout)} (future-known, "
@@ -40,10 +32,10 @@ def check_same_covariates(layout: CovariateLayout, data: SeriesData) -> None:
 
 
 def saved_covariates(
-    meta: dict[str, Any], tensors: dict[str, Any]
+    meta: dict[str, Any], tensors: dict[str, Any], n_targets: int
 ) -> tuple[CovariateLayout | None, CovariateScaler | None]:
     """The layout and scaling a model file's network was fitted with (none for files of
-    networks without covariates, older files included)."""
+    networks without covariates, older files included); ``n_targets``: its channels."""
     if "covariates" not in meta:
         return None, None
     widths = state_field(meta, "covariates", dict)
@@ -56,6 +48,10 @@ def saved_covariates(
             raise ValueError(f"saved covariate width {kind!r} must be in [0, {MAX_COVARIATES}]")
     if not any(widths.values()):
         raise ValueError("saved state field 'covariates' declares no covariate")
+    if any(width % n_targets for width in widths.values()):
+        raise ValueError("saved covariate widths must be multiples of the network's channels")
+    per_series = {kind: width // n_targets for kind, width in widths.items()}
     arrays = {k: v.numpy() for k, v in tensors.items() if k.startswith("covariates.")}
-    scaler = CovariateScaler.from_tensors(arrays, widths)
-    return CovariateLayout(widths["futr"], widths["hist"], widths["stat"]), scaler
+    scaler = CovariateScaler.from_tensors(arrays, per_series)
+    layout = CovariateLayout(widths["futr"], widths["hist"], widths["stat"], n_targets)
+    return layout, scaler

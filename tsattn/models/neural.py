@@ -37,9 +37,14 @@ from tsattn.checks import (
 from tsattn.datasets.frequency import longest_cycle, season_length
 from tsattn.models.base import Forecaster, check_window_array
 from tsattn.models.catalog import MODELS
+from tsattn.models.covariate_packing import (
+    covariate_layout,
+    horizon_rows,
+    pack_joint,
+    pack_series,
+)
 from tsattn.models.covariate_state import (
     check_same_covariates,
-    covariate_widths,
     layout_widths,
     saved_covariates,
 )
@@ -130,6 +135,9 @@ class NeuralForecaster(Forecaster):
     float32_inputs: ClassVar[bool] = True
     supports_windows: ClassVar[bool] = True
     supports_covariates: ClassVar[tuple[str, ...]] = ("futr", "hist", "stat")
+    #: a joint-channel model that takes covariates (in packed windows of every series'
+    #: targets and covariates; it overrides :meth:`covariate_network`)
+    joint_covariates: ClassVar[bool] = False
     #: network options whose default for users' series differs from the config dataclass's
     #: (the literature regime keeps the dataclass's; see :mod:`tsattn.models.recipes`)
     user_network_defaults: ClassVar[dict[str, Any]] = {}
@@ -232,24 +240,28 @@ class NeuralForecaster(Forecaster):
         ``max_steps="auto"`` budget is decided with the data, at fit)."""
         return self.resolved().training_config()
 
-    def network_config(self, n_channels: int) -> Any:
-        """The network's config for data with ``n_channels`` channels, at the look-back in
-        use (patches shrunk to fit a short look-back chosen from the data)."""
+    def network_config(self, n_channels: int, layout: CovariateLayout | None = None) -> Any:
+        """The network's config for data with ``n_channels`` channels (and the covariates
+        of ``layout``), at the look-back in use (patches shrunk to fit a short look-back
+        chosen from the data)."""
         # the centring season decided at fit (or read from a file) is the data's answer here
         facts = DataFacts((), self._centring, lookback=self.lookback, seasonal=True)
-        resolved = self.resolved(facts)
+        options = self.resolved(facts).network_options(self.config_class)
+        if layout is not None:
+            options.update(self.covariate_options(layout))
         return self.config_class(
-            input_size=self.lookback,
-            horizon=self.h,
-            n_channels=n_channels,
-            **resolved.network_options(self.config_class),
+            input_size=self.lookback, horizon=self.h, n_channels=n_channels, **options
         )
+
+    def covariate_options(self, layout: CovariateLayout) -> dict[str, Any]:
+        """Network options that follow the covariates (none by default)."""
+        return {}
 
     def build_network(self, n_channels: int, layout: CovariateLayout | None = None) -> nn.Module:
         """A freshly initialised network, seeded by ``seed`` after the config is validated
         (so the initial weights never depend on how validation works); with a covariate
         ``layout``, one that takes packed windows (:meth:`covariate_network`)."""
-        config = self.network_config(n_channels)
+        config = self.network_config(n_channels, layout)
         training = self.training_config  # an automatic loss is a point loss: no head
         torch.manual_seed(training.seed)
         head = make_head(training.loss, training.quantiles)
@@ -347,49 +359,20 @@ class NeuralForecaster(Forecaster):
         self._layout = self._covariate_scaler = None
         if not data.has_covariates:
             return
-        if self.joint_channels:
+        if self.joint_channels and not self.joint_covariates:
             raise ValueError(
                 f"{self.name} fits the series jointly as channels and takes no covariates; "
                 f"use its channel-independent form (individual=False) or another model"
             )
-        widths = covariate_widths(data)
-        self._layout = CovariateLayout(widths["futr"], widths["hist"], widths["stat"])
+        self._layout = covariate_layout(data, self.joint_channels)
         train_lengths = [len(v) - val_size for v in data.values]
         self._covariate_scaler = CovariateScaler.fit(data, train_lengths)
 
-    def _packed(self, data: SeriesData, series: list[np.ndarray]) -> list[np.ndarray]:
-        """Each series' scaled target and covariates side by side: (n_i, width)."""
-        scaler, packed = self._covariate_scaler, []
-        for i, target in enumerate(series):
-            columns = [target[:, None]]  # (n_i, 1)
-            if data.futr is not None:
-                columns.append(scaler.scale("futr", data.futr[i]))  # (n_i, F)
-            if data.hist is not None:
-                columns.append(scaler.scale("hist", data.hist[i]))  # (n_i, P)
-            if data.static is not None:
-                row = scaler.scale("stat", data.static[i])  # (S,)
-                columns.append(np.broadcast_to(row, (len(target), len(row))))  # (n_i, S)
-            packed.append(np.concatenate(columns, axis=1))
-        return packed
-
-    def _future_rows(self, data: SeriesData, i: int) -> np.ndarray:
-        """Series ``i``'s (H, width) horizon rows: zeros but for the scaled future-known
-        covariates (past the requested ``h``, the last known row repeats) and the static."""
-        layout, scaler = self._layout, self._covariate_scaler
-        rows = np.zeros((self.h, layout.width))
-        if layout.n_futr:
-            future = data.future[i][: self.h]  # (h', F)
-            pad = np.repeat(future[-1:], self.h - len(future), axis=0)  # (H - h', F)
-            rows[:, 1 : 1 + layout.n_futr] = scaler.scale("futr", np.concatenate([future, pad]))
-        if layout.n_stat:
-            rows[:, layout.width - layout.n_stat :] = scaler.scale("stat", data.static[i])
-        return rows
-
     def _windows(self, data: SeriesData, series: list[np.ndarray], val_size: int):
         if self._layout is not None:
+            hidden, n_targets = self._layout.hidden_in_horizon, self._layout.n_targets
             packed = self._packed(data, series)
-            hidden = self._layout.hidden_in_horizon
-            return covariate_windows(packed, self.lookback, self.h, val_size, hidden)
+            return covariate_windows(packed, self.lookback, self.h, val_size, hidden, n_targets)
         if self.joint_channels:
             array = aligned_matrix(data, series, self.name)  # (T, C)
             return split_array_windows(array, self.lookback, self.h, val_size)
@@ -402,17 +385,24 @@ class NeuralForecaster(Forecaster):
         series = self._scaler.transform(data.ids, data.values)
         if self.joint_channels:
             self._check_channels(data)
-            return aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
         if self._layout is not None:
-            check_same_covariates(self._layout, data)
-            packed = self._packed(data, series)
-            return np.stack(
-                [
-                    np.concatenate([p[-self.lookback :], self._future_rows(data, i)])
-                    for i, p in enumerate(packed)
-                ]
-            )  # (N, L + H, width)
+            check_same_covariates(self._layout, data, self.joint_channels)
+            packed = self._packed(data, series)  # histories, (n_i, width) each
+            joint = self.joint_channels
+            ahead = horizon_rows(data, self._covariate_scaler, self._layout, self.h, joint)
+            windows = [np.concatenate([p[-self.lookback :], a]) for p, a in zip(packed, ahead)]
+            return np.stack(windows)  # (N, L + H, width); joint: (1, L + H, width)
+        if self.joint_channels:
+            return aligned_matrix(data, series, self.name)[-self.lookback :][None]  # (1,L,C)
         return np.stack([s[-self.lookback :] for s in series])[:, :, None]  # (N, L, 1)
+
+    def _packed(self, data: SeriesData, series: list[np.ndarray]) -> list[np.ndarray]:
+        """Scaled targets beside their scaled covariates: one (n_i, width) array per series,
+        or for a joint model one (T, width) array."""
+        scaler = self._covariate_scaler
+        if self.joint_channels:
+            return [pack_joint(data, aligned_matrix(data, series, self.name), scaler)]
+        return pack_series(data, series, scaler)
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
         inputs = self._last_windows(data)  # (1, L, C) joint, else (N, L, 1)
@@ -571,8 +561,8 @@ class NeuralForecaster(Forecaster):
         layout and scaling this reads)."""
         training = self.training_config
         head = make_head(training.loss, training.quantiles)
-        self._layout, self._covariate_scaler = saved_covariates(meta, tensors)
-        config = self.network_config(n_channels)
+        self._layout, self._covariate_scaler = saved_covariates(meta, tensors, n_channels)
+        config = self.network_config(n_channels, self._layout)
         if self._layout is None:
             return self.network_class(config, head)
         return self.covariate_network(config, head, self._layout)

@@ -102,3 +102,4 @@ class Transformer(NeuralForecaster):
     config_class = TransformerConfig
     network_class = TransformerNetwork
     joint_channels = True
+    supports_covariates = ()  # its channels are the series; VanillaTransformer takes them

@@ -42,6 +42,7 @@ from tsattn.checks import check_field_types, check_positive_int
 from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import DistributionHead, Encoder, EncoderConfig, finish_outputs, n_outputs
+from tsattn.nn.covariates import CovariateLayout
 from tsattn.nn.decoder import Decoder, DecoderLayer
 from tsattn.nn.embedding import DataEmbedding
 
@@ -193,11 +194,36 @@ class VanillaTransformerNetwork(nn.Module):
         return finish_outputs(self.output_head, raw)  # (B, H, C, K)
 
 
+class CovariateMarks(nn.Module):
+    """The network with user covariates as its time features: a packed window (B, L + H,
+    width) (see :mod:`tsattn.nn.covariates`: the C targets, then every covariate channel)
+    gives the encoder the covariates of the L input steps and the decoder those of its
+    ``label_len + H`` steps (future-known values at the forecast dates; past-only ones are
+    zero there) -> (B, H, C), or (B, H, C, K) with a head."""
+
+    def __init__(self, network: VanillaTransformerNetwork, layout: CovariateLayout):
+        super().__init__()
+        self.network, self.layout = network, layout
+        self.config = network.config
+        self.output_head = network.output_head
+
+    def forward(self, x: Tensor) -> Tensor:
+        c, n_targets = self.config, self.layout.n_targets
+        targets = x[:, : c.input_size, :n_targets]  # (B, L, C)
+        marks = x[:, :, n_targets:]  # (B, L + H, K)
+        decoder_marks = marks[:, c.input_size - c.label_len :]  # (B, label_len + H, K)
+        return self.network(targets, marks[:, : c.input_size], decoder_marks)
+
+
 @register_model("vanilla_transformer")
 class VanillaTransformer(NeuralForecaster):
     """Encoder-decoder Transformer forecaster (Time-Series-Library's ``Transformer``) that
     fits all series jointly, as channels: the series must be aligned and ``predict(df)``
-    needs the same series. Values only: this wrapper does not feed time features.
+    needs the same series. Without covariates it sees values only (no time features, as the
+    reference without marks); with covariates (``calendar=True``, ``futr_exog_list``,
+    ``hist_exog_list``, ``stat_exog_list``) they are its time features, every series'
+    covariates side by side, in the encoder and the decoder (``n_time_features`` then
+    follows them).
 
     >>> model = VanillaTransformer(h=24, input_size=96, attention="mlr", progress=False)
     >>> model.d_model, model.decoder_layers, model.decoder_attention
@@ -207,3 +233,12 @@ class VanillaTransformer(NeuralForecaster):
     config_class = VanillaTransformerConfig
     network_class = VanillaTransformerNetwork
     joint_channels = True
+    joint_covariates = True
+
+    def covariate_options(self, layout: CovariateLayout) -> dict[str, Any]:
+        """One time feature per covariate channel."""
+        return {"n_time_features": layout.n_covariates}
+
+    def covariate_network(self, config: Any, head: Any, layout: CovariateLayout) -> nn.Module:
+        """The network whose time features are the covariates (:class:`CovariateMarks`)."""
+        return CovariateMarks(VanillaTransformerNetwork(config, head), layout)

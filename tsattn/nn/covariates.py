@@ -28,30 +28,36 @@ from torch import Tensor, nn
 
 @dataclass(frozen=True)
 class CovariateLayout:
-    """How many covariates of each kind a packed window carries."""
+    """How many covariates of each kind a packed window carries, after ``n_targets`` target
+    channels (1, or one per series for a model that forecasts the series jointly)."""
 
     n_futr: int = 0
     n_hist: int = 0
     n_stat: int = 0
+    n_targets: int = 1
 
     @property
     def width(self) -> int:
-        """Channels of a packed window: the target and every covariate."""
-        return 1 + self.n_futr + self.n_hist + self.n_stat
+        """Channels of a packed window: the targets and every covariate."""
+        return self.n_targets + self.n_futr + self.n_hist + self.n_stat
+
+    @property
+    def n_covariates(self) -> int:
+        return self.n_futr + self.n_hist + self.n_stat
 
     @property
     def hidden_in_horizon(self) -> list[int]:
-        """Channels that are unknown after the cutoff: the target and the past-only ones."""
-        first_hist = 1 + self.n_futr
-        return [0, *range(first_hist, first_hist + self.n_hist)]
+        """Channels that are unknown after the cutoff: the targets and the past-only ones."""
+        first_hist = self.n_targets + self.n_futr
+        return [*range(self.n_targets), *range(first_hist, first_hist + self.n_hist)]
 
     def split(self, x: Tensor, input_size: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """(B, L + H, width) -> target (B, L, 1), future-known (B, L + H, F), past-only
-        (B, L, P) and static (B, S) covariates."""
-        f_end = 1 + self.n_futr
+        """(B, L + H, width) -> targets (B, L, n_targets), future-known (B, L + H, F),
+        past-only (B, L, P) and static (B, S) covariates."""
+        f_end = self.n_targets + self.n_futr
         p_end = f_end + self.n_hist
-        target = x[:, :input_size, :1]
-        futr = x[:, :, 1:f_end]
+        target = x[:, :input_size, : self.n_targets]
+        futr = x[:, :, self.n_targets : f_end]
         hist = x[:, :input_size, f_end:p_end]
         static = x[:, 0, p_end:]
         return target, futr, hist, static

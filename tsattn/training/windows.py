@@ -87,31 +87,42 @@ class WindowSet:
 
 
 class CovariateWindowSet(WindowSet):
-    """Windows of packed series (target in channel 0, covariates after it; see
-    :mod:`tsattn.nn.covariates`): inputs are the whole window (B, L + H, C) with the
-    ``hidden`` channels (the target and the past-only covariates) zeroed on the horizon
-    rows, targets the target channel's horizon (B, H, 1)."""
+    """Windows of packed series (the ``n_targets`` target channels first, covariates after
+    them; see :mod:`tsattn.nn.covariates`): inputs are the whole window (B, L + H, C) with
+    the ``hidden`` channels (the targets and the past-only covariates) zeroed on the horizon
+    rows, targets the target channels' horizon (B, H, n_targets)."""
 
     def __init__(
-        self, values: Tensor, starts: Tensor, input_size: int, horizon: int, hidden: list[int]
+        self,
+        values: Tensor,
+        starts: Tensor,
+        input_size: int,
+        horizon: int,
+        hidden: list[int],
+        n_targets: int = 1,
     ):
         super().__init__(values, starts, input_size, horizon)
-        self.hidden = list(hidden)
+        self.hidden, self.n_targets = list(hidden), n_targets
 
     @property
     def n_channels(self) -> int:
-        return 1  # the forecast channel; the covariates are inputs only
+        return self.n_targets  # the forecast channels; the covariates are inputs only
 
     def to(self, device: torch.device | str) -> CovariateWindowSet:
         return CovariateWindowSet(
-            self.values.to(device), self.starts, self.input_size, self.horizon, self.hidden
+            self.values.to(device),
+            self.starts,
+            self.input_size,
+            self.horizon,
+            self.hidden,
+            self.n_targets,
         )
 
     def gather(self, index: Tensor) -> tuple[Tensor, Tensor]:
-        """Windows ``index`` (B,) -> inputs (B, L + H, C) and targets (B, H, 1)."""
+        """Windows ``index`` (B,) -> inputs (B, L + H, C) and targets (B, H, n_targets)."""
         rows = self.starts[index.to(self.starts.device)][:, None] + self._offsets  # (B, L+H)
         windows = self.values[rows]  # (B, L+H, C)
-        targets = windows[:, self.input_size :, :1]  # (B, H, 1)
+        targets = windows[:, self.input_size :, : self.n_targets]  # (B, H, n_targets)
         inputs = windows.clone()
         inputs[:, self.input_size :, self.hidden] = 0.0  # unknown after the cutoff
         return inputs, targets
@@ -183,14 +194,15 @@ def covariate_windows(
     horizon: int,
     val_size: int,
     hidden: list[int],
+    n_targets: int = 1,
 ) -> tuple[CovariateWindowSet, CovariateWindowSet | None]:
-    """:func:`series_windows` over packed series (each (n_i, C): the target, then the
-    covariates), as :class:`CovariateWindowSet` s."""
+    """:func:`series_windows` over packed series (each (n_i, C): the ``n_targets`` targets,
+    then the covariates), as :class:`CovariateWindowSet` s."""
     values = _as_tensor(np.concatenate([np.asarray(s, dtype=np.float32) for s in series]))
     starts = series_starts([len(s) for s in series], input_size, horizon, val_size)
     train, val = (None if s is None else torch.from_numpy(s) for s in starts)
     sets = [
-        None if s is None else CovariateWindowSet(values, s, input_size, horizon, hidden)
+        None if s is None else CovariateWindowSet(values, s, input_size, horizon, hidden, n_targets)
         for s in (train, val)
     ]
     return sets[0], sets[1]
