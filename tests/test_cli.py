@@ -22,6 +22,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TINY_PATCHTST = "patchtst:mlr:max_epochs=1:d_model=8:n_heads=2"
 
 #: every option of every subcommand: the CLI surface that --help must document
+COVARIATE_OPTIONS = ["--future-covariates", "--past-covariates", "--static-csv", "--calendar",
+                     "--holidays", "--ignore-covariates"]  # fmt: skip
 OPTIONS = {
     "datasets": ["--data-dir"],
     "attention": [],
@@ -32,11 +34,12 @@ OPTIONS = {
     "backtest": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
                  "--fill", "--h", "--models", "--alias", "--input-size", "--n-windows", "--step",
                  "--refit", "--metrics", "--level", "--season-length", "--on-error", "--out",
-                 "--plot", "--no-progress"],
+                 "--plot", "--no-progress", *COVARIATE_OPTIONS],
     "fit": ["--csv", "--time-col", "--id-col", "--target-col", "--value-cols", "--freq",
             "--fill", "--model", "--alias", "--h", "--input-size", "--val-size", "--save",
-            "--checkpoint-dir", "--resume", "--no-progress"],
-    "predict": ["--model-path", "--csv", "--time-col", "--h", "--level", "--out"],
+            "--checkpoint-dir", "--resume", "--no-progress", *COVARIATE_OPTIONS],
+    "predict": ["--model-path", "--csv", "--time-col", "--h", "--level", "--out", "--futr-csv",
+                "--static-csv", "--id-col"],
 }  # fmt: skip
 
 

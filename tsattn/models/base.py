@@ -165,7 +165,7 @@ class Forecaster:
         self.stat_exog_list = check_exog_list("stat_exog_list", stat_exog_list)
         self.calendar, self.holidays = check_calendar(calendar), check_holidays(holidays)
         self.ignore_covariates = check_bool("ignore_covariates", ignore_covariates)
-        self._ignoring_covariates = check_supported(self)
+        self._ignoring_covariates = check_supported(self, warn=False)
         self._static_known: dict[str, np.ndarray] = {}  # series id -> static row, from fit
 
     def __setattr__(self, name: str, value: Any) -> None:

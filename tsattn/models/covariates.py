@@ -175,10 +175,10 @@ def unsupported_kinds(model: Any) -> list[str]:
     return [k for k in KINDS if declared[k] and k not in type(model).supports_covariates]
 
 
-def check_supported(model: Any) -> bool:
+def check_supported(model: Any, warn: bool = True) -> bool:
     """Whether ``model`` ignores its declared covariates: never silently. A kind its class
-    cannot use is a ``ValueError``, or with ``ignore_covariates=True`` a warning (and then
-    the model fits without any covariate)."""
+    cannot use is a ``ValueError``, or with ``ignore_covariates=True`` a warning (``warn``:
+    at fit, not when a model is built or loaded) and then no covariate at all."""
     missing = unsupported_kinds(model)
     if not missing:
         return False
@@ -191,6 +191,8 @@ def check_supported(model: Any) -> bool:
             f"{model.name} cannot use {what} covariates ({can}); drop them from this model, "
             f"or pass ignore_covariates=True to fit it without covariates"
         )
+    if not warn:
+        return True
     warnings.warn(
         f"{model.name} ignores its {what} covariates ({can}): ignore_covariates=True",
         UserWarning,
