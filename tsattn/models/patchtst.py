@@ -27,11 +27,10 @@ whichever variant, relates them to the target:
 
 The outputs are finished as without covariates (RevIN's statistics, or a distribution
 head's :func:`~tsattn.nn.finish_outputs`). Measured against the generic additive effect
-(:class:`~tsattn.nn.covariates.CovariateNetwork`, 3 series x 5 seeds, 300 steps): on a
-purely linear driver (y = 3x + noise) the generic one, the exact model, wins (MAE 0.21 vs
-0.41 at the default dropout 0.3, 0.17 vs 0.20 without dropout: the tokens' path goes
-through the encoder's dropout); on a multiplicative one (y = level * (1 + x / 2)) the
-tokens win (1.64 vs 1.86; 2.04 vs 2.08).
+(:class:`~tsattn.nn.covariates.CovariateNetwork`), 3 series x 5 seeds, h 6, L 24, 300 steps,
+MAE at the default dropout 0.3 (and 0): y = 3x + noise, tokens 0.41 (0.20), generic
+same-step effect 0.60 (0.61), its earlier map over all L + H rows 0.21 (0.17), no
+covariate 2.64; y = level * (1 + x / 2), tokens 1.64 (2.04), generic 2.38 (2.60).
 
 >>> import torch
 >>> net = PatchTSTNetwork(PatchTSTConfig(input_size=336, horizon=96, attention="mlr"))
