@@ -19,7 +19,7 @@ season) and PatchTST, each with its defaults for users' series.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tsattn.checks import short_repr
@@ -93,16 +93,22 @@ def describe(entry: object) -> object:
 
 
 def build_candidates(
-    models: list | None, season: int, defaults: Mapping[str, Any]
+    models: list | None,
+    season: int,
+    defaults: Mapping[str, Any],
+    declare: Callable[[type], Mapping[str, Any]] | None = None,
 ) -> list[Forecaster]:
     """Fresh, unfitted candidates: ``models`` (or the default set for ``season``), specs
-    built with ``defaults`` (``h``, ``freq``, ``progress``) where the model accepts them."""
+    built with ``defaults`` (``h``, ``freq``, ``progress``) where the model accepts them and
+    with the covariate arguments ``declare(cls)`` gives their class (the AutoForecaster's
+    declaration, for the kinds the class uses: :func:`tsattn.auto.covariates.declaration`);
+    instances and saved descriptions keep their own."""
     if models is None:  # named as the classes are: Naive, SeasonalNaive, ETS, ...
-        built = [_build(spec, defaults) for spec in default_specs(season)]
+        built = [_build(spec, defaults, declare) for spec in default_specs(season)]
         for model in built:
             model.alias = type(model).__name__
     else:
-        built = [_build(entry, defaults) for entry in models]
+        built = [_build(entry, defaults, declare) for entry in models]
     names = [m.name for m in built]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -110,9 +116,12 @@ def build_candidates(
     return built
 
 
-def _build(entry: object, defaults: Mapping[str, Any]) -> Forecaster:
+def _build(
+    entry: object, defaults: Mapping[str, Any], declare: Callable[[type], Mapping[str, Any]] | None
+) -> Forecaster:
     if isinstance(entry, str):
-        return build_model(entry, **defaults)
+        covariates = {} if declare is None else declare(MODELS.get(parse_model_spec(entry).name))
+        return build_model(entry, **defaults, **covariates)
     if isinstance(entry, Forecaster):
         return copy.deepcopy(entry)
     from tsattn.models.factory import create_model

@@ -27,6 +27,13 @@ import pandas as pd
 
 from tsattn.auto.candidates import build_candidates, check_models, describe
 from tsattn.auto.combine import METHODS, combine, loss
+from tsattn.auto.covariates import (
+    FrameCovariates,
+    check_candidates,
+    declaration,
+    member_view,
+    static_frame,
+)
 from tsattn.auto.state import LEADERBOARD_COLUMNS, restore_state, saved_state
 from tsattn.auto.tune import tune_candidates
 from tsattn.auto.validation import (
@@ -40,6 +47,7 @@ from tsattn.auto.validation import (
 )
 from tsattn.checks import check_bool, check_choice, check_keywords, check_positive_int, check_real
 from tsattn.models.base import Forecaster, register_model
+from tsattn.models.covariates import fitted_spec
 from tsattn.models.intervals import conformal_quantiles
 from tsattn.models.series_data import SeriesData
 
@@ -77,11 +85,19 @@ class AutoForecaster(Forecaster):
             the candidates with :func:`tsattn.tune` (its attention among the options) on the
             series without their validation windows; needs ``pip install "tsattn[tune]"``.
         progress: passed to the candidates that show progress bars.
-        **kwargs: the shared options of :class:`~tsattn.models.Forecaster`.
+        **kwargs: the shared options of :class:`~tsattn.models.Forecaster`, covariates
+            among them (``futr_exog_list``, ``hist_exog_list``, ``stat_exog_list``,
+            ``calendar``, ``holidays``): each candidate built from a spec (the default set
+            included) gets them for the kinds its class uses and none of the others, so
+            models without covariates still compete, without them; a candidate given as an
+            instance keeps its own, which must be among the AutoForecaster's. The
+            candidates are validated and refit with these columns (and ``static_df``), and
+            ``predict`` takes ``futr_df`` as every forecaster does.
     """
 
     supports_quantiles: ClassVar[bool] = True
     supports_longer_horizon: ClassVar[bool] = False
+    supports_covariates: ClassVar[tuple[str, ...]] = ("futr", "hist", "stat")
 
     def __init__(
         self,
@@ -146,14 +162,21 @@ class AutoForecaster(Forecaster):
         budget = math.inf if self.time_limit is None else self.time_limit / 2
         season = season_of(data)
         defaults = {"h": self.h, "freq": self.freq, "progress": self.progress}
-        candidates = build_candidates(self.models, season, defaults)
+        candidates = build_candidates(
+            self.models, season, defaults, lambda cls: declaration(self, cls)
+        )
+        check_candidates(candidates, self, data.freqs[0])
+        covariates = FrameCovariates.of(self)
         windows = usable_windows(data, self.h, self.n_windows)
         notes = {}
         if self.tune:
             trials = 10 if self.tune is True else self.tune
-            notes = tune_candidates(candidates, data, self.h, windows * self.h, trials, budget)
+            held_out = windows * self.h
+            notes = tune_candidates(candidates, data, self.h, held_out, trials, budget, covariates)
         deadline = started + budget
-        result = validate(candidates, data, self.h, windows, deadline, self.on_error, self.progress)
+        result = validate(
+            candidates, data, self.h, windows, deadline, self.on_error, self.progress, covariates
+        )
         for row in result.rows:
             row["status"] += f"; {notes[row['model']]}" if row["model"] in notes else ""
         if not result.names:
@@ -177,7 +200,8 @@ class AutoForecaster(Forecaster):
 
     def _refit(self, result: Validation, weights: np.ndarray, by_name: dict, data: SeriesData):
         """Fit the candidates with weight on all the data; the name of one that fails."""
-        frame = series_frame(data)
+        covariates = FrameCovariates.of(self)
+        frame, static = series_frame(data, covariates), static_frame(data, covariates)
         members = []
         for j in np.flatnonzero(weights.max(axis=0) > 0):
             name = result.names[j]
@@ -186,7 +210,7 @@ class AutoForecaster(Forecaster):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    members.append(by_name[name].fit(frame))
+                    members.append(by_name[name].fit(frame, static_df=static))
             except Exception as err:  # noqa: BLE001 - raised, or dropped with a warning
                 if self.on_error == "raise":
                     raise
@@ -221,7 +245,10 @@ class AutoForecaster(Forecaster):
 
     def _predict(self, data: SeriesData, h: int) -> np.ndarray:
         weights = self._member_weights(data.ids)  # (S, M)
-        forecasts = [np.asarray(m._predict(data, h), np.float64) for m in self._members]
+        own = fitted_spec(self, data.freqs[0])  # the covariates data holds
+        forecasts = [
+            np.asarray(m._predict(member_view(m, data, own), h), np.float64) for m in self._members
+        ]
         return np.einsum("msh,sm->sh", np.stack(forecasts), weights)  # (S, h)
 
     def _predict_quantiles(self, data: SeriesData, h: int, probs: np.ndarray) -> np.ndarray:

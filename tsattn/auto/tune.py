@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tsattn.auto.covariates import FrameCovariates, static_frame
 from tsattn.auto.validation import season_of, series_frame, series_scales
 from tsattn.checks import check_positive_int, check_real, short_repr
 from tsattn.evaluation import backtest
@@ -98,6 +99,7 @@ def tune(
     study_name: str | None = None,
     n_windows: int = 2,
     seed: int = 0,
+    static_df: pd.DataFrame | None = None,
 ) -> TuneResult:
     """Search ``model``'s options on ``df`` (see the module docstring).
 
@@ -117,6 +119,9 @@ def tune(
         study_name: the study's name in ``storage`` (default from the model and ``h``).
         n_windows: validation windows of ``h`` steps at the end of each series.
         seed: the sampler's seed (the models keep their own ``seed``).
+        static_df: the static covariates of a model with ``stat_exog_list`` (one row per
+            series); a model's future-known and past-only columns are read from ``df``, and
+            every trial is validated with them, as :func:`tsattn.backtest` does.
     """
     optuna = _optuna()
     base = _base_model(model, h)
@@ -124,7 +129,7 @@ def tune(
     n_windows = check_positive_int("n_windows", n_windows)
     if time_limit is not None:
         check_real("time_limit", time_limit, "> 0 (seconds)", lambda v: v > 0)
-    frame, scales = _validation_data(base, df, h, n_windows)
+    frame, scales = _validation_data(base, df, h, n_windows, static_df)
     space = search_space if search_space is not None else _default_space(base, h, frame)
     study = optuna.create_study(
         study_name=study_name or f"tsattn-{base.registry_name}-h{h}",
@@ -136,7 +141,7 @@ def tune(
     )
     if not study.trials and not callable(space):
         study.enqueue_trial(_defaults_in(base, space), skip_if_exists=True)
-    objective = _Objective(base, frame, scales, h, n_windows, space)
+    objective = _Objective(base, frame, scales, h, n_windows, space, static_df)
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     remaining = n_trials - len(study.get_trials(deepcopy=False, states=finished))
     if remaining > 0:
@@ -174,16 +179,19 @@ def _base_model(model: str | type | Forecaster, h: int) -> Forecaster:
     )
 
 
-def _validation_data(base: Forecaster, df: pd.DataFrame, h: int, n_windows: int):
-    """The canonical frame and each series' MASE scale (from before the first window)."""
-    data = base._series(df)
+def _validation_data(
+    base: Forecaster, df: pd.DataFrame, h: int, n_windows: int, static_df: pd.DataFrame | None
+):
+    """The canonical frame (with the model's covariate columns) and each series' MASE
+    scale (from before the first window)."""
+    data = base._series(df, static_df)
     need = n_windows * h + base.min_train_length(0)
     if data.min_length < need:
         raise ValueError(
             f"the shortest series has {data.min_length} observations; tuning with "
             f"n_windows={n_windows} windows of h={h} needs at least {need}"
         )
-    frame = series_frame(data)
+    frame = series_frame(data, FrameCovariates.of(base))
     scales = dict(zip(data.ids, series_scales(data, n_windows * h, season_of(data))))
     return frame, scales
 
@@ -216,9 +224,10 @@ def _inside(spec: tuple, value: float) -> bool:
 class _Objective:
     """One trial: the sampled options, a fit per validation window, pruning in between."""
 
-    def __init__(self, base, frame, scales, h, n_windows, space) -> None:
+    def __init__(self, base, frame, scales, h, n_windows, space, static_df=None) -> None:
         self.base, self.frame, self.scales = base, frame, scales
         self.h, self.n_windows, self.space = h, n_windows, space
+        self.static_df = static_df
 
     def __call__(self, trial) -> float:
         import optuna
@@ -245,7 +254,9 @@ class _Objective:
             frame = frame[rank.to_numpy() >= held_out * self.h]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a trial's fit chatter (worse than naive...)
-            result = backtest(model, frame, h=self.h, n_windows=1, progress=False)
+            result = backtest(
+                model, frame, h=self.h, n_windows=1, progress=False, static_df=self.static_df
+            )
         scale = result["unique_id"].astype(str).map(self.scales).to_numpy(np.float64)
         value = float(np.mean(np.abs(result["y"] - result[model.name]) / scale))
         if not math.isfinite(value):
@@ -304,16 +315,24 @@ def _result(base: Forecaster, study, space) -> TuneResult:
 
 
 def tune_candidates(
-    candidates: list[Forecaster], data, h: int, held_out: int, n_trials: int, seconds: float
+    candidates: list[Forecaster],
+    data,
+    h: int,
+    held_out: int,
+    n_trials: int,
+    seconds: float,
+    covariates: FrameCovariates | None = None,
 ) -> dict[str, str]:
     """Tune every network among ``candidates`` in place, on the series without their last
     ``held_out`` steps (the AutoForecaster's validation windows stay unseen), one window of
-    ``h``; ``seconds`` (or inf) shared among them. Returns a note per tuned candidate; a
-    network that cannot be tuned (too short a series) keeps its defaults."""
+    ``h``; ``seconds`` (or inf) shared among them; ``covariates``: the columns of ``data``
+    the candidates may read. Returns a note per tuned candidate; a network that cannot be
+    tuned (too short a series) keeps its defaults."""
     from tsattn.models.file_checks import is_neural
 
     networks = [i for i, m in enumerate(candidates) if is_neural(type(m))]
-    frame = series_frame(data)
+    frame = series_frame(data, covariates)
+    static = None if covariates is None else static_frame(data, covariates)
     rank = frame.groupby("unique_id", sort=False).cumcount(ascending=False).to_numpy()
     train = frame[rank >= held_out]
     notes = {}
@@ -321,7 +340,15 @@ def tune_candidates(
         model = candidates[i]
         limit = None if math.isinf(seconds) else max(seconds / len(networks), 1.0)
         try:
-            found = tune(model, train, h, n_trials=n_trials, time_limit=limit, n_windows=1)
+            found = tune(
+                model,
+                train,
+                h,
+                n_trials=n_trials,
+                time_limit=limit,
+                n_windows=1,
+                static_df=static,
+            )
         except ValueError as err:
             notes[model.name] = f"not tuned: {err}"
             continue

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tsattn.auto.covariates import FrameCovariates, covariate_frame, static_frame
 from tsattn.evaluation import backtest
 from tsattn.models.base import Forecaster
 from tsattn.models.series_data import SeriesData
@@ -43,9 +44,10 @@ class Validation:
         return np.stack(self.forecasts, axis=1)
 
 
-def series_frame(data: SeriesData) -> pd.DataFrame:
+def series_frame(data: SeriesData, covariates: FrameCovariates | None = None) -> pd.DataFrame:
     """The canonical long frame (``unique_id, ds, y``) of validated series: each series'
-    dates are the ``len(values)`` steps of its frequency that end at its last date."""
+    dates are the ``len(values)`` steps of its frequency that end at its last date; then the
+    user's future-known and past-only ``covariates`` columns of ``data`` (those it holds)."""
     from tsattn.datasets.axis import is_integer_freq
 
     parts = []
@@ -56,7 +58,8 @@ def series_frame(data: SeriesData) -> pd.DataFrame:
         else:
             ds = pd.date_range(end=last, periods=n, freq=freq, unit=last.unit)
         parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": values}))
-    return pd.concat(parts, ignore_index=True)
+    frame = pd.concat(parts, ignore_index=True)
+    return frame if covariates is None else covariate_frame(frame, data, covariates)
 
 
 def season_of(data: SeriesData) -> int:
@@ -100,10 +103,13 @@ def validate(
     deadline: float,
     on_error: str,
     progress: bool = False,
+    covariates: FrameCovariates | None = None,
 ) -> Validation:
     """Backtest each candidate (see the module docstring); ``deadline``: a
-    ``time.perf_counter()`` value after which no further candidate starts."""
-    frame = series_frame(data)
+    ``time.perf_counter()`` value after which no further candidate starts; ``covariates``:
+    the columns of ``data`` the candidates may read (the AutoForecaster's declaration)."""
+    frame = series_frame(data, covariates)
+    static = None if covariates is None else static_frame(data, covariates)
     result = Validation()
     first_cutoff = data.min_length - n_windows * h  # training points of the first window
     for model in candidates:
@@ -117,7 +123,7 @@ def validate(
             continue
         start = time.perf_counter()
         try:
-            forecast = _backtest(model, frame, h, n_windows, progress)
+            forecast = _backtest(model, frame, h, n_windows, progress, static)
         except Exception as err:  # noqa: BLE001 - reported, raised or dropped
             if on_error == "raise":
                 raise
@@ -129,10 +135,25 @@ def validate(
     return result
 
 
-def _backtest(model: Forecaster, frame: pd.DataFrame, h: int, n_windows: int, progress: bool):
+def _backtest(
+    model: Forecaster,
+    frame: pd.DataFrame,
+    h: int,
+    n_windows: int,
+    progress: bool,
+    static_df: pd.DataFrame | None,
+):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # statsmodels' convergence chatter and the like
-        forecast = backtest(model, frame, h=h, n_windows=n_windows, refit=False, progress=progress)
+        forecast = backtest(
+            model,
+            frame,
+            h=h,
+            n_windows=n_windows,
+            refit=False,
+            progress=progress,
+            static_df=static_df,
+        )
     values = forecast[model.name].to_numpy(np.float64)
     if not np.isfinite(values).all():
         raise ValueError("its validation forecasts are not finite")
