@@ -111,7 +111,7 @@ def test_auto_arima_skips_a_candidate_that_fails(monkeypatch):
     real = arima_search.arima_model
     failed = []
 
-    def flaky(y, order, seasonal_order, trend):
+    def flaky(y, order, seasonal_order, trend, exog=None):
         if tuple(order)[0] == 1 or tuple(order) == (2, 1, 2):
             failed.append(tuple(order))
             raise np.linalg.LinAlgError("Schur decomposition solver error.")
@@ -126,10 +126,10 @@ def test_auto_arima_skips_a_candidate_that_fails(monkeypatch):
 def test_auto_arima_survives_when_every_candidate_fails_but_the_plainest(monkeypatch):
     real = arima_search.arima_model
 
-    def broken(y, order, seasonal_order, trend):
+    def broken(y, order, seasonal_order, trend, exog=None):
         if order[0] or order[2] or seasonal_order[0] or seasonal_order[2]:
             raise ValueError("numerical trouble")
-        return real(y, order, seasonal_order, trend)
+        return real(y, order, seasonal_order, trend, exog)
 
     monkeypatch.setattr(arima_search, "arima_model", broken)
     model = AutoARIMA(h=3).fit(frame(seasonal_random_walk()))
@@ -202,9 +202,9 @@ def test_auto_arima_approximation_is_on_for_long_seasons_only(monkeypatch):
     seen = []
     real = arima_search.search_order
 
-    def spy(y, bounds, m, alpha, approximate=False):
+    def spy(y, bounds, m, alpha, approximate=False, exog=None):
         seen.append((m, approximate))
-        return real(y, bounds, m, alpha, approximate)
+        return real(y, bounds, m, alpha, approximate, exog)
 
     monkeypatch.setattr("tsattn.models.baselines.statsmodels_models.search_order", spy)
     AutoARIMA(h=4, max_p=1, max_q=1, max_P=1, max_Q=1).fit(frame(seasonal_ar(), freq="QS"))

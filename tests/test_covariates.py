@@ -56,6 +56,21 @@ def test_read_series_keeps_covariates_long_and_wide():
     assert frame["temp"].tolist() == [10.0, 11.0, 12.0] * 2  # shared by every series
 
 
+def test_a_wide_frame_with_a_shared_covariate_fits_and_forecasts():
+    rng = np.random.default_rng(1)
+    n = 200
+    temp = rng.normal(size=n + H)
+    ds = pd.date_range("2024-01-01", periods=n + H, freq="h")
+    wide = pd.DataFrame({"ds": ds, "a": 2 * temp, "b": 10 + temp, "temp": temp})
+    model = NLinear(h=H, futr_exog_list=["temp"], **TINY).fit(wide.iloc[:n])
+    forecast = model.predict(futr_df=wide.iloc[n:][["ds", "temp"]])  # no ids: every series
+    assert forecast["unique_id"].unique().tolist() == ["a", "b"]
+    actual = np.concatenate([2 * temp[n:], 10 + temp[n:]])
+    plain = NLinear(h=H, **TINY).fit(wide.iloc[:n][["ds", "a", "b"]]).predict()
+    error, plain_error = (np.abs(f["NLinear"] - actual).mean() for f in (forecast, plain))
+    assert error <= 0.5 * plain_error
+
+
 def test_covariate_nan_is_named_or_filled():
     df = driver_frame(n=10)
     df.loc[3, "x"] = np.nan

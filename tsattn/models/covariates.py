@@ -275,7 +275,8 @@ def future_values(
     time_col: str,
 ) -> list[np.ndarray] | None:
     """Each series' (h, F) future-known covariates at its ``h`` forecast dates: the user's
-    columns looked up in ``futr_df`` by series and date, then the calendar computed."""
+    columns looked up in ``futr_df`` by series and date (a ``futr_df`` without the id
+    column holds for every series), then the calendar computed."""
     if not spec.futr_columns:
         return None
     user = _user_future(data, futr_df, h, spec.futr, id_col, time_col)
@@ -305,6 +306,8 @@ def _user_future(
             f"futr_df= with {id_col!r}, {time_col!r} and those columns for the {h} dates after "
             f"each series' end"
         )
+    if isinstance(futr_df, pd.DataFrame) and id_col not in futr_df.columns:
+        futr_df = _shared_by_every_series(futr_df, data.ids, id_col)
     _check_frame(futr_df, "futr_df", [id_col, time_col, *names])
     from tsattn.datasets.timestamps import parse_times
 
@@ -334,6 +337,13 @@ def _user_future(
             )
         result.append(values[found.to_numpy(dtype=np.int64)])
     return result
+
+
+def _shared_by_every_series(futr_df: pd.DataFrame, ids: list[str], id_col: str) -> pd.DataFrame:
+    """A ``futr_df`` without series ids (as a wide frame's covariates are): its rows hold
+    for every series."""
+    copies = [futr_df.assign(**{id_col: uid}) for uid in ids]
+    return pd.concat(copies, ignore_index=True)
 
 
 def _date_keys(dates: Any) -> np.ndarray:
