@@ -40,16 +40,14 @@ import pandas as pd
 
 from tsattn.checks import check_bool, check_positive_int, did_you_mean, short_repr
 from tsattn.models.catalog import MODELS, register_model
+from tsattn.models.covariate_frames import attach_covariates, future_values, static_rows
 from tsattn.models.covariates import (
-    attach_covariates,
     check_calendar,
     check_exog_list,
     check_holidays,
     check_supported,
     fitted_spec,
     frame_columns,
-    future_values,
-    static_rows,
 )
 from tsattn.models.intervals import (
     QuantileRequest,

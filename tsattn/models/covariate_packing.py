@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsattn.models.covariates import CovariateScaler
+from tsattn.models.covariate_scaling import CovariateScaler
 from tsattn.models.series_data import SeriesData
 from tsattn.nn.covariates import CovariateLayout
 

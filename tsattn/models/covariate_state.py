@@ -7,7 +7,7 @@ from typing import Any
 
 from tsattn.checks import state_field
 from tsattn.models.covariate_packing import covariate_layout
-from tsattn.models.covariates import CovariateScaler
+from tsattn.models.covariate_scaling import CovariateScaler
 from tsattn.models.series_data import SeriesData
 from tsattn.nn.covariates import CovariateLayout
 

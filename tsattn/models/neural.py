@@ -43,12 +43,12 @@ from tsattn.models.covariate_packing import (
     pack_joint,
     pack_series,
 )
+from tsattn.models.covariate_scaling import CovariateScaler
 from tsattn.models.covariate_state import (
     check_same_covariates,
     layout_widths,
     saved_covariates,
 )
-from tsattn.models.covariates import CovariateScaler
 from tsattn.models.options import (
     DERIVED_FIELDS,
     neural_signature,

@@ -55,8 +55,8 @@ from tsattn.models.baselines.sklearn_io import (
     saveable_class,
     short_repr,
 )
+from tsattn.models.covariate_scaling import CovariateScaler
 from tsattn.models.covariates import KINDS as COVARIATE_KINDS
-from tsattn.models.covariates import CovariateScaler
 from tsattn.models.series_data import SeriesData, input_range_problem
 
 ALLOWED_PREFIX = "sklearn."
