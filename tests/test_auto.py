@@ -17,7 +17,7 @@ import tsattn
 from tsattn import cli
 from tsattn.auto import AutoForecaster, AutoWarning
 from tsattn.auto.combine import greedy_ensemble
-from tsattn.models.baselines import Naive
+from tsattn.models.baselines import Naive, SeasonalNaive
 from tsattn.models.persistence import tensor_digest
 
 CHEAP = ["naive", "seasonal_naive:season_length=24"]
@@ -166,6 +166,36 @@ def test_the_time_limit_skips_the_remaining_candidates():
     for name in CHEAP:
         assert board.loc[name, "status"] == "skipped: time_limit spent"
     assert [m.name for m in auto.members_] == ["slow"]
+
+
+class SlowSeasonal(SeasonalNaive):
+    """A seasonal naive forecast that takes 0.8 s to fit."""
+
+    def _fit(self, data, val_size):
+        time.sleep(0.8)
+        super()._fit(data, val_size)
+
+
+class SlowerNaive(Naive):
+    """A naive forecast that takes 0.8 s to fit."""
+
+    def _fit(self, data, val_size):
+        time.sleep(0.8)
+        super()._fit(data, val_size)
+
+
+def test_the_time_limit_leaves_out_members_whose_refit_would_pass_it():
+    """Each validates in 0.8 s (the second starts before the 1.5 s half of the limit, with
+    0.7 s to spare), so both get weight (each is best on one series); refitting both would
+    end past 1.6 + 1.6 > 3 s: the lighter member is left out, the heavier refit."""
+    df = hourly({"a": seasonal(), "b": walk()})
+    models = [SlowSeasonal(season_length=24, alias="seasonal"), SlowerNaive(alias="naive")]
+    auto = AutoForecaster(h=6, models=models, method="select", time_limit=3.0).fit(df)
+    board = auto.leaderboard().set_index("model")
+    assert (board.loc[["seasonal", "naive"], "validation_s"] >= 0.8).all()  # both validated
+    left_out = board[board["status"].str.startswith("left out at refit")]
+    assert len(left_out) == 1 and left_out["refit_s"].iloc[0] == 0.0
+    assert len(auto.members_) == 1
 
 
 def test_short_series_use_fewer_windows_and_drop_candidates_that_need_more():

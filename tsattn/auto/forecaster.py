@@ -78,7 +78,9 @@ class AutoForecaster(Forecaster):
             series) or ``"per_series"`` (a greedy ensemble per series).
         n_windows: validation windows of ``h`` steps at the end of each series.
         time_limit: seconds; once half of it is spent validating, the remaining candidates
-            are skipped (the rest is left for refitting the members); None: no limit.
+            are skipped (the rest is left for refitting the members), and a member whose
+            refit would end past it (expected to take as long as its validation) is left out,
+            the lightest first (the heaviest is always refit); None: no limit.
         on_error: ``"warn"``: a candidate that fails (in validation or refit) is dropped
             with an :class:`AutoWarning`; ``"raise"``: its exception stops the fit.
         tune: ``True`` (10 trials) or a number of trials: first tune each network among
@@ -184,9 +186,12 @@ class AutoForecaster(Forecaster):
             raise ValueError(f"no candidate of {self.name} could be validated ({reasons})")
         result.scale = series_scales(data, windows * self.h, season)[result.series]  # (N,)
         by_name = {m.name: m for m in candidates}
-        while True:  # drop a member whose refit fails, combine again
+        limit = math.inf if self.time_limit is None else started + self.time_limit
+        while True:  # drop a member whose refit fails or would run out of time, combine again
             weights, overall = self._combine(result, data.n_series)
-            failed = self._refit(result, weights, by_name, data)
+            failed = _over_time(result, weights, limit) or self._refit(
+                result, weights, by_name, data
+            )
             if failed is None:
                 break
             _drop_candidate(result, failed)
@@ -277,6 +282,30 @@ def _check_time_limit(value: object) -> float | None:
     if value is None:
         return None
     return check_real("time_limit", value, "> 0 (seconds)", lambda v: v > 0)
+
+
+def _over_time(result: Validation, weights: np.ndarray, limit: float) -> str | None:
+    """The member to leave out so that the refits end by ``limit`` (a ``perf_counter``
+    time): the members by weight, heaviest first, each refit expected to take what its
+    validation took; the first that would end past ``limit`` is left out (the heaviest is
+    always refit). None when every refit fits."""
+    if math.isinf(limit):
+        return None
+    rows = {row["model"]: row for row in result.rows}
+    mean = weights.mean(axis=0)  # (M,)
+    expected = time.perf_counter()
+    for rank, j in enumerate(np.argsort(-mean, kind="stable")):
+        if weights[:, j].max() <= 0:
+            break
+        row = rows[result.names[j]]
+        expected += row["validation_s"]
+        if rank > 0 and expected > limit:
+            row["status"] = (
+                f"left out at refit: its refit (about {row['validation_s']:.3g} s, as its "
+                f"validation) would end past time_limit"
+            )
+            return result.names[j]
+    return None
 
 
 def _drop_candidate(result: Validation, name: str) -> None:
