@@ -173,6 +173,18 @@ def main(argv: list[str] | None = None) -> None:
         "(`backtest(..., refit=False)`); MAE and MSE in the original scale; ratio = MAE "
         "with / without covariates (below 1: the covariates help).\n\n" + gains_table(results)
     )
+    external = RESULTS / "external.csv"
+    if external.is_file():
+        table = gains_table(pd.read_csv(external)).replace(" nan |", " n/a |")
+        body += (
+            "\n\nneuralforecast's NHITS and PatchTST on the same frames and cutoffs, fitted "
+            "once on the same history and predicting each window from the history up to its "
+            "cutoff (`benchmarks/covariates_external.py`, in a throwaway environment): library "
+            "defaults with `input_size` = 2 h, past-only covariates as `hist_exog_list`, the "
+            "calendar as `futr_exog_list` (the same sine / cosine columns); PatchTST there "
+            "takes no exogenous variables (n/a), and a name with `max_steps=N` was trained "
+            "for N steps instead of the library's default.\n\n" + table
+        )
     write_section("covariates", "Covariates on real data", body)
 
 
