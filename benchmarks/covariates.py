@@ -6,7 +6,8 @@ series where a driver is plausible:
 * ``etth1_ot_loads``: ETTh1's oil temperature (OT), hourly, with the six load columns
   (HUFL ... LULL) as past-only covariates (observed up to the cutoff, unknown after it);
 * ``weather_t_air``: the Weather data's air temperature (10-minute steps) with pressure,
-  humidity, wind speed and solar radiation as past-only covariates;
+  humidity, wind speed and solar radiation as past-only covariates (the file's -9999 marks of
+  missing wind speeds forward-filled: :func:`tidy`);
 * ``etth1_hufl_calendar``: ETTh1's high useful load (HUFL) with calendar features (hour of
   day, day of week, day of month, day of year) as future-known covariates.
 
@@ -69,13 +70,26 @@ TASKS = {
 MODELS = ("nlinear", "dlinear", "patchtst", "sklearn")
 
 
+#: the value the Weather file writes for a missing wind speed
+MISSING_MARK = -9999.0
+
+
+def tidy(wide: pd.DataFrame) -> pd.DataFrame:
+    """The wide frame as a user would clean it: the solar radiation column under a short
+    name (its unit is mis-encoded in the file), and the file's -9999 marks of missing values
+    (Weather's wind speeds) forward-filled instead of read as numbers."""
+    wide = wide.rename(columns={c: "SWDR" for c in wide.columns if str(c).startswith("SWDR")})
+    values = wide.columns.drop("date")
+    wide[values] = wide[values].mask(wide[values] == MISSING_MARK).ffill()
+    return wide
+
+
 def task_frame(task: Task, data_dir: str | None, windows: int) -> pd.DataFrame:
     """The long frame of ``task``: ``unique_id, ds, y`` and its covariate columns, cut to the
     history plus the windows."""
     from tsattn.datasets import load_dataset
 
-    wide = load_dataset(task.dataset, data_dir=data_dir)
-    wide = wide.rename(columns={c: "SWDR" for c in wide.columns if str(c).startswith("SWDR")})
+    wide = tidy(load_dataset(task.dataset, data_dir=data_dir))
     rows = task.history + windows * task.step
     wide = wide.iloc[:rows]
     frame = pd.DataFrame({"unique_id": task.target, "ds": wide["date"], "y": wide[task.target]})
@@ -160,8 +174,10 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "results.csv"
     if not args.report_only:
-        rows = []
-        for name in args.tasks.split(","):
+        tasks = args.tasks.split(",")
+        kept = pd.read_csv(out) if out.is_file() else pd.DataFrame(columns=["task"])
+        rows = kept[~kept["task"].isin(tasks)].to_dict("records")  # other tasks' rows stay
+        for name in tasks:
             task = TASKS[name]
             frame = task_frame(task, args.data_dir, args.windows)
             rows += run_task(task, frame, args.models.split(","), args.windows, args.max_steps)

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from covariates import RESULTS, TASKS, Task  # noqa: E402 - covariates.py imports tsattn lazily
+from covariates import RESULTS, TASKS, Task, tidy  # noqa: E402 - it imports tsattn lazily
 
 NEURAL = ("NHITS", "PatchTST")
 DEFAULT_STEPS = {"NHITS": 1000, "PatchTST": 5000}
@@ -61,7 +61,7 @@ def read_wide(dataset: str, data_dir: str) -> pd.DataFrame:
         if candidate.is_file():
             wide = pd.read_csv(candidate)
             wide["date"] = pd.to_datetime(wide["date"])
-            return wide.rename(columns={c: "SWDR" for c in wide.columns if c.startswith("SWDR")})
+            return tidy(wide)  # as covariates.py cleans it
     raise FileNotFoundError(f"{dataset}.csv(.gz) not found in {data_dir}")
 
 
