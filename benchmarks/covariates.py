@@ -174,13 +174,14 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "results.csv"
     if not args.report_only:
-        tasks = args.tasks.split(",")
-        kept = pd.read_csv(out) if out.is_file() else pd.DataFrame(columns=["task"])
-        rows = kept[~kept["task"].isin(tasks)].to_dict("records")  # other tasks' rows stay
+        tasks, models = args.tasks.split(","), args.models.split(",")
+        kept = pd.read_csv(out) if out.is_file() else pd.DataFrame(columns=["task", "model"])
+        rerun = kept["task"].isin(tasks) & kept["model"].isin(models)
+        rows = kept[~rerun].to_dict("records")  # the rows of other tasks and models stay
         for name in tasks:
             task = TASKS[name]
             frame = task_frame(task, args.data_dir, args.windows)
-            rows += run_task(task, frame, args.models.split(","), args.windows, args.max_steps)
+            rows += run_task(task, frame, models, args.windows, args.max_steps)
             pd.DataFrame(rows).to_csv(out, index=False)  # kept as each task finishes
     results = pd.read_csv(out)
     body = (
