@@ -151,6 +151,8 @@ def gains_table(results: pd.DataFrame) -> str:
         "| task | model | MAE without | MAE with | ratio | MSE without | MSE with | CPU s (with) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
+    order = {name: i for i, name in enumerate(TASKS)}
+    results = results.sort_values("task", key=lambda t: t.map(order), kind="stable")
     for (task, model), part in results.groupby(["task", "model"], sort=False):
         without = part[~part["covariates"]].iloc[0]
         with_ = part[part["covariates"]].iloc[0]
