@@ -70,6 +70,17 @@ def test_backtest_csv_writes_the_demo_csv_frames_and_plot(tmp_path):
 
 
 @needs_data
+def test_covariates_backtests_with_and_without_the_loads(tmp_path):
+    stdout = run_example("covariates.py", "--data-dir", DATA_DIR, "--out", tmp_path)
+    frame = pd.read_csv(tmp_path / "backtest.csv")
+    assert list(frame.columns) == ["unique_id", "ds", "cutoff", "y", "plain", "with_covariates"]
+    assert frame["cutoff"].nunique() == 2
+    assert frame[["plain", "with_covariates"]].notna().all().all()
+    assert "with_covariates: MAE" in stdout
+    assert_png(tmp_path / "forecast.png")
+
+
+@needs_data
 def test_compare_attention_benchmarks_variants_on_etth1(tmp_path):
     run_example("compare_attention.py", "--data-dir", DATA_DIR, "--out", tmp_path)
     results = pd.read_csv(tmp_path / "results.csv")
