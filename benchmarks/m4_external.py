@@ -19,8 +19,12 @@ a throwaway environment (it needs numpy, pandas and the library only, not tsattn
 
 It writes ``results/m4/external.csv`` (and ``per_series_external.csv``), replacing only the
 rows of the models it ran, which ``python benchmarks/m4.py --report-only`` puts in the
-BENCHMARKS.md section. ``--max-steps N`` shortens a network's training budget; the row's
-name then says so.
+BENCHMARKS.md section. ``--max-steps N`` shortens a network's training budget and
+``--max-minutes M`` stops its training after M minutes of wall time (Lightning's ``max_time``);
+the row's name then says so (with the steps it ran when the cap cut them short). PatchTST
+neither decays its learning rate (``num_lr_decays=-1``) nor stops early by default, so a
+PatchTST run cut at step N is the first N steps of its default run; NHITS decays it 3 times
+over ``max_steps``, so a shorter NHITS budget is another schedule.
 """
 
 from __future__ import annotations
@@ -67,9 +71,12 @@ def forecast(name: str, frame: pd.DataFrame, ids: list[str]):
     return matrix(column), matrix(f"{column}-lo-95"), matrix(f"{column}-hi-95")
 
 
-def forecast_neural(name: str, frame: pd.DataFrame, ids: list[str], max_steps: int | None):
+def forecast_neural(
+    name: str, frame: pd.DataFrame, ids: list[str], max_steps: int | None, minutes: float | None
+):
     """(point (414, 48), steps trained) of one neuralforecast model with its defaults; the
-    trainer is only told to keep no logs and show no progress bar or summary."""
+    trainer is only told to keep no logs and show no progress bar or summary, and with
+    ``minutes`` to stop training after that wall time (Lightning's ``max_time``)."""
     import neuralforecast.models as models
     import torch
     from neuralforecast import NeuralForecast
@@ -77,6 +84,8 @@ def forecast_neural(name: str, frame: pd.DataFrame, ids: list[str], max_steps: i
     torch.set_num_threads(1)
     budget = {} if max_steps is None else {"max_steps": max_steps}
     quiet = {"logger": False, "enable_progress_bar": False, "enable_model_summary": False}
+    if minutes is not None:
+        budget["max_time"] = {"minutes": minutes}
     model = getattr(models, name)(h=m4.H, input_size=INPUT_SIZE, **budget, **quiet)
     engine = NeuralForecast(models=[model], freq="h")
     engine.fit(df=frame)
@@ -87,10 +96,17 @@ def forecast_neural(name: str, frame: pd.DataFrame, ids: list[str], max_steps: i
     return out[str(model)].to_numpy().reshape(len(ids), m4.H), steps
 
 
-def label(name: str, max_steps: int | None) -> str:
+def label(name: str, max_steps: int | None, minutes: float | None, steps: int | None) -> str:
+    """The row's name; a network's says how its budget differs from the default."""
     if name not in NEURAL:
         return f"statsforecast {name}"
-    return f"neuralforecast {name}" + ("" if max_steps is None else f" (max_steps={max_steps})")
+    if max_steps is not None:
+        return f"neuralforecast {name} (max_steps={max_steps})"
+    default = {"NHITS": 1000, "PatchTST": 5000}[name]
+    if minutes is not None and steps is not None and steps < default:
+        cap = f"stopped by a {minutes:g}-min cap at {steps} of {default} steps"
+        return f"neuralforecast {name} ({cap})"
+    return f"neuralforecast {name}"
 
 
 def main() -> None:
@@ -99,6 +115,7 @@ def main() -> None:
     parser.add_argument("--models", default="MSTL,AutoTheta,AutoETS")
     parser.add_argument("--out", default="external.csv")
     parser.add_argument("--max-steps", type=int, default=None, help="networks: not the default")
+    parser.add_argument("--max-minutes", type=float, default=None, help="networks: time cap")
     args = parser.parse_args()
     m4.find_file = _local_file
     ids, train, test = m4.load_m4(args.data_dir)
@@ -109,14 +126,14 @@ def main() -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         extra = {}
         if name in NEURAL:
-            f, extra["steps"] = forecast_neural(name, frame, ids, args.max_steps)
+            f, extra["steps"] = forecast_neural(name, frame, ids, args.max_steps, args.max_minutes)
             lo = hi = None
             extra["lookback"] = INPUT_SIZE
         else:
             f, lo, hi = forecast(name, frame, ids)
         seconds = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
         row, per = m4.scores(test, f, scale, lo, hi)
-        model = label(name, args.max_steps)
+        model = label(name, args.max_steps, args.max_minutes, extra.get("steps"))
         rows.append({"model": model, **row, **seconds, "threads": 1, **extra})
         per_series.append(per.assign(model=model, unique_id=ids))
         print(f"{name}: {row} {seconds}", flush=True)
