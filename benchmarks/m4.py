@@ -476,8 +476,9 @@ def write_report(out: str, study: str | None, notes: Path | None) -> None:
     if external.exists():  # statsforecast in a throwaway environment (m4_external.py)
         body += [
             "",
-            "statsforecast with its defaults and the hourly seasons, same data and scoring "
-            "(`python benchmarks/m4_external.py` in a throwaway environment; "
+            "statsforecast (its defaults and the hourly seasons) and neuralforecast (its "
+            "defaults, input_size 96 = 2 h; a row says when its training was cut short), same "
+            "data and scoring (`python benchmarks/m4_external.py` in a throwaway environment; "
             "`results/m4/external.csv`):",
             "",
             *table_lines(pd.read_csv(external)),
