@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--windows", type=int, default=20)
     parser.add_argument("--max-steps", type=int, help="cap the networks' steps (default: auto)")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--notes-file", help="a Markdown file appended to the section")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "results.csv"
@@ -204,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
             "takes no exogenous variables (n/a), and a name with `max_steps=N` was trained "
             "for N steps instead of the library's default.\n\n" + table
         )
+    if args.notes_file:
+        body += "\n\n" + Path(args.notes_file).read_text().strip()
     write_section("covariates", "Covariates on real data", body)
 
 
