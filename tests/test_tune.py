@@ -49,11 +49,11 @@ def test_every_attention_variant_builds_a_model(variant):
 
 
 def test_a_search_finds_a_model_no_worse_than_the_defaults(df):
-    space = {"attention": ["softmax", "mlr", "none"], "lr": ("log", 1e-3, 1e-2)}
+    space = {"attention": ["btt", "softmax", "none"], "lr": ("log", 1e-3, 1e-2)}
     result = tune(TINY, df, h=6, search_space=space, n_trials=4, n_windows=2)
     trials = result.trials
     assert len(trials) == 4 and set(trials["state"]) <= {"COMPLETE", "PRUNED"}
-    assert trials.loc[0, "params_attention"] == "softmax"  # the defaults come first
+    assert trials.loc[0, "params_attention"] == "btt"  # the defaults (users': BTT) come first
     assert trials.loc[0, "params_lr"] == pytest.approx(1e-3)
     assert result.value <= trials.loc[0, "value"]
     assert isinstance(result.model, tsattn.PatchTST)
