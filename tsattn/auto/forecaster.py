@@ -47,7 +47,7 @@ from tsattn.auto.validation import (
 )
 from tsattn.checks import check_bool, check_choice, check_keywords, check_positive_int, check_real
 from tsattn.models.base import Forecaster, register_model
-from tsattn.models.covariates import fitted_spec
+from tsattn.models.covariates import KINDS, fitted_spec
 from tsattn.models.intervals import conformal_quantiles
 from tsattn.models.series_data import SeriesData
 
@@ -99,7 +99,7 @@ class AutoForecaster(Forecaster):
 
     supports_quantiles: ClassVar[bool] = True
     supports_longer_horizon: ClassVar[bool] = False
-    supports_covariates: ClassVar[tuple[str, ...]] = ("futr", "hist", "stat")
+    supports_covariates: ClassVar[tuple[str, ...]] = KINDS
 
     def __init__(
         self,

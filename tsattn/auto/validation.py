@@ -20,7 +20,7 @@ import pandas as pd
 from tsattn.auto.covariates import FrameCovariates, covariate_frame, static_frame
 from tsattn.evaluation import backtest
 from tsattn.models.base import Forecaster
-from tsattn.models.series_data import SeriesData
+from tsattn.models.series_data import SeriesData, series_dates
 
 
 class AutoWarning(UserWarning):
@@ -48,16 +48,10 @@ def series_frame(data: SeriesData, covariates: FrameCovariates | None = None) ->
     """The canonical long frame (``unique_id, ds, y``) of validated series: each series'
     dates are the ``len(values)`` steps of its frequency that end at its last date; then the
     user's future-known and past-only ``covariates`` columns of ``data`` (those it holds)."""
-    from tsattn.datasets.axis import is_integer_freq
-
-    parts = []
-    for uid, values, last, freq in zip(data.ids, data.values, data.last_ds, data.freqs):
-        n = len(values)
-        if is_integer_freq(freq):
-            ds = np.arange(int(last) - n + 1, int(last) + 1, dtype=np.int64)
-        else:
-            ds = pd.date_range(end=last, periods=n, freq=freq, unit=last.unit)
-        parts.append(pd.DataFrame({"unique_id": uid, "ds": ds, "y": values}))
+    parts = [
+        pd.DataFrame({"unique_id": uid, "ds": series_dates(data, i, len(values)), "y": values})
+        for i, (uid, values) in enumerate(zip(data.ids, data.values))
+    ]
     frame = pd.concat(parts, ignore_index=True)
     return frame if covariates is None else covariate_frame(frame, data, covariates)
 

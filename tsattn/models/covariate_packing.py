@@ -13,10 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from tsattn.models.covariate_scaling import CovariateScaler
+from tsattn.models.covariates import KINDS
 from tsattn.models.series_data import SeriesData
 from tsattn.nn.covariates import CovariateLayout
-
-KINDS = ("futr", "hist", "stat")
 
 
 def covariate_layout(data: SeriesData, joint: bool) -> CovariateLayout:

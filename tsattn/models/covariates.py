@@ -78,21 +78,13 @@ class CovariateSpec:
     def empty(self) -> bool:
         return not self.kinds
 
-    def to_meta(self) -> dict[str, Any]:
-        """JSON-able description saved with a model."""
-        return {
-            "futr": list(self.futr_columns),
-            "hist": list(self.hist),
-            "stat": list(self.stat),
-        }
-
 
 def check_exog_list(name: str, value: object) -> list[str] | None:
     """None, or a list of distinct non-empty column names (a single string is refused: it
     would read as a list of letters)."""
     if value is None:
         return None
-    if isinstance(value, str) or not isinstance(value, Sequence | tuple | list):
+    if isinstance(value, str) or not isinstance(value, Sequence):
         raise ValueError(
             f"{name} must be a list of column names such as ['price'], got {short_repr(value)}"
         )

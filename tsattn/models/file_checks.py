@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from tsattn.checks import check_positive_int, is_int, short_repr, state_field
+from tsattn.models.covariates import COVARIATE_ARGUMENTS
 
 #: the fields of a model file's JSON header
 HEADER_KEYS = frozenset({"format", "version", "model", "params", "state", "history", "digest"})
@@ -42,13 +43,8 @@ OPTIONAL_PARAMS = frozenset(
         "engine",
         "recipe",
         "season_length",
-        "futr_exog_list",
-        "hist_exog_list",
-        "stat_exog_list",
-        "calendar",
-        "holidays",
-        "ignore_covariates",
         "center_season",
+        *COVARIATE_ARGUMENTS,  # files written before covariates lack them
     }
 )
 #: the size bound for files with fewer tensor elements (a season of 4096 steps costs nothing)

@@ -49,6 +49,7 @@ from tsattn.models.covariate_state import (
     layout_widths,
     saved_covariates,
 )
+from tsattn.models.covariates import KINDS
 from tsattn.models.options import (
     DERIVED_FIELDS,
     neural_signature,
@@ -134,7 +135,7 @@ class NeuralForecaster(Forecaster):
     supports_resume: ClassVar[bool] = True
     float32_inputs: ClassVar[bool] = True
     supports_windows: ClassVar[bool] = True
-    supports_covariates: ClassVar[tuple[str, ...]] = ("futr", "hist", "stat")
+    supports_covariates: ClassVar[tuple[str, ...]] = KINDS
     #: a joint-channel model that takes covariates (in packed windows of every series'
     #: targets and covariates; it overrides :meth:`covariate_network`)
     joint_covariates: ClassVar[bool] = False

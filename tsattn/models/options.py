@@ -21,6 +21,7 @@ import textwrap
 from typing import Any
 
 from tsattn.checks import did_you_mean
+from tsattn.models.covariates import COVARIATE_ARGUMENTS
 from tsattn.training.config import TrainingConfig
 
 #: network config fields filled from the forecaster and the data, never passed by users
@@ -38,12 +39,7 @@ FORECASTER_ARGUMENTS = (
     "intervals",
     "conformal_windows",
     "season_length",
-    "futr_exog_list",
-    "hist_exog_list",
-    "stat_exog_list",
-    "calendar",
-    "holidays",
-    "ignore_covariates",
+    *COVARIATE_ARGUMENTS,
 )
 
 
@@ -95,7 +91,7 @@ def neural_signature(cls: type, defaults: dict[str, Any]) -> inspect.Signature:
     base = inspect.signature(cls.__init__).parameters
     positional = [
         base[name].replace(kind=inspect.Parameter.KEYWORD_ONLY)
-        if name.endswith("exog_list") or name in ("calendar", "holidays", "ignore_covariates")
+        if name in COVARIATE_ARGUMENTS
         else base[name]
         for name in FORECASTER_ARGUMENTS
         if name in base

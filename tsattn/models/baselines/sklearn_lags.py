@@ -91,7 +91,7 @@ class SklearnForecaster(Forecaster):
     """
 
     supports_longer_horizon = False
-    supports_covariates = ("futr", "hist", "stat")
+    supports_covariates = COVARIATE_KINDS
 
     def __init__(
         self,

@@ -348,8 +348,36 @@ def _arima_quantiles(
     return normal_quantiles(mean, sd, probs)
 
 
+class _RegressionArima(LocalModel):
+    """The hooks ARIMA and AutoARIMA share: forecasts and quantiles of one series' statsmodels
+    model (:meth:`_model`, from its fitted ``meta``), its future-known covariates as
+    regressors (a regression with ARIMA errors)."""
+
+    supports_covariates = ("futr",)
+
+    def _model(self, y: np.ndarray, meta: dict, exog: np.ndarray | None = None):
+        raise NotImplementedError
+
+    def _forecast_one(
+        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, exog: SeriesExog | None = None
+    ) -> np.ndarray:
+        return _arima_forecast(self._model(y, meta, _history_exog(exog)), params, h, exog)
+
+    def _quantiles_one(
+        self,
+        y: np.ndarray,
+        meta: dict,
+        params: np.ndarray,
+        h: int,
+        probs: np.ndarray,
+        exog: SeriesExog | None = None,
+    ) -> np.ndarray:
+        model = self._model(y, meta, _history_exog(exog))
+        return _arima_quantiles(model, params, h, probs, exog)
+
+
 @register_model("arima")
-class ARIMA(LocalModel):
+class ARIMA(_RegressionArima):
     """ARIMA / SARIMA with a fixed order (statsmodels ``tsa.arima.model.ARIMA``), per series.
 
     Args:
@@ -368,8 +396,6 @@ class ARIMA(LocalModel):
     >>> ARIMA(order=(1, 1, 1), seasonal_order=(1, 0, 0, 24))  # doctest: +SKIP
     """
 
-    supports_covariates = ("futr",)
-
     def __init__(
         self,
         order: tuple[int, int, int] = (1, 0, 0),
@@ -384,33 +410,17 @@ class ARIMA(LocalModel):
         self.seasonal_order = check_seasonal_order(seasonal_order)
         self.trend = check_choice("trend", trend, ARIMA_TRENDS)
 
-    def _model(self, y: np.ndarray, exog: np.ndarray | None = None):
-        return arima_model(y, self.order, self.seasonal_order, self.trend, exog)
+    def _model(self, y: np.ndarray, meta: dict, exog: np.ndarray | None = None):
+        return arima_model(y, self.order, self.seasonal_order, self.trend, exog)  # fixed order
 
     def _fit_one(self, y: np.ndarray, exog: SeriesExog | None = None) -> LocalState:
-        result = self._model(y, _history_exog(exog)).fit()
+        result = self._model(y, {}, _history_exog(exog)).fit()
         return {}, np.asarray(result.params, dtype=np.float64)
-
-    def _forecast_one(
-        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, exog: SeriesExog | None = None
-    ) -> np.ndarray:
-        return _arima_forecast(self._model(y, _history_exog(exog)), params, h, exog)
-
-    def _quantiles_one(
-        self,
-        y: np.ndarray,
-        meta: dict,
-        params: np.ndarray,
-        h: int,
-        probs: np.ndarray,
-        exog: SeriesExog | None = None,
-    ) -> np.ndarray:
-        return _arima_quantiles(self._model(y, _history_exog(exog)), params, h, probs, exog)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         """One parameter per statsmodels name: trend, covariate coefficients, ARMA terms."""
         length = self.min_train_length()
-        model = self._model(dummy_series(length), dummy_exog(length, self._n_exog))
+        model = self._model(dummy_series(length), meta, dummy_exog(length, self._n_exog))
         check_param_count(params, list(model.param_names))
 
     def min_train_length(self, val_size: int = 0) -> int:
@@ -420,7 +430,7 @@ class ARIMA(LocalModel):
 
 
 @register_model("auto_arima")
-class AutoARIMA(LocalModel):
+class AutoARIMA(_RegressionArima):
     """Seasonal ARIMA with the order chosen per series (R's ``auto.arima``, Hyndman-Khandakar
     stepwise search), built on statsmodels: see :mod:`tsattn.models.baselines.arima_search`.
 
@@ -451,8 +461,6 @@ class AutoARIMA(LocalModel):
     differences are chosen on the residuals of the series' regression on them, and every
     candidate order is a regression on them with ARIMA errors (see :class:`ARIMA`).
     """
-
-    supports_covariates = ("futr",)
 
     def __init__(
         self,
@@ -499,23 +507,6 @@ class AutoARIMA(LocalModel):
     def _model(y: np.ndarray, meta: dict, exog: np.ndarray | None = None):
         seasonal = meta.get("seasonal_order", (0, 0, 0, 0))  # older files: non-seasonal
         return arima_model(y, meta["order"], seasonal, meta["trend"], exog)
-
-    def _forecast_one(
-        self, y: np.ndarray, meta: dict, params: np.ndarray, h: int, exog: SeriesExog | None = None
-    ) -> np.ndarray:
-        return _arima_forecast(self._model(y, meta, _history_exog(exog)), params, h, exog)
-
-    def _quantiles_one(
-        self,
-        y: np.ndarray,
-        meta: dict,
-        params: np.ndarray,
-        h: int,
-        probs: np.ndarray,
-        exog: SeriesExog | None = None,
-    ) -> np.ndarray:
-        model = self._model(y, meta, _history_exog(exog))
-        return _arima_quantiles(model, params, h, probs, exog)
 
     def _check_state(self, meta: dict, params: np.ndarray) -> None:
         """The chosen orders within the search bounds, a trend, and their parameters."""
