@@ -71,6 +71,7 @@ from tsattn.models.series_data import SeriesData
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
 from tsattn.models.user_defaults import MIN_INPUT, holdout_errors, seasonal_naive_wins
 from tsattn.nn.covariates import CovariateLayout, CovariateNetwork
+from tsattn.nn.ensemble import NetworkEnsemble
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
 from tsattn.training.config import TrainingConfig
 from tsattn.training.engine import (
@@ -265,10 +266,21 @@ class NeuralForecaster(Forecaster):
         config = self.network_config(n_channels, layout)
         training = self.training_config  # an automatic loss is a point loss: no head
         torch.manual_seed(training.seed)
-        head = make_head(training.loss, training.quantiles)
-        if layout is None:
-            return self.network_class(config, head)
-        return self.covariate_network(config, head, layout)
+        return self._members(config, layout)
+
+    def _members(self, config: Any, layout: CovariateLayout | None) -> nn.Module:
+        """``ensemble_size`` networks of ``config`` (each initialised in turn from the
+        current torch seed) in a :class:`~tsattn.nn.ensemble.NetworkEnsemble`, or the one
+        network when it is 1."""
+        training = self.training_config
+        members = []
+        for _ in range(training.ensemble_size):
+            head = make_head(training.loss, training.quantiles)
+            if layout is None:
+                members.append(self.network_class(config, head))
+            else:
+                members.append(self.covariate_network(config, head, layout))
+        return members[0] if len(members) == 1 else NetworkEnsemble(members)
 
     def covariate_network(self, config: Any, head: Any, layout: CovariateLayout) -> nn.Module:
         """The network for packed windows with covariates ((B, L + H, width) -> (B, H, 1)):
@@ -560,13 +572,9 @@ class NeuralForecaster(Forecaster):
         """An unloaded network of the shape a model file describes: its channels, the
         distribution head it was trained with and the covariates it was fitted with (whose
         layout and scaling this reads)."""
-        training = self.training_config
-        head = make_head(training.loss, training.quantiles)
         self._layout, self._covariate_scaler = saved_covariates(meta, tensors, n_channels)
         config = self.network_config(n_channels, self._layout)
-        if self._layout is None:
-            return self.network_class(config, head)
-        return self.covariate_network(config, head, self._layout)
+        return self._members(config, self._layout)
 
     def _saved_channels(self, meta: dict[str, Any]) -> tuple[int, list[str] | None]:
         """(n_channels, channel ids) from saved metadata: a joint model names one series

@@ -13,6 +13,7 @@ from tsattn.nn.encoder import (
     TokenBatchNorm,
     make_norm,
 )
+from tsattn.nn.ensemble import NetworkEnsemble
 from tsattn.nn.layers import FastDropout, FlattenHead, LearnablePositionalEmbedding, MovingAverage
 from tsattn.nn.patching import Patching, count_patches
 from tsattn.nn.probabilistic import (
@@ -42,6 +43,7 @@ __all__ = [
     "LayerOutput",
     "LearnablePositionalEmbedding",
     "MovingAverage",
+    "NetworkEnsemble",
     "Patching",
     "RevIN",
     "RevINStats",

@@ -342,4 +342,6 @@ def describe_network(network: nn.Module) -> dict[str, Any]:
     if dataclasses.is_dataclass(config) and not isinstance(config, type):
         for option in dataclasses.fields(config):
             options[option.name] = _plain(getattr(config, option.name))
+    if hasattr(network, "n_members"):  # an ensemble: its size is part of the architecture
+        options["n_members"] = network.n_members
     return options

@@ -62,6 +62,9 @@ class TrainingConfig:
             errors become relative and a seasonal amplitude may grow with the level; every
             value must be positive). The window-level entry (``fit_arrays``) takes its arrays
             as they are.
+        ensemble_size: train this many networks side by side (independently initialised,
+            on the same batches, each with its own loss) and forecast with their mean (see
+            :mod:`tsattn.nn.ensemble`); 1: one network. Training time grows with it.
         seed: seeds weight initialisation, shuffling and dropout.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         bf16: bfloat16 autocast (for GPUs).
@@ -92,6 +95,7 @@ class TrainingConfig:
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     windows_per_epoch: int | None = None
     target_transform: str = "none"
+    ensemble_size: int = 1
     seed: int = 0
     device: str = "auto"
     bf16: bool = False
@@ -120,7 +124,7 @@ class TrainingConfig:
 
     def _check_integers(self) -> None:
         """Counts are positive ints (None allowed where it means "no limit"), seed >= 0."""
-        for name in ("batch_size", "max_epochs"):
+        for name in ("batch_size", "max_epochs", "ensemble_size"):
             self._set(name, _check_positive(name, getattr(self, name)))
         for name in ("max_steps", "patience", "windows_per_epoch"):
             if getattr(self, name) is not None:

@@ -37,6 +37,7 @@ from tqdm.auto import tqdm
 
 from tsattn.checks import check_positive_int
 from tsattn.datasets.windows import evaluated_windows, window_view
+from tsattn.nn.ensemble import NetworkEnsemble, member_parameters
 from tsattn.nn.probabilistic import DistributionHead, make_head
 from tsattn.training.checkpoint import restore_rng, start_checkpoints, write_checkpoint
 from tsattn.training.checkpoint_checks import FreshRun, describe_network
@@ -378,18 +379,26 @@ def _train_step(run: TrainRun, inputs: Tensor, targets: Tensor) -> Tensor:
     """Forward, loss, backward (gradients all-reduced under DDP), clip, step; the loss."""
     with _autocast(targets.device, run.config.bf16):
         forecast = run.model(inputs)  # (B, H, C), or (B, H, C, K) with a head
-    head = output_head(run.network)
-    if head is None:
-        loss = LOSSES[run.config.loss](forecast.float(), targets)
-    else:
-        loss = head.loss(forecast.float(), targets).mean()
+    if not isinstance(run.network, NetworkEnsemble):
+        forecast = forecast[None]  # one member: (1, B, H, C[, K])
+    # each member its own loss on the same batch; summed, so no gradients mix
+    losses = torch.stack([_batch_loss(run, member, targets) for member in forecast])  # (M,)
     run.optimizer.zero_grad(set_to_none=True)
-    loss.backward()
+    losses.sum().backward()
     if run.config.grad_clip is not None:
-        nn.utils.clip_grad_norm_(run.model.parameters(), run.config.grad_clip)
+        for parameters in member_parameters(run.network):
+            nn.utils.clip_grad_norm_(parameters, run.config.grad_clip)
     run.optimizer.step()
     run.schedule.after_batch()
-    return loss
+    return losses.mean()
+
+
+def _batch_loss(run: TrainRun, forecast: Tensor, targets: Tensor) -> Tensor:
+    """The training loss of one network's ``forecast`` (B, H, C[, K]) on ``targets``."""
+    head = output_head(run.network)
+    if head is None:
+        return LOSSES[run.config.loss](forecast.float(), targets)
+    return head.loss(forecast.float(), targets).mean()
 
 
 @torch.no_grad()
