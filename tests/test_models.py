@@ -154,3 +154,13 @@ def test_unseen_series_use_their_own_statistics():
     other["y"] += 100.0
     forecast = model.predict(df=other)
     assert 100 < forecast["DLinear"].mean() < 125
+
+
+def test_series_ids_name_the_fitted_series_in_order_and_survive_save_load(tmp_path):
+    df = synthetic_long_frame(n_series=2, length=120)
+    model = tsattn.SeasonalNaive(h=12, season_length=24)
+    assert model.series_ids == []
+    model.fit(df)
+    assert model.series_ids == list(dict.fromkeys(df["unique_id"]))
+    model.save(tmp_path / "m.tsattn")
+    assert tsattn.load(tmp_path / "m.tsattn").series_ids == model.series_ids

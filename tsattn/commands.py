@@ -296,8 +296,7 @@ def _series_ids(model, history: pd.DataFrame | None) -> list[str]:
     """The series a forecast is for: those of ``--csv``, else those the model was fitted on."""
     if history is not None:
         return list(pd.unique(history["unique_id"]))
-    fitted = getattr(model, "_history", None)
-    return list(fitted.ids) if fitted is not None else []
+    return model.series_ids
 
 
 def _build_models(text: str, aliases: str | None, defaults: dict, one: bool = False) -> list:

@@ -180,6 +180,12 @@ class Forecaster:
         """The forecast column's name."""
         return self.alias or type(self).__name__
 
+    @property
+    def series_ids(self) -> list[str]:
+        """The ids of the series the model was last fitted on, in their order (what
+        ``predict()`` without ``df`` forecasts); empty before any fit."""
+        return [] if self._history is None else list(self._history.ids)
+
     def fit(
         self,
         df: pd.DataFrame,
