@@ -152,7 +152,7 @@ VANILLA = {"input_size": 24, "d_model": 16, "n_heads": 2, "d_ff": 32, "n_layers"
 def test_vanilla_transformer_takes_covariates_as_its_time_features(tmp_path):
     """The joint encoder-decoder reads every series' covariates as time features."""
     train, test = split(driver_frame())
-    options = {**TINY, **VANILLA, "max_steps": 200}
+    options = {**TINY, **VANILLA, "max_steps": 200, "channel_independent": False}
     plain = VanillaTransformer(h=H, **options).fit(train).predict()
     model = VanillaTransformer(h=H, futr_exog_list=["x"], **options).fit(train)
     forecast = model.predict(futr_df=test)

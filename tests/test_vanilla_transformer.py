@@ -15,12 +15,16 @@ import torch
 
 from tsattn.attention import MLRScorer, SoftmaxScorer, list_attention
 from tsattn.models import (
+    PatchTST,
+    VanillaTransformer,
     VanillaTransformerConfig,
     VanillaTransformerNetwork,
     create_model,
     hourly_time_features,
     load,
 )
+from tsattn.models.recipes import DataFacts, recipe_defaults
+from tsattn.nn import make_head
 from tsattn.nn.decoder import DecoderLayer
 from tsattn.nn.embedding import DataEmbedding
 
@@ -178,3 +182,144 @@ def test_forecaster_by_name_fits_predicts_and_saves(tmp_path):
     model.save(path)
     again = load(path).predict()
     np.testing.assert_allclose(again["VanillaTransformer"], forecast["VanillaTransformer"])
+
+
+# ---------------------------------------------------------------- channel-independent mode
+def test_channel_independent_network_runs_each_channel_alone():
+    """Channel-independent, the (B, L, C) windows are B*C one-channel windows with shared
+    weights: the same as running each channel by itself, with its window's time features."""
+    net = tiny_network(n_channels=1, channel_independent=True)
+    one = tiny_network(n_channels=5, channel_independent=True)
+    assert sum(p.numel() for p in net.parameters()) == sum(p.numel() for p in one.parameters())
+    x, marks = torch.randn(2, 12, 3), (torch.rand(2, 12, 4), torch.rand(2, 11, 4))
+    for args in ((x,), (x, *marks)):
+        out = net(*args)
+        assert out.shape == (2, 5, 3)
+        for k in range(3):
+            alone = net(x[:, :, k : k + 1], *args[1:])  # (2, 5, 1)
+            torch.testing.assert_close(out[:, :, k : k + 1], alone)
+    torch.manual_seed(0)
+    config = VanillaTransformerConfig(**{**TINY, "n_channels": 1, "channel_independent": True})
+    quantiles = VanillaTransformerNetwork(config, make_head("quantile", (0.1, 0.5, 0.9))).eval()
+    out = quantiles(x)  # (B, H, C, K) with a distribution head
+    assert out.shape == (2, 5, 3, 3)
+    torch.testing.assert_close(out[:, :, 1:2], quantiles(x[:, :, 1:2]))
+
+
+def test_subtract_last_forecasts_the_seasonal_naive_plus_the_output():
+    """Centred on the last season, a network whose projection is zero forecasts each
+    window's seasonal naive forecast (the last ``center_season`` values repeated)."""
+    net = tiny_network(n_channels=1, channel_independent=True, subtract_last=True, center_season=4)
+    with torch.no_grad():
+        net.projection.weight.zero_()
+        net.projection.bias.zero_()
+    x = torch.randn(3, 12, 2)
+    expected = x[:, [8, 9, 10, 11, 8]]  # h = 5 steps of the last season of 4
+    torch.testing.assert_close(net(x), expected)
+    assert not VanillaTransformerConfig(**TINY).subtract_last  # the reference centres nothing
+
+
+def unaligned_frame(lengths=(90, 70), seed: int = 0, driver: bool = False) -> pd.DataFrame:
+    """Hourly series of different lengths and start dates (a daily cycle; with ``driver``,
+    y = 3 x + noise for a random future-known x)."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for i, n in enumerate(lengths):
+        t = np.arange(n)
+        ds = pd.date_range(f"2024-01-0{i + 1} 0{i}:00", periods=n, freq="h")
+        y = 10 + i + np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
+        part = pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": y})
+        if driver:
+            part["x"] = rng.normal(size=n)
+            part["y"] = 3.0 * part["x"] + 0.1 * rng.normal(size=n) + i
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+SMALL = dict(
+    input_size=16,
+    d_model=8,
+    n_heads=2,
+    d_ff=16,
+    n_layers=1,
+    max_steps=5,
+    progress=False,
+    device="cpu",
+    seed=0,
+)
+
+
+def test_channel_independent_fits_unaligned_series_predicts_and_saves(tmp_path):
+    df = unaligned_frame()
+    model = create_model("vanilla_transformer", h=6, **SMALL)
+    assert model.channel_independent and not model.joint_channels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # five steps lose to the seasonal naive
+        forecast = model.fit(df).predict()
+    assert forecast.groupby("unique_id").size().to_dict() == {"s0": 6, "s1": 6}
+    last = df.groupby("unique_id")["ds"].max()
+    first = forecast.groupby("unique_id")["ds"].min()
+    assert (first - last == pd.Timedelta("1h")).all()  # each series continues its own dates
+    assert model.network_.config.n_channels == 1 and forecast["VanillaTransformer"].notna().all()
+    # predict on other series (any count) as a channel-independent model does
+    other = unaligned_frame(lengths=(40, 50, 60), seed=1)
+    assert len(model.predict(other)) == 18
+    loaded = load(model.save(tmp_path / "vt.safetensors"))
+    assert loaded.channel_independent
+    pd.testing.assert_frame_equal(loaded.predict(), forecast)
+    pd.testing.assert_frame_equal(loaded.predict(other), model.predict(other))
+
+
+def test_the_joint_model_still_refuses_unaligned_series():
+    model = create_model("vanilla_transformer", h=6, channel_independent=False, **SMALL)
+    assert model.joint_channels
+    with pytest.raises(ValueError, match="aligned"):
+        model.fit(unaligned_frame())
+
+
+def test_covariates_are_each_series_own_time_features_when_channel_independent(tmp_path):
+    df = unaligned_frame(lengths=(200, 170), driver=True)
+    groups = df.groupby("unique_id", sort=False)
+    train, test = groups.head(-6).reset_index(drop=True), groups.tail(6)
+    options = {**SMALL, "input_size": 24, "d_model": 16, "d_ff": 32, "max_steps": 200}
+    plain = create_model("vanilla_transformer", h=6, **options).fit(train).predict()
+    model = create_model("vanilla_transformer", h=6, futr_exog_list=["x"], **options)
+    forecast = model.fit(train).predict(futr_df=test[["unique_id", "ds", "x"]])
+    assert model.network_.config.n_time_features == 1  # its own series' x only
+    error = lambda f: np.abs(f["VanillaTransformer"].to_numpy() - test["y"].to_numpy()).mean()  # noqa: E731
+    assert error(forecast) <= 0.5 * error(plain)
+    loaded = load(model.save(tmp_path / "vt.safetensors"))
+    pd.testing.assert_frame_equal(loaded.predict(futr_df=test), forecast)
+
+
+def test_the_literature_recipe_keeps_the_papers_joint_model():
+    paper = create_model("vanilla_transformer", h=24, input_size=96, recipe="literature:ETTh1")
+    assert paper.joint_channels and not paper.channel_independent and not paper.subtract_last
+    assert (paper.d_model, paper.n_heads, paper.d_ff, paper.n_layers) == (512, 8, 2048, 2)
+    assert (paper.decoder_layers, paper.dropout, paper.attention_dropout) == (1, 0.1, 0.1)
+    config = paper.network_config(n_channels=7)
+    assert config.width == 7 and config.label_len == 48
+
+
+def test_the_user_defaults_are_pinned():
+    defaults = recipe_defaults(VanillaTransformer, "user")
+    assert {k: defaults[k] for k in VanillaTransformer.user_network_defaults} == {
+        "channel_independent": True,
+        "subtract_last": True,
+        "d_model": 16,
+        "n_heads": 2,
+        "d_ff": 64,
+        "attention_dropout": 0.0,
+    }
+    assert defaults["center_season"] == "auto" and defaults["label_len"] is None
+    model = VanillaTransformer(h=48)
+    assert model.joint_channels is False
+
+
+def test_a_lookback_left_to_the_data_covers_two_seasons_not_the_week():
+    """One token per step: M4 Hourly's 414 series pick max(3 h, 2 days) = 144 steps, where
+    PatchTST's patches take two weeks (336)."""
+    facts = DataFacts(lengths=(700,) * 414, season=24, cycle=168, seasonal=True, n_series=414)
+    assert VanillaTransformer(h=48).resolved(facts).lookback == 144
+    assert PatchTST(h=48).resolved(facts).lookback == 336
+    assert VanillaTransformer(h=48, input_size=200).resolved(facts).lookback == 200
