@@ -34,6 +34,7 @@ import tsattn  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results" / "real_series"
 METRICS = ["mae", "mase", "smape"]
 REFERENCE = "SeasonalNaive"
+AUTO = "AutoForecaster"
 NEURAL = ["PatchTST-softmax", "PatchTST-mlr", "PatchTST-btt", "DLinear", "NLinear"]
 QUICK_SERIES = ["etth1_ot_hourly", "weather_pressure_daily", "exchange_1_monthly", "ili_quarterly"]
 
@@ -56,6 +57,7 @@ def models_for(h: int) -> list:
         *patchtst,
         tsattn.DLinear(h=h, **quiet),
         tsattn.NLinear(h=h, **quiet),
+        tsattn.AutoForecaster(h=h),
     ]
 
 
@@ -161,6 +163,8 @@ def targets(table: pd.DataFrame) -> list[str]:
             f"({mase['nf-PatchTST']:.3f}) on mean MASE",
             neural.min() < mase["nf-PatchTST"],
         )
+    if AUTO in mase.index:
+        lines.extend(auto_targets(table))
     for ours, theirs in (("ETS", "sf-AutoETS"), ("AutoARIMA", "sf-AutoARIMA")):
         if ours in mase.index and theirs in mase.index:
             ratio = mase[ours] / mase[theirs]
@@ -168,6 +172,27 @@ def targets(table: pd.DataFrame) -> list[str]:
                 f"{ours} ({mase[ours]:.3f}) within 3% of {theirs} ({mase[theirs]:.3f}) on mean "
                 f"MASE: ratio {ratio:.3f}",
                 ratio <= 1.03,
+            )
+    return lines
+
+
+def auto_targets(table: pd.DataFrame) -> list[str]:
+    """Issue 24's targets: AutoForecaster's mean MASE and geometric-mean relative MAE below
+    every other tsattn model's and below statsforecast's AutoARIMA's."""
+    lines = []
+    singles = table.drop(index=[AUTO, *(n for n in table.index if n[:3] in ("sf-", "nf-"))])
+    for column in ("mean MASE", "gmean rel MAE"):
+        ours, best = table.loc[AUTO, column], singles[column].idxmin()
+        met = ours < singles[column].min()
+        lines.append(
+            f"- {'met' if met else '**missed**'}: {AUTO} {column} {ours:.3f} below every "
+            f"single tsattn model's (best: {best}, {singles.loc[best, column]:.3f})"
+        )
+        if "sf-AutoARIMA" in table.index:
+            theirs = table.loc["sf-AutoARIMA", column]
+            lines.append(
+                f"- {'met' if ours < theirs else '**missed**'}: {AUTO} {column} {ours:.3f} "
+                f"below sf-AutoARIMA's ({theirs:.3f})"
             )
     return lines
 
