@@ -247,7 +247,7 @@ def test_forged_channel_count(patchtst):
 
 
 def test_transformer_channel_ids_must_match_the_channels():
-    model = fitted(tsattn.Transformer(**TINY, **TINY_NET))
+    model = fitted(tsattn.Transformer(**TINY, **TINY_NET, channel_independent=False))
     err = forged(model, lambda meta, t: meta.update(channel_ids=["s0"]))
     assert "channel_ids" in str(err.value)
     err = forged(model, lambda meta, t: meta.update(scaler_ids="s0"))

@@ -47,6 +47,10 @@ OPTIONAL_PARAMS = frozenset(
         *COVARIATE_ARGUMENTS,  # files written before covariates lack them
     }
 )
+#: parameters that files written before them lack, with the value that rebuilds those files'
+#: models where the constructor's default would differ (a Transformer or VanillaTransformer
+#: saved before ``channel_independent`` existed was joint and not centred)
+LEGACY_VALUES = {"channel_independent": False, "subtract_last": False}
 #: the size bound for files with fewer tensor elements (a season of 4096 steps costs nothing)
 MIN_SIZE_BOUND = 4096
 #: parameters that are integers but not sizes of anything a loaded model allocates
@@ -70,9 +74,18 @@ def check_param_names(cls: type, params: Mapping[str, Any], model: str) -> None:
     unexpected = sorted(map(str, set(params) - accepted))
     if unexpected:
         raise ValueError(f"unexpected parameter(s) {unexpected} for model {model!r}")
-    missing = sorted(accepted - set(params) - OPTIONAL_PARAMS - _training_options(cls))
+    optional = OPTIONAL_PARAMS | set(LEGACY_VALUES) | _training_options(cls)
+    missing = sorted(accepted - set(params) - optional)
     if missing:
         raise ValueError(f"params has no {', '.join(missing[:8])} (every saved {model} has)")
+
+
+def with_legacy_values(cls: type, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with each of :data:`LEGACY_VALUES` that ``cls`` takes and the file lacks
+    (a file written before it) set to the value its model was built with."""
+    accepted = set(cls.param_names())
+    legacy = {k: v for k, v in LEGACY_VALUES.items() if k in accepted and k not in params}
+    return {**params, **legacy}
 
 
 def _training_options(cls: type) -> set[str]:

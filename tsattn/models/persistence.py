@@ -34,6 +34,7 @@ from tsattn.models.file_checks import (
     check_param_sizes,
     construct,
     size_bound,
+    with_legacy_values,
 )
 from tsattn.models.intervals import check_scores
 from tsattn.models.series_data import SeriesData, to_json
@@ -126,6 +127,7 @@ def forecaster_from_parts(
     loses the history and conformal tensors it reads."""
     params = _json_dict(fields, "params")
     check_param_names(cls, params, fields["model"])
+    params = with_legacy_values(cls, params)
     check_param_sizes(cls, params, size_bound(tensors))
     model = construct(cls, _loadable_here(params), tensors)  # networks: meta device
     history = _history_from(_json_dict(fields, "history"), tensors)

@@ -33,7 +33,6 @@ torch.Size([2, 24, 7])
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,8 +44,8 @@ from torch import Tensor, nn
 from tsattn.attention import ATTENTION, AttentionSpec, saveable_attention
 from tsattn.checks import check_field_types, check_positive_int
 from tsattn.models.catalog import register_model
-from tsattn.models.neural import NeuralForecaster, check_sizes
-from tsattn.models.recipes import DataFacts, Resolved
+from tsattn.models.neural import check_sizes
+from tsattn.models.transformer import StepTokenForecaster, fold_channels
 from tsattn.nn import (
     DistributionHead,
     Encoder,
@@ -213,16 +212,10 @@ class VanillaTransformerNetwork(nn.Module):
         time features of the input and decoder steps (both or neither)."""
         if (x_marks is None) != (y_marks is None):
             raise ValueError("give both x_marks and y_marks, or neither")
-        b, length, n_channels = x.shape
-        if not self.config.channel_independent or n_channels == 1:
+        if not self.config.channel_independent or x.shape[2] == 1:
             return self.run(x, x_marks, y_marks)
-        series = x.transpose(1, 2).reshape(b * n_channels, length, 1)  # (B*C, L, 1)
-        if x_marks is not None:  # each channel's window keeps its step's time features
-            x_marks = x_marks.repeat_interleave(n_channels, dim=0)  # (B*C, L, F)
-            y_marks = y_marks.repeat_interleave(n_channels, dim=0)  # (B*C, label_len+H, F)
-        out = self.run(series, x_marks, y_marks)  # (B*C, H, 1) or (B*C, H, 1, K)
-        out = out.reshape(b, n_channels, *out.shape[1:2], *out.shape[3:])  # (B, C, H[, K])
-        return out.transpose(1, 2)  # (B, H, C) or (B, H, C, K)
+        # each channel's window keeps its step's time features
+        return fold_channels(self.run, x, x_marks, y_marks)  # (B, H, C) or (B, H, C, K)
 
     def run(self, x: Tensor, x_marks: Tensor | None, y_marks: Tensor | None) -> Tensor:
         """The encoder-decoder on (B, L, width) windows -> (B, H, width[, K])."""
@@ -262,7 +255,7 @@ class CovariateMarks(nn.Module):
 
 
 @register_model("vanilla_transformer")
-class VanillaTransformer(NeuralForecaster):
+class VanillaTransformer(StepTokenForecaster):
     """Encoder-decoder Transformer forecaster (Time-Series-Library's ``Transformer``).
 
     For users' series (the ``user`` recipe, the constructors' default) it is
@@ -290,37 +283,6 @@ class VanillaTransformer(NeuralForecaster):
     network_class = VanillaTransformerNetwork
     #: joint (not channel-independent), it takes covariates as every series' time features
     joint_covariates = True
-    #: users' series: one univariate sample per series (unaligned series, any count), each
-    #: window centred on its last season (``center_season="auto"``: the seasonal naive
-    #: forecast when it clearly beats the last value; M4 Hourly at 1,000 steps: OWA 0.576
-    #: centred, 1.133 not), and a width at which M4 Hourly's 414 series (8,000 steps of 32
-    #: windows of 144 steps) train in minutes on one CPU thread: d_model 16 (M4 at 1,000
-    #: steps: OWA 0.576, as d_model 32's 0.578 in 1.3 times the time), 2 heads, no dropout
-    #: on the attention weights (which keeps the fused attention: about 5 times faster on a
-    #: CPU). The literature recipe keeps the paper's joint model.
-    user_network_defaults = {
-        "channel_independent": True,
-        "subtract_last": True,
-        "d_model": 16,
-        "n_heads": 2,
-        "d_ff": 64,
-        "attention_dropout": 0.0,
-    }
-
-    def resolved(self, data: DataFacts | None = None) -> Resolved:
-        """As for every model, except that a look-back chosen from the data covers two
-        seasons, not two of the longest cycle: one token per step makes attention cost grow
-        with the square of the look-back (two weeks of hourly steps, 336 tokens, train about
-        three times slower than 144: ``max(3 h, 2 seasons)`` at M4 Hourly's h of 48), and the
-        reference itself looks back 96 steps."""
-        if data is not None and data.cycle is not None:
-            data = dataclasses.replace(data, cycle=None)  # None: the season
-        return super().resolved(data)
-
-    @property
-    def joint_channels(self) -> bool:  # type: ignore[override]
-        """All series fitted as the channels of one series (``channel_independent=False``)."""
-        return not self.channel_independent
 
     def covariate_options(self, layout: CovariateLayout) -> dict[str, Any]:
         """One time feature per covariate channel."""
