@@ -66,13 +66,14 @@ def since(start: tuple[float, float]) -> tuple[float, float]:
     return time.perf_counter() - start[0], time.process_time() - start[1]
 
 
-def validated(train: pd.DataFrame, h: int):
-    """What ``AutoForecaster(h).fit(train)`` computes before it refits: the series, their
-    season, the default candidates, their validation and its (wall, CPU) seconds."""
-    auto = tsattn.AutoForecaster(h=h)
+def validated(train: pd.DataFrame, h: int, models: list[str] | None = None):
+    """What ``AutoForecaster(h, models=models).fit(train)`` computes before it refits: the
+    series, their season, the candidates (None: the default set), their validation and its
+    (wall, CPU) seconds."""
+    auto = tsattn.AutoForecaster(h=h, models=models)
     data = auto._series(train)
     season = season_of(data)
-    candidates = build_candidates(None, season, {"h": h, "freq": None, "progress": False})
+    candidates = build_candidates(models, season, {"h": h, "freq": None, "progress": False})
     windows = usable_windows(data, h, auto.n_windows)
     start = clock()
     with warnings.catch_warnings():
@@ -210,14 +211,14 @@ def run_tune(cases: list[SeriesCase], trials: int) -> None:
     print(pd.DataFrame(rows).drop(columns="options").round(3).to_string(index=False))
 
 
-def run_m4(data_dir: str) -> None:
-    """AutoForecaster's default candidates and its three methods on M4 Hourly, M4's metrics,
-    and the default method's 80% and 95% intervals."""
+def run_m4(data_dir: str, models: list[str] | None = None, out: str = "m4.csv") -> None:
+    """AutoForecaster's candidates (``models``; None: its default set) and its three methods
+    on M4 Hourly, M4's metrics, and the default method's 80% and 95% intervals."""
     import m4
 
     ids, train, test = m4.load_m4(data_dir)
     frame, scale = m4.long_frame(ids, train), m4.mase_scale(train)
-    auto, data, season, candidates, result, validation = validated(frame, m4.H)
+    auto, data, season, candidates, result, validation = validated(frame, m4.H, models)
     print(f"validation: {validation[0]:.0f} s wall, {validation[1]:.0f} s CPU", flush=True)
     forecasts, seconds = refit_all(candidates, result, frame, m4.H)
     rows = []
@@ -240,7 +241,7 @@ def run_m4(data_dir: str) -> None:
         rows.append({"model": name, **row, "wall_s": spent[0], "cpu_s": spent[1], "weights": mean})
         print(f"{name}: {rows[-1]}", flush=True)
     table = pd.DataFrame(rows).sort_values("owa")
-    table.to_csv(RESULTS / "m4.csv", index=False)
+    table.to_csv(RESULTS / out, index=False)
     print(table.drop(columns="weights").round(3).to_string(index=False))
 
 
@@ -255,11 +256,13 @@ def main() -> None:
     parser.add_argument("--tune-series", default=",".join(TUNE_SERIES))
     parser.add_argument("--trials", type=int, default=10)
     parser.add_argument("--m4", action="store_true", help="M4 Hourly instead (results/auto/m4.csv)")
+    parser.add_argument("--models", help="--m4: comma-separated candidate specs (default: the set)")
+    parser.add_argument("--out", default="m4.csv", help="--m4: CSV name under results/auto/")
     args = parser.parse_args()
     cases = _load_cases(REAL_SUITE, args.data_dir)
     RESULTS.mkdir(parents=True, exist_ok=True)
     if args.m4:
-        run_m4(args.data_dir)
+        run_m4(args.data_dir, args.models.split(",") if args.models else None, args.out)
         return
     if args.tune:
         wanted = args.tune_series.split(",")

@@ -91,7 +91,7 @@ def test_predict_and_predict_windows_agree_on_the_same_window(name):
 
 
 def test_a_joint_model_refuses_other_channel_counts():
-    model = _neural("transformer").fit_arrays(_series())
+    model = _neural("transformer", channel_independent=False).fit_arrays(_series())
     with pytest.raises(ValueError, match="3 channels"):
         model.predict_windows(np.zeros((1, INPUT, 2), dtype=np.float32))
 
