@@ -167,7 +167,8 @@ def test_mse_point_path_is_unchanged(name):
     cls = tsattn.models.MODELS.get(name.split("-")[0])
     engine = {k: v for part in option_fields(cls.config_class) for k, v in part.items()}
     user = [*cls.user_network_defaults, *USER_TRAINING, *(k for k in USER_NETWORK if k in engine)]
-    pinned = {k: engine[k] for k in user if k not in ("loss", "attention")}  # both given below
+    given = {"loss", "attention", *MODELS[name][1]}  # set below or by the model's sizes
+    pinned = {k: engine[k] for k in user if k not in given}
     options = {**pinned, **COMMON, "max_epochs": 2, "lr": 1e-3, "seed": 3}
     forecast = make(name, "mse", **options).fit(df, val_size=0).predict().iloc[:3, 2].to_numpy()
     np.testing.assert_allclose(forecast, MSE_AT_HEAD[name], rtol=1e-5, atol=1e-6)
