@@ -66,11 +66,12 @@ def test_transformer_needs_aligned_series():
     df = synthetic_long_frame()
     unaligned = df[~((df.unique_id == "s1") & (df.ds < pd.Timestamp("2024-01-02")))]
     with pytest.raises(ValueError, match="aligned"):
-        tsattn.Transformer(**TINY, d_model=8, n_heads=2).fit(unaligned)
+        tsattn.Transformer(**TINY, d_model=8, n_heads=2, channel_independent=False).fit(unaligned)
 
 
 def test_transformer_predicts_the_series_it_was_fitted_on():
-    model = tsattn.Transformer(**TINY, d_model=8, n_heads=2, n_layers=1).fit(synthetic_long_frame())
+    joint = tsattn.Transformer(**TINY, d_model=8, n_heads=2, n_layers=1, channel_independent=False)
+    model = joint.fit(synthetic_long_frame())
     other = synthetic_long_frame(n_series=3)
     with pytest.raises(ValueError, match="same order"):
         model.predict(df=other)
