@@ -13,17 +13,15 @@ import pandas as pd
 import pytest
 import torch
 
+from tests.test_step_token_models import SMALL, unaligned_frame
 from tsattn.attention import MLRScorer, SoftmaxScorer, list_attention
 from tsattn.models import (
-    PatchTST,
-    VanillaTransformer,
     VanillaTransformerConfig,
     VanillaTransformerNetwork,
     create_model,
     hourly_time_features,
     load,
 )
-from tsattn.models.recipes import DataFacts, recipe_defaults
 from tsattn.nn import make_head
 from tsattn.nn.decoder import DecoderLayer
 from tsattn.nn.embedding import DataEmbedding
@@ -219,64 +217,6 @@ def test_subtract_last_forecasts_the_seasonal_naive_plus_the_output():
     assert not VanillaTransformerConfig(**TINY).subtract_last  # the reference centres nothing
 
 
-def unaligned_frame(lengths=(90, 70), seed: int = 0, driver: bool = False) -> pd.DataFrame:
-    """Hourly series of different lengths and start dates (a daily cycle; with ``driver``,
-    y = 3 x + noise for a random future-known x)."""
-    rng = np.random.default_rng(seed)
-    parts = []
-    for i, n in enumerate(lengths):
-        t = np.arange(n)
-        ds = pd.date_range(f"2024-01-0{i + 1} 0{i}:00", periods=n, freq="h")
-        y = 10 + i + np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
-        part = pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": y})
-        if driver:
-            part["x"] = rng.normal(size=n)
-            part["y"] = 3.0 * part["x"] + 0.1 * rng.normal(size=n) + i
-        parts.append(part)
-    return pd.concat(parts, ignore_index=True)
-
-
-SMALL = dict(
-    input_size=16,
-    d_model=8,
-    n_heads=2,
-    d_ff=16,
-    n_layers=1,
-    max_steps=5,
-    progress=False,
-    device="cpu",
-    seed=0,
-)
-
-
-def test_channel_independent_fits_unaligned_series_predicts_and_saves(tmp_path):
-    df = unaligned_frame()
-    model = create_model("vanilla_transformer", h=6, **SMALL)
-    assert model.channel_independent and not model.joint_channels
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # five steps lose to the seasonal naive
-        forecast = model.fit(df).predict()
-    assert forecast.groupby("unique_id").size().to_dict() == {"s0": 6, "s1": 6}
-    last = df.groupby("unique_id")["ds"].max()
-    first = forecast.groupby("unique_id")["ds"].min()
-    assert (first - last == pd.Timedelta("1h")).all()  # each series continues its own dates
-    assert model.network_.config.n_channels == 1 and forecast["VanillaTransformer"].notna().all()
-    # predict on other series (any count) as a channel-independent model does
-    other = unaligned_frame(lengths=(40, 50, 60), seed=1)
-    assert len(model.predict(other)) == 18
-    loaded = load(model.save(tmp_path / "vt.safetensors"))
-    assert loaded.channel_independent
-    pd.testing.assert_frame_equal(loaded.predict(), forecast)
-    pd.testing.assert_frame_equal(loaded.predict(other), model.predict(other))
-
-
-def test_the_joint_model_still_refuses_unaligned_series():
-    model = create_model("vanilla_transformer", h=6, channel_independent=False, **SMALL)
-    assert model.joint_channels
-    with pytest.raises(ValueError, match="aligned"):
-        model.fit(unaligned_frame())
-
-
 def test_covariates_are_each_series_own_time_features_when_channel_independent(tmp_path):
     df = unaligned_frame(lengths=(200, 170), driver=True)
     groups = df.groupby("unique_id", sort=False)
@@ -299,27 +239,3 @@ def test_the_literature_recipe_keeps_the_papers_joint_model():
     assert (paper.decoder_layers, paper.dropout, paper.attention_dropout) == (1, 0.1, 0.1)
     config = paper.network_config(n_channels=7)
     assert config.width == 7 and config.label_len == 48
-
-
-def test_the_user_defaults_are_pinned():
-    defaults = recipe_defaults(VanillaTransformer, "user")
-    assert {k: defaults[k] for k in VanillaTransformer.user_network_defaults} == {
-        "channel_independent": True,
-        "subtract_last": True,
-        "d_model": 16,
-        "n_heads": 2,
-        "d_ff": 64,
-        "attention_dropout": 0.0,
-    }
-    assert defaults["center_season"] == "auto" and defaults["label_len"] is None
-    model = VanillaTransformer(h=48)
-    assert model.joint_channels is False
-
-
-def test_a_lookback_left_to_the_data_covers_two_seasons_not_the_week():
-    """One token per step: M4 Hourly's 414 series pick max(3 h, 2 days) = 144 steps, where
-    PatchTST's patches take two weeks (336)."""
-    facts = DataFacts(lengths=(700,) * 414, season=24, cycle=168, seasonal=True, n_series=414)
-    assert VanillaTransformer(h=48).resolved(facts).lookback == 144
-    assert PatchTST(h=48).resolved(facts).lookback == 336
-    assert VanillaTransformer(h=48, input_size=200).resolved(facts).lookback == 200

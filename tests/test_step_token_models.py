@@ -1,6 +1,8 @@
-"""The encoder-only Transformer for users' series: channel-independent (unaligned series of
-any length and date), windows centred on their last season, a CPU width and a look-back of
-two seasons; the literature recipe keeps the MLR paper's joint, paper-size model."""
+"""The one-token-per-step models (``Transformer``, ``VanillaTransformer``: the
+``StepTokenForecaster`` base) for users' series: channel-independent (unaligned series of any
+length and date), windows centred on their last season, a CPU width and a look-back of two
+seasons; the literature recipe keeps the paper's joint, paper-size models. The encoder-only
+network's own checks are here too; VanillaTransformer's are in test_vanilla_transformer.py."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tsattn.models import (
     Transformer,
     TransformerConfig,
     TransformerNetwork,
+    VanillaTransformer,
     create_model,
     load,
 )
@@ -74,15 +77,20 @@ def test_a_zeroed_output_forecasts_the_seasonal_naive_when_centred(joint):
     assert not TransformerConfig(**TINY).subtract_last  # the reference centres nothing
 
 
-def unaligned_frame(lengths=(90, 70), seed: int = 0) -> pd.DataFrame:
-    """Hourly series of different lengths and start dates, with a daily cycle."""
+def unaligned_frame(lengths=(90, 70), seed: int = 0, driver: bool = False) -> pd.DataFrame:
+    """Hourly series of different lengths and start dates (a daily cycle; with ``driver``,
+    y = 3 x + noise for a random future-known x)."""
     rng = np.random.default_rng(seed)
     parts = []
     for i, n in enumerate(lengths):
         t = np.arange(n)
         ds = pd.date_range(f"2024-01-0{i + 1} 0{i}:00", periods=n, freq="h")
         y = 10 + i + np.sin(2 * np.pi * t / 24) + 0.1 * rng.normal(size=n)
-        parts.append(pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": y}))
+        part = pd.DataFrame({"unique_id": f"s{i}", "ds": ds, "y": y})
+        if driver:
+            part["x"] = rng.normal(size=n)
+            part["y"] = 3.0 * part["x"] + 0.1 * rng.normal(size=n) + i
+        parts.append(part)
     return pd.concat(parts, ignore_index=True)
 
 
@@ -99,9 +107,13 @@ SMALL = dict(
 )
 
 
-def test_channel_independent_fits_unaligned_series_predicts_and_saves(tmp_path):
+STEP_TOKEN = ["transformer", "vanilla_transformer"]
+
+
+@pytest.mark.parametrize("name", STEP_TOKEN)
+def test_channel_independent_fits_unaligned_series_predicts_and_saves(tmp_path, name):
     df = unaligned_frame()
-    model = create_model("transformer", h=6, **SMALL)
+    model = create_model(name, h=6, **SMALL)
     assert model.channel_independent and not model.joint_channels
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # five steps lose to the seasonal naive
@@ -110,7 +122,7 @@ def test_channel_independent_fits_unaligned_series_predicts_and_saves(tmp_path):
     last = df.groupby("unique_id")["ds"].max()
     first = forecast.groupby("unique_id")["ds"].min()
     assert (first - last == pd.Timedelta("1h")).all()  # each series continues its own dates
-    assert model.network_.config.n_channels == 1 and forecast["Transformer"].notna().all()
+    assert model.network_.config.n_channels == 1 and forecast[model.name].notna().all()
     other = unaligned_frame(lengths=(40, 50, 60), seed=1)  # other series, any count
     assert len(model.predict(other)) == 18
     loaded = load(model.save(tmp_path / "t.safetensors"))
@@ -119,8 +131,9 @@ def test_channel_independent_fits_unaligned_series_predicts_and_saves(tmp_path):
     pd.testing.assert_frame_equal(loaded.predict(other), model.predict(other))
 
 
-def test_the_joint_model_still_refuses_unaligned_series():
-    model = create_model("transformer", h=6, channel_independent=False, **SMALL)
+@pytest.mark.parametrize("name", STEP_TOKEN)
+def test_the_joint_model_still_refuses_unaligned_series(name):
+    model = create_model(name, h=6, channel_independent=False, **SMALL)
     assert model.joint_channels
     with pytest.raises(ValueError, match="aligned"):
         model.fit(unaligned_frame())
@@ -135,9 +148,10 @@ def test_the_literature_recipe_keeps_the_papers_joint_model():
     assert config.width == 7 and config.center_season == 1
 
 
-def test_the_user_defaults_are_pinned():
-    defaults = recipe_defaults(Transformer, "user")
-    assert {k: defaults[k] for k in Transformer.user_network_defaults} == {
+@pytest.mark.parametrize("cls", [Transformer, VanillaTransformer])
+def test_the_user_defaults_are_pinned(cls):
+    defaults = recipe_defaults(cls, "user")
+    assert {k: defaults[k] for k in cls.user_network_defaults} == {
         "channel_independent": True,
         "subtract_last": True,
         "d_model": 16,
@@ -146,19 +160,20 @@ def test_the_user_defaults_are_pinned():
         "attention_dropout": 0.0,
     }
     assert defaults["center_season"] == "auto" and defaults["n_layers"] == 2
-    assert Transformer(h=48).joint_channels is False
+    assert cls(h=48).joint_channels is False
 
 
-def test_a_lookback_left_to_the_data_covers_two_seasons_not_the_week():
+@pytest.mark.parametrize("cls", [Transformer, VanillaTransformer])
+def test_a_lookback_left_to_the_data_covers_two_seasons_not_the_week(cls):
     """One token per step: M4 Hourly's 414 series pick max(3 h, 2 days) = 144 steps, where
     PatchTST's patches take two weeks (336)."""
     facts = DataFacts(lengths=(700,) * 414, season=24, cycle=168, seasonal=True, n_series=414)
-    assert Transformer(h=48).resolved(facts).lookback == 144
+    assert cls(h=48).resolved(facts).lookback == 144
     assert PatchTST(h=48).resolved(facts).lookback == 336
-    assert Transformer(h=48, input_size=200).resolved(facts).lookback == 200
+    assert cls(h=48, input_size=200).resolved(facts).lookback == 200
 
 
-@pytest.mark.parametrize("name", ["transformer", "vanilla_transformer"])
+@pytest.mark.parametrize("name", STEP_TOKEN)
 def test_a_file_written_before_channel_independent_loads_as_the_joint_model(tmp_path, name):
     """Files saved before ``channel_independent`` and ``subtract_last`` existed lack them;
     they rebuild the joint, uncentred model they were (not today's user default)."""
