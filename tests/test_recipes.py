@@ -3,6 +3,8 @@ constructors, fit, fit_arrays and the benchmark runner all call."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -67,7 +69,7 @@ def test_quick_caps_windows_per_epoch_even_over_keywords():
 
 
 def test_the_data_decides_look_back_holdout_and_budget():
-    facts = DataFacts(lengths=(200, 300), season=12)
+    facts = DataFacts(lengths=(200, 300), season=12, seasonal=True)
     resolved = resolve_options(DLinear, h=6, data=facts)
     assert resolved.holdout == 6 and resolved.lookback == 24  # max(3 h, 2 x 12, 16)
     windows = (200 - 6 - 24 - 6 + 1) + (300 - 6 - 24 - 6 + 1)
@@ -75,6 +77,18 @@ def test_the_data_decides_look_back_holdout_and_budget():
     fixed = resolve_options(DLinear, h=6, input_size=30, keywords={"max_steps": 50}, data=facts)
     assert fixed.lookback == 30 and fixed.options["max_steps"] == 50
     assert resolve_options(DLinear, h=6, data=DataFacts((200,), val_size=0)).holdout == 0
+
+
+def test_a_season_that_does_not_pay_stays_out_of_the_look_back():
+    """Two seasons (or two of the longest cycle) of look-back only when the seasonal naive
+    wins on the history; else max(3 h, 16)."""
+    weekly = DataFacts(lengths=(700,), season=52, seasonal=False)
+    assert resolve_options(DLinear, h=8, data=weekly).lookback == 24  # 3 h, not 104
+    seasonal = dataclasses.replace(weekly, seasonal=True)
+    assert resolve_options(DLinear, h=8, data=seasonal).lookback == 104  # 2 x 52
+    many = DataFacts(lengths=(900,) * 400, season=24, cycle=168, seasonal=False)
+    assert resolve_options(DLinear, h=48, data=many).lookback == 144  # 3 h, not 2 x 168
+    assert resolve_options(DLinear, h=2, data=DataFacts((300,), season=7)).lookback == 16
 
 
 def test_fit_arrays_keeps_the_user_step_budget(monkeypatch):

@@ -27,11 +27,13 @@ def monthly(n: int = 120, trend: float = 0.5, seed: int = 0) -> pd.DataFrame:
 
 
 def test_input_size_may_be_omitted_and_follows_the_documented_rule(caplog):
-    df = monthly()
+    df = monthly(trend=0.1)  # the seasonal naive wins on its history
     with caplog.at_level(logging.INFO, logger="tsattn.models.neural"):
         model = PatchTST(h=6, **FAST).fit(df)
     # max(3 h, 2 x season 12, 16) = 24, within what the 120 points allow
     assert model.lookback == default_input_size(6, 12, 120, 6) == 24
+    # with a steep trend the season does not pay: max(3 h, 16)
+    assert PatchTST(h=6, **FAST).fit(monthly(trend=0.5)).lookback == 18
     assert model.input_size is None and model.get_params()["input_size"] is None
     assert "input_size=24" in caplog.text and "holdout 6 steps" in caplog.text
     assert np.isfinite(model.predict()["PatchTST"]).all()

@@ -44,6 +44,7 @@ OPTIONAL_PARAMS = frozenset(
         "recipe",
         "season_length",
         "center_season",
+        "center_drift",
         *COVARIATE_ARGUMENTS,  # files written before covariates lack them
     }
 )

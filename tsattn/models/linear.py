@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from tsattn.checks import check_field_types, check_positive_int
+from tsattn.checks import check_field_types, check_nonnegative_int, check_positive_int
 from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.nn import DistributionHead, MovingAverage, finish_outputs, last_season, n_outputs
@@ -51,18 +51,21 @@ class TimeLinear(nn.Module):
 class NLinearConfig:
     """NLinear: ``input_size`` L, ``horizon`` H, ``n_channels`` C, ``individual`` weights, and
     ``center_season``: the windows are centred on the periodic continuation of their last
-    ``center_season`` values (their seasonal naive forecast), 1 being the last value."""
+    ``center_season`` values (their seasonal naive forecast), 1 being the last value, plus
+    with ``center_drift`` k > 0 the slope of their last k steps (the naive with drift)."""
 
     input_size: int
     horizon: int
     n_channels: int = 1
     individual: bool = False
     center_season: int = 1
+    center_drift: int = 0
 
     def __post_init__(self) -> None:
         check_field_types(self)
         check_sizes(self)
         check_positive_int("center_season", self.center_season)
+        check_nonnegative_int("center_drift", self.center_drift)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,7 +104,8 @@ class NLinearNetwork(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         c = self.config
-        center, ahead = last_season(x, c.center_season, c.horizon)  # (B, L, C), (B, H, C)
+        # the centre over the window and ahead of it: (B, L, C), (B, H, C)
+        center, ahead = last_season(x, c.center_season, c.horizon, c.center_drift)
         if self.output_head is not None:
             raw = _split_outputs(self.linear(x - center), c.horizon)  # (B, H, C, K)
             return finish_outputs(self.output_head, raw, 1.0, ahead)  # location + centre
@@ -126,7 +130,7 @@ class DLinearNetwork(nn.Module):
         c = self.config
         ahead = None
         if c.subtract_last:  # centred on the last value (or season): (B, L, C), (B, H, C)
-            center, ahead = last_season(x, c.center_season, c.horizon)
+            center, ahead = last_season(x, c.center_season, c.horizon, c.center_drift)
             x = x - center
         trend = self.trend(x)  # (B, L, C)
         forecast = self.trend_linear(trend) + self.seasonal_linear(x - trend)  # (B, H*K, C)

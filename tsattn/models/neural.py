@@ -27,6 +27,7 @@ from torch import nn
 
 from tsattn.checks import (
     check_choice,
+    check_nonnegative_int,
     check_positive_int,
     check_season_length,
     load_weights,
@@ -69,7 +70,12 @@ from tsattn.models.recipes import (
 )
 from tsattn.models.series_data import SeriesData
 from tsattn.models.series_scaling import SeriesScaler, aligned_matrix
-from tsattn.models.user_defaults import MIN_INPUT, holdout_errors, seasonal_naive_wins
+from tsattn.models.user_defaults import (
+    MIN_INPUT,
+    drift_wins,
+    holdout_errors,
+    seasonal_naive_wins,
+)
 from tsattn.nn.covariates import CovariateLayout, CovariateNetwork
 from tsattn.nn.ensemble import NetworkEnsemble
 from tsattn.nn.probabilistic import PROBABILISTIC_LOSSES, make_head
@@ -198,6 +204,7 @@ class NeuralForecaster(Forecaster):
         self.season_length = check_season_length(season_length)
         self._season: int | None = None  # the data's season, found at fit
         self._centring = 1  # the season the windows are centred on, decided at fit
+        self._drift = 0  # the steps whose slope the centre follows (0: none), decided at fit
         self.recipe = parse_recipe(recipe).name
         # the options live once, as attributes: assigning one (model.lr = 1e-3) takes effect
         resolved = resolve_options(type(self), h, self.input_size, recipe, kwargs, config, training)
@@ -247,7 +254,9 @@ class NeuralForecaster(Forecaster):
         of ``layout``), at the look-back in use (patches shrunk to fit a short look-back
         chosen from the data)."""
         # the centring season decided at fit (or read from a file) is the data's answer here
-        facts = DataFacts((), self._centring, lookback=self.lookback, seasonal=True)
+        facts = DataFacts(
+            (), self._centring, lookback=self.lookback, seasonal=True, drift=self._drift
+        )
         options = self.resolved(facts).network_options(self.config_class)
         if layout is not None:
             options.update(self.covariate_options(layout))
@@ -324,6 +333,7 @@ class NeuralForecaster(Forecaster):
         self._season = season
         self._lookback = plan.lookback if self.input_size is None else None
         self._centring = plan.options.get("center_season", 1)
+        self._drift = plan.options.get("center_drift", 0)
         train_parts = [v[: len(v) - val_size] for v in data.values]
         log_values = plan.options["target_transform"] == "log"
         self._scaler = SeriesScaler.fit(data.ids, train_parts, self.standardize, log_values)
@@ -357,14 +367,16 @@ class NeuralForecaster(Forecaster):
         freq = data.freqs[0]
         season = self.season_length or season_length(freq)
         history = [v[: len(v) - (val_size or self.h)] for v in data.values]
+        seasonal = seasonal_naive_wins(history, season, self.h)
         return DataFacts(
             lengths=(data.min_length,) if self.joint_channels else tuple(map(len, data.values)),
             season=season,
             cycle=self.season_length or longest_cycle(freq),
             val_size=val_size,
             positive=all(len(v) and float(np.min(v)) > 0 for v in data.values),
-            seasonal=seasonal_naive_wins(history, season, self.h),
+            seasonal=seasonal,
             n_series=len(data.values),
+            drift=0 if seasonal or not drift_wins(history, self.h) else self.h,
         )
 
     def _fit_covariates(self, data: SeriesData, val_size: int) -> None:
@@ -545,6 +557,7 @@ class NeuralForecaster(Forecaster):
             "train_result": self.train_result_.to_dict() if self.train_result_ else None,
             "lookback": self.lookback,
             "season": self._centring,
+            "drift": self._drift,
             "target_transform": "log" if self._scaler.log else "none",
         }
         if self._layout is not None:
@@ -559,6 +572,7 @@ class NeuralForecaster(Forecaster):
         if self.input_size is None:  # the look-back chosen at fit (files before it: no None)
             self._lookback = check_positive_int("lookback", state_field(meta, "lookback", int))
         self._centring, log_values = _saved_season_and_transform(meta)
+        self._drift = _saved_drift(meta)
         network = self.saved_network(n_channels, meta, tensors)
         prefix = "network."
         weights = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -606,6 +620,12 @@ def _saved_season_and_transform(meta: dict[str, Any]) -> tuple[int, bool]:
     transform = state_field(meta, "target_transform", str) if "target_transform" in meta else None
     check_choice("saved state field 'target_transform'", transform or "none", ("none", "log"))
     return check_season_length(season, "saved state field 'season'"), transform == "log"
+
+
+def _saved_drift(meta: dict[str, Any]) -> int:
+    """The drift steps a file's network was centred with (files written before it: 0)."""
+    drift = state_field(meta, "drift", int) if "drift" in meta else 0
+    return check_nonnegative_int("saved state field 'drift'", drift)
 
 
 __all__ = [

@@ -49,6 +49,7 @@ from torch import Tensor, nn
 
 from tsattn.checks import (
     check_field_types,
+    check_nonnegative_int,
     check_positive_int,
     check_probability,
     check_real,
@@ -86,6 +87,8 @@ class PatchTSTConfig(EncoderConfig):
         center_season: with ``revin_subtract_last``, centre each window on the periodic
             continuation of its last ``center_season`` values (its seasonal naive forecast)
             instead of the last value (1), so the network learns departures from it.
+        center_drift: with it k > 0, the centre also follows the window's slope over its last
+            k steps (the naive forecast with drift; see :func:`~tsattn.nn.last_season`).
     """
 
     input_size: int
@@ -100,6 +103,7 @@ class PatchTSTConfig(EncoderConfig):
     revin_subtract_last: bool = False
     revin_eps: float = 1e-5
     center_season: int = 1
+    center_drift: int = 0
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -108,6 +112,7 @@ class PatchTSTConfig(EncoderConfig):
         check_positive_int("patch_len", self.patch_len)
         check_positive_int("stride", self.stride)
         check_positive_int("center_season", self.center_season)
+        check_nonnegative_int("center_drift", self.center_drift)
         check_probability("head_dropout", self.head_dropout)
         check_real("revin_eps", self.revin_eps, "> 0", lambda v: v > 0)
         n_patches = count_patches(self.input_size, self.patch_len, self.stride, self.pad_end)
@@ -131,6 +136,7 @@ class PatchTSTNetwork(nn.Module):
                 c.revin_subtract_last,
                 c.revin_eps,
                 season=c.center_season,
+                drift=c.center_drift,
                 horizon=c.horizon,
             )
             if c.revin

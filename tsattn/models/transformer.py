@@ -23,7 +23,12 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from tsattn.checks import check_field_types, check_positive_int, check_probability
+from tsattn.checks import (
+    check_field_types,
+    check_nonnegative_int,
+    check_positive_int,
+    check_probability,
+)
 from tsattn.models.catalog import register_model
 from tsattn.models.neural import NeuralForecaster, check_sizes
 from tsattn.models.recipes import DataFacts, Resolved
@@ -87,6 +92,8 @@ class TransformerConfig(EncoderConfig):
             see :func:`~tsattn.nn.last_season`) before the network and the forecast is that
             continuation (the seasonal naive forecast) plus the network's output, as
             DLinear's ``subtract_last``. The reference has none (False).
+        center_drift: with it k > 0, the centre also follows the window's slope over its last
+            k steps (the naive forecast with drift; see :func:`~tsattn.nn.last_season`).
     """
 
     input_size: int
@@ -104,6 +111,7 @@ class TransformerConfig(EncoderConfig):
     channel_independent: bool = False
     subtract_last: bool = False
     center_season: int = 1
+    center_drift: int = 0
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -111,6 +119,7 @@ class TransformerConfig(EncoderConfig):
         check_sizes(self)
         check_probability("head_dropout", self.head_dropout)
         check_positive_int("center_season", self.center_season)
+        check_nonnegative_int("center_drift", self.center_drift)
         self.check_attention(self.input_size)
 
     @property
@@ -147,7 +156,7 @@ class TransformerNetwork(nn.Module):
         b = x.shape[0]
         ahead: Tensor | float = 0.0
         if c.subtract_last:  # centred on the last season: (B, L, C), and ahead (B, H, C)
-            center, ahead = last_season(x, c.center_season, c.horizon)
+            center, ahead = last_season(x, c.center_season, c.horizon, c.center_drift)
             x = x - center
         tokens = self.dropout(self.position(self.embedding(x)))  # (B, L, D)
         encoded = self.encoder(tokens)  # (B, L, D)

@@ -16,7 +16,8 @@ fit (:func:`~tsattn.models.recipes.resolve_options`):
   the longest cycle of the data's frequency (a week for hourly data: 336 steps) when the data
   has 20 training windows per step of that look-back (many series do; one series of 2,000 steps
   does not), at most 1,024, and at most what the shortest series leaves after the horizon and
-  the validation holdout (:func:`default_input_size`);
+  the validation holdout (:func:`default_input_size`); seasons and cycles count only when the
+  seasonal naive wins on the history (the centring rule below), else ``max(3 h, 16)``;
 * each window centred on its **seasonal naive forecast** (the periodic continuation of its last
   season) when that forecast clearly beats the last value on the series' own history
   (:func:`seasonal_naive_wins`), else on its last value: ``center_season="auto"`` with
@@ -63,6 +64,9 @@ STEPS_PER_EPOCH = 200
 #: fraction of the last value's on the series' history (M4 Hourly: 0.21; a 30-minute solar
 #: series 0.31; weekly flu counts, 0.68 and 0.85, lost with it on the real-series suite)
 SEASONAL_MARGIN = 0.6
+#: windows are centred on the naive forecast with drift when its error is at most this
+#: fraction of the last value's on the history (only when the season does not pay)
+DRIFT_MARGIN = 0.8
 
 
 def default_input_size(h: int, cycle: int, shortest: int, holdout: int) -> int:
@@ -119,23 +123,58 @@ def seasonal_naive_wins(series: list, season: int, h: int, cutoffs: int = 8) -> 
 
     if season < 2:
         return False
-    ratios = []
+
+    def seasonal_naive(v: np.ndarray, origin: int) -> np.ndarray:  # (h,)
+        return v[origin - season + np.arange(h) % season]
+
+    ratio = _ratio_to_last_value(series, h, cutoffs, season, seasonal_naive)
+    return ratio is not None and ratio < SEASONAL_MARGIN
+
+
+def drift_wins(series: list, h: int, cutoffs: int = 8) -> bool:
+    """Whether the naive forecast with drift (the last value plus the slope of the last ``h``
+    steps) clearly beats the last value over ``h`` steps on the series' own history: the
+    geometric mean over series, at up to ``cutoffs`` origins ``h`` apart at the end of each,
+    of (drift MAE / last-value MAE) is below :data:`DRIFT_MARGIN`.
+
+    >>> import numpy as np
+    >>> t = np.arange(60.0)
+    >>> drift_wins([t**2], h=6), drift_wins([np.sin(t)], h=6)
+    (True, False)
+    """
+    import numpy as np
+
+    def with_drift(v: np.ndarray, origin: int) -> np.ndarray:  # (h,)
+        slope = (v[origin - 1] - v[origin - 1 - h]) / h
+        return v[origin - 1] + slope * np.arange(1, h + 1)
+
+    ratio = _ratio_to_last_value(series, h, cutoffs, h + 1, with_drift)
+    return ratio is not None and ratio < DRIFT_MARGIN
+
+
+def _ratio_to_last_value(
+    series: list, h: int, cutoffs: int, earliest: int, forecast
+) -> float | None:
+    """The geometric mean over series of ``forecast``'s MAE over the last value's, at up to
+    ``cutoffs`` origins ``h`` apart at the end of each series and not before ``earliest``
+    (``forecast(values, origin)`` sees ``values[:origin]``); None when no series has one."""
+    import numpy as np
+
+    logs = []
     for values in series:
         v = np.asarray(values, dtype=np.float64)
-        origins = [len(v) - h * (k + 1) for k in range(cutoffs)]
-        origins = [c for c in origins if c >= season]
+        origins = [c for c in (len(v) - h * (k + 1) for k in range(cutoffs)) if c >= earliest]
         if not origins:
             continue
-        steps = np.arange(h)
         actual = np.stack([v[c : c + h] for c in origins])  # (K, h)
-        snaive = np.stack([v[c - season + steps % season] for c in origins])  # (K, h)
+        candidate = np.stack([forecast(v, c) for c in origins])  # (K, h)
         naive = np.stack([np.full(h, v[c - 1]) for c in origins])  # (K, h)
-        seasonal_error, naive_error = np.abs(actual - snaive).mean(), np.abs(actual - naive).mean()
-        if naive_error > 0 and seasonal_error > 0:
-            ratios.append(np.log(seasonal_error / naive_error))
-        elif seasonal_error == 0 and naive_error > 0:
-            ratios.append(-1.0)
-    return bool(ratios) and float(np.mean(ratios)) < math.log(SEASONAL_MARGIN)
+        error, naive_error = np.abs(actual - candidate).mean(), np.abs(actual - naive).mean()
+        if naive_error > 0 and error > 0:
+            logs.append(np.log(error / naive_error))
+        elif error == 0 and naive_error > 0:
+            logs.append(-1.0)
+    return float(np.exp(np.mean(logs))) if logs else None
 
 
 def holdout_errors(model: Any, data: Any, holdout: int, season: int) -> dict[str, float]:

@@ -42,7 +42,7 @@ import torch
 from torch import Tensor, nn
 
 from tsattn.attention import ATTENTION, AttentionSpec, saveable_attention
-from tsattn.checks import check_field_types, check_positive_int
+from tsattn.checks import check_field_types, check_nonnegative_int, check_positive_int
 from tsattn.models.catalog import register_model
 from tsattn.models.neural import check_sizes
 from tsattn.models.transformer import StepTokenForecaster, fold_channels
@@ -99,6 +99,8 @@ class VanillaTransformerConfig(EncoderConfig):
             see :func:`~tsattn.nn.last_season`) before the network and the forecast is that
             continuation (the seasonal naive forecast) plus the network's output, as
             DLinear's ``subtract_last``. The reference has none (False).
+        center_drift: with it k > 0, the centre also follows the window's slope over its last
+            k steps (the naive forecast with drift; see :func:`~tsattn.nn.last_season`).
     """
 
     input_size: int
@@ -121,6 +123,7 @@ class VanillaTransformerConfig(EncoderConfig):
     channel_independent: bool = False
     subtract_last: bool = False
     center_season: int = 1
+    center_drift: int = 0
 
     def __post_init__(self) -> None:
         check_field_types(self)
@@ -128,6 +131,7 @@ class VanillaTransformerConfig(EncoderConfig):
         check_sizes(self)
         for name in ("decoder_layers", "n_time_features", "center_season"):
             check_positive_int(name, getattr(self, name))
+        check_nonnegative_int("center_drift", self.center_drift)
         if self.label_len is None:
             object.__setattr__(self, "label_len", max(self.input_size // 2, 1))
         check_positive_int("label_len", self.label_len)
@@ -222,7 +226,7 @@ class VanillaTransformerNetwork(nn.Module):
         c = self.config
         ahead: Tensor | float = 0.0
         if c.subtract_last:  # centred on the last season: (B, L, C), and ahead (B, H, C)
-            center, ahead = last_season(x, c.center_season, c.horizon)
+            center, ahead = last_season(x, c.center_season, c.horizon, c.center_drift)
             x = x - center
         memory = self.encoder_norm(self.encoder(self.encoder_embedding(x, x_marks)))  # (B, L, D)
         tokens = self.decoder_embedding(self.decoder_input(x), y_marks)  # (B, label_len+H, D)

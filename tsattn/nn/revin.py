@@ -40,16 +40,31 @@ class RevINStats:
     scale: Tensor
 
 
-def last_season(x: Tensor, season: int, horizon: int) -> tuple[Tensor, Tensor]:
+def last_season(x: Tensor, season: int, horizon: int, drift: int = 0) -> tuple[Tensor, Tensor]:
     """The periodic continuation of the last ``season`` steps of (B, L, C) windows, backwards
     over the window and forwards over the horizon: ((B, L, C), (B, H, C)). The forward part is
-    the seasonal naive forecast; ``season=1`` gives the last value throughout."""
+    the seasonal naive forecast; ``season=1`` gives the last value throughout. With ``drift``
+    k > 0, a line through the last value with the slope of the window's last k steps is added
+    (the naive forecast with drift; k is capped at L - 1).
+
+    >>> x = torch.tensor([[1.0, 2.0, 4.0, 6.0]])[:, :, None]  # (1, 4, 1)
+    >>> back, ahead = last_season(x, 1, 3, drift=2)
+    >>> back[0, :, 0].tolist(), ahead[0, :, 0].tolist()
+    ([0.0, 2.0, 4.0, 6.0], [8.0, 10.0, 12.0])
+    """
     length = x.shape[1]
     m = max(1, min(season, length))
     pattern = x[:, length - m :, :]  # (B, m, C)
     back = torch.remainder(torch.arange(length, device=x.device) - length, m)  # (L,)
     ahead = torch.arange(horizon, device=x.device) % m  # (H,)
-    return pattern[:, back, :], pattern[:, ahead, :]  # (B, L, C), (B, H, C)
+    center, forward = pattern[:, back, :], pattern[:, ahead, :]  # (B, L, C), (B, H, C)
+    k = min(drift, length - 1)
+    if k < 1:
+        return center, forward
+    slope = (x[:, -1:, :] - x[:, -1 - k : length - k, :]) / k  # (B, 1, C)
+    before = torch.arange(1 - length, 1, device=x.device, dtype=x.dtype)  # (L,): 1-L .. 0
+    after = torch.arange(1, horizon + 1, device=x.device, dtype=x.dtype)  # (H,): 1 .. H
+    return center + slope * before[:, None], forward + slope * after[:, None]
 
 
 class RevIN(nn.Module):
@@ -62,6 +77,9 @@ class RevIN(nn.Module):
         season, horizon: with ``subtract_last`` and ``season`` > 1, centre each window on the
             periodic continuation of its last ``season`` values instead (see
             :func:`last_season`), the outputs on its ``horizon`` steps ahead.
+        drift: with ``subtract_last`` and ``drift`` k > 0, add to that centre the line
+            through the last value with the slope of the last k steps (see
+            :func:`last_season`).
         eps: added to the variance, times the window's mean square when that is below 1
             (a constant window gives scale sqrt(eps) * min(1, |level|), not 0).
     """
@@ -74,10 +92,12 @@ class RevIN(nn.Module):
         eps=1e-5,
         season: int = 1,
         horizon: int | None = None,
+        drift: int = 0,
     ):
         super().__init__()
         self.affine, self.subtract_last, self.eps = affine, subtract_last, eps
         self.season = season if subtract_last and horizon is not None else 1
+        self.drift = drift if subtract_last and horizon is not None else 0
         self.horizon = horizon
         if affine:
             self.weight = nn.Parameter(torch.ones(n_channels))
@@ -87,8 +107,8 @@ class RevIN(nn.Module):
         """(B, L, C) -> normalised (B, L, C) and the statistics to undo it."""
         # statistics in float64: the variance of float32 values above ~1e19 would overflow
         stats_x = x.detach() if x.device.type == "mps" else x.detach().double()  # (B, L, C)
-        if self.season > 1:
-            center, ahead = last_season(x.detach(), self.season, self.horizon)  # (B,L,C),(B,H,C)
+        if self.season > 1 or self.drift > 0:
+            center, ahead = last_season(x.detach(), self.season, self.horizon, self.drift)
         elif self.subtract_last:
             center = ahead = stats_x[:, -1:, :]  # (B, 1, C)
         else:
@@ -125,4 +145,5 @@ class RevIN(nn.Module):
 
     def extra_repr(self) -> str:
         season = f", season={self.season}" if self.season > 1 else ""
+        season += f", drift={self.drift}" if self.drift > 0 else ""
         return f"affine={self.affine}, subtract_last={self.subtract_last}, eps={self.eps}{season}"
