@@ -319,8 +319,8 @@ def _default_lookback(h: int, data: DataFacts, shortest: int, holdout: int) -> i
     """:func:`default_input_size` over the longest cycle when the data has the windows to learn
     so long a look-back (:data:`WINDOWS_PER_INPUT_STEP` per step of it), else over the season;
     over neither when the season does not pay on the history (``data.seasonal`` false): then
-    ``max(3 h, 16)``, since a look-back of two seasons that repeat badly hurts (weekly flu
-    counts whose season broke: PatchTST's MASE 1.58 with 104 weeks, 0.35 with 24)."""
+    ``max(3 h, 16)``, since a look-back of two seasons that do not repeat hurts (weekly flu
+    counts of the real-series suite: PatchTST's MASE 1.84 with 104 weeks, 0.41 with 24)."""
     season = data.season if data.seasonal else 1
     lookback = default_input_size(h, season, shortest, holdout)
     cycle = (data.cycle or data.season) if data.seasonal else 1
