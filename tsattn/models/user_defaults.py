@@ -24,7 +24,9 @@ fit (:func:`~tsattn.models.recipes.resolve_options`):
   PatchTST's ``revin_subtract_last=True``, DLinear's ``subtract_last=True`` and NLinear, so a
   network that outputs zeros forecasts the better of the two naive forecasts and learns
   departures from it (trends and level shifts are followed from the last value, seasons from
-  the last season);
+  the last season); where the season does not pay, on the **naive forecast with drift** (the
+  last value plus the slope of the last ``h`` steps) when that clearly beats the last value on
+  the history (:func:`drift_wins`, ``center_drift="auto"``: an accelerating yearly series);
 * for a panel of several series, what makes them comparable: ``target_transform="auto"`` is a
   log transform when every value is positive (relative errors, as sMAPE and MASE across series
   of different levels want; a seasonal amplitude that grows with the level) and
@@ -52,6 +54,7 @@ M4 Hourly (414 series, ``benchmarks/m4.py``) and the real-series suite
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 #: the value of an option that the data decides (``max_steps``, ``center_season`` ...)
@@ -153,7 +156,7 @@ def drift_wins(series: list, h: int, cutoffs: int = 8) -> bool:
 
 
 def _ratio_to_last_value(
-    series: list, h: int, cutoffs: int, earliest: int, forecast
+    series: list, h: int, cutoffs: int, earliest: int, forecast: Callable[[Any, int], Any]
 ) -> float | None:
     """The geometric mean over series of ``forecast``'s MAE over the last value's, at up to
     ``cutoffs`` origins ``h`` apart at the end of each series and not before ``earliest``
