@@ -6,6 +6,7 @@ forecasts the naive with drift; elsewhere nothing changes."""
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,12 @@ def test_an_accelerating_series_centres_every_network_on_the_drift(cls):
     config = model.network_config(1)
     assert (config.center_drift, config.center_season) == (6, 1)
     assert np.isfinite(model.predict()[cls.__name__]).all()
+
+
+def test_the_fit_log_says_what_the_data_decided(caplog):
+    with caplog.at_level(logging.INFO, logger="tsattn.models.neural"):
+        NLinear(h=6, **FAST).fit(accelerating())
+    assert "center_season=1, center_drift=6" in caplog.text
 
 
 def test_a_zeroed_network_forecasts_the_naive_with_drift():

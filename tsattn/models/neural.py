@@ -344,11 +344,14 @@ class NeuralForecaster(Forecaster):
         config = plan.training_config()
         log.info(
             "%s: input_size=%d, validation holdout %d steps per series, season %d, "
+            "center_season=%d, center_drift=%d, "
             "target_transform=%s, loss=%s, max_steps=%s, lr=%g, patience=%s",
             self.name,
             self.lookback,
             val_size,
             season,
+            self._centring,
+            self._drift,
             config.target_transform,
             config.loss,
             config.max_steps,
