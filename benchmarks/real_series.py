@@ -35,7 +35,15 @@ RESULTS = Path(__file__).resolve().parent / "results" / "real_series"
 METRICS = ["mae", "mase", "smape"]
 REFERENCE = "SeasonalNaive"
 AUTO = "AutoForecaster"
-NEURAL = ["PatchTST-softmax", "PatchTST-mlr", "PatchTST-btt", "DLinear", "NLinear", "Transformer"]
+NEURAL = [
+    "PatchTST-softmax",
+    "PatchTST-mlr",
+    "PatchTST-btt",
+    "DLinear",
+    "NLinear",
+    "Transformer",
+    "VanillaTransformer",
+]
 QUICK_SERIES = ["etth1_ot_hourly", "weather_pressure_daily", "exchange_1_monthly", "ili_quarterly"]
 
 
@@ -58,6 +66,7 @@ def models_for(h: int) -> list:
         tsattn.DLinear(h=h, **quiet),
         tsattn.NLinear(h=h, **quiet),
         tsattn.Transformer(h=h, **quiet),
+        tsattn.VanillaTransformer(h=h, **quiet),
         tsattn.AutoForecaster(h=h),
     ]
 
