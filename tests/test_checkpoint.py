@@ -172,11 +172,13 @@ def _crash_after(network: torch.nn.Module, calls: int) -> None:
     network.register_forward_pre_hook(hook)
 
 
-def test_resumed_training_equals_uninterrupted_training(tmp_path):
-    """FastDropout (RNG), one-cycle (scheduler), Adam (optimizer), shuffling (generator) and
-    early stopping (best weights) all continue exactly: the weights are identical."""
+@pytest.mark.parametrize("schedule", ["onecycle", "plateau"])
+def test_resumed_training_equals_uninterrupted_training(tmp_path, schedule):
+    """FastDropout (RNG), the schedule (one-cycle's position, plateau's counter and lr), Adam
+    (optimizer), shuffling (generator) and early stopping (best weights) all continue
+    exactly: the weights are identical."""
     train, val = _arrays()
-    options = dict(max_epochs=4, lr=1e-3, batch_size=32, lr_schedule="onecycle", patience=3)
+    options = dict(max_epochs=4, lr=1e-3, batch_size=32, lr_schedule=schedule, patience=3)
     config = TrainingConfig(**options, progress=False, checkpoint_dir=str(tmp_path), seed=1)
     straight = _network()
     expected = train_network(straight, train, val, 32, 8, config)

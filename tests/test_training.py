@@ -47,6 +47,23 @@ def test_onecycle_schedule_warms_up_then_anneals():
     assert lrs[-1] < 1e-4
 
 
+def test_plateau_schedule_halves_the_lr_after_three_epochs_without_gain():
+    optimizer = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    schedule = LRSchedule(optimizer, "plateau", lr=1e-3, total_steps=10)
+    lrs = []
+    for epoch, val_loss in enumerate([1.0, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.8]):
+        schedule.start_epoch(epoch)  # no effect: only validation moves it
+        schedule.after_validation(val_loss)
+        lrs.append(schedule.current)
+    assert lrs == pytest.approx([1e-3] * 4 + [5e-4] * 3 + [2.5e-4] * 2)
+
+
+def test_plateau_schedule_stays_constant_without_validation():
+    config = TrainingConfig(max_epochs=4, lr=1e-2, lr_schedule="plateau", **QUIET)
+    result = train_network(_network(), _sine(), None, 24, 6, config)
+    assert [e.lr for e in result.history] == pytest.approx([1e-2] * 4)
+
+
 def test_training_history_and_lr_per_epoch():
     config = TrainingConfig(max_epochs=5, lr=1e-2, batch_size=64, **QUIET)
     data = _sine()

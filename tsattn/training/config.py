@@ -40,7 +40,8 @@ class TrainingConfig:
             epoch), ``"type3_reference"`` (type3 as the PatchTST code really runs it: epoch 0
             at lr/25 and Adam's beta1 at 0.95, left there by its never-stepped OneCycleLR; the
             benchmark's ETTh/Weather presets) or ``"onecycle"`` (per batch, warm-up for
-            ``pct_start`` of the steps).
+            ``pct_start`` of the steps) or ``"plateau"`` (lr halved after 3 epochs without a
+            better validation loss; constant without validation data).
         pct_start: one-cycle warm-up fraction.
         patience: stop after this many epochs without a better validation loss (None: run
             all epochs). With validation data the best weights are always restored.

@@ -328,6 +328,8 @@ def _run_epoch(run: TrainRun, train: WindowSet, val: WindowSet | None) -> EpochS
     seconds = time.perf_counter() - start
     stats = EpochStats(run.epoch, train_loss, val_loss, run.schedule.current, seconds, run.steps)
     run.result.history.append(stats)
+    if val_loss is not None:
+        run.schedule.after_validation(val_loss)
     patience_out = val_loss is not None and run.best.update(run.network, run.epoch, val_loss)
     max_steps = run.config.max_steps
     run.stopped = patience_out or (max_steps is not None and run.steps >= max_steps)

@@ -14,6 +14,10 @@
   clean schedule.
 * ``"onecycle"``: ``torch.optim.lr_scheduler.OneCycleLR`` stepped per batch (the reference's
   ``lradj="TST"``), warming up for ``pct_start`` of the steps.
+* ``"plateau"``: the configured lr, halved whenever :data:`PLATEAU_EPOCHS` epochs in a row
+  bring no better validation loss (``torch.optim.lr_scheduler.ReduceLROnPlateau``); without
+  validation data it stays constant. With early stopping it lets a run settle at a lower lr
+  before its patience runs out.
 
 >>> [round(type3_lr(1.0, e), 4) for e in range(6)]
 [1.0, 1.0, 1.0, 1.0, 0.9, 0.81]
@@ -25,7 +29,10 @@ from __future__ import annotations
 
 import torch
 
-SCHEDULES = ("constant", "type3", "type3_reference", "onecycle")
+SCHEDULES = ("constant", "type3", "type3_reference", "onecycle", "plateau")
+#: "plateau": epochs without a better validation loss before the lr is halved
+PLATEAU_EPOCHS = 3
+PLATEAU_FACTOR = 0.5
 
 #: torch's ``OneCycleLR`` defaults that the reference's unstepped scheduler leaves in place
 ONECYCLE_DIV_FACTOR = 25.0
@@ -44,7 +51,8 @@ def type3_reference_lr(lr: float, epoch: int) -> float:
 
 
 class LRSchedule:
-    """Sets the optimiser's learning rate at each epoch start and after each batch."""
+    """Sets the optimiser's learning rate at each epoch start, after each batch and after
+    each validation."""
 
     def __init__(
         self,
@@ -58,6 +66,11 @@ class LRSchedule:
             raise ValueError(f"unknown lr_schedule {kind!r}; valid: {', '.join(SCHEDULES)}")
         self.optimizer, self.kind, self.lr = optimizer, kind, lr
         self._onecycle = None
+        self._plateau = None
+        if kind == "plateau":  # torch counts "patience" bad epochs, then cuts on the next
+            self._plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                optimizer, factor=PLATEAU_FACTOR, patience=PLATEAU_EPOCHS - 1, threshold=0.0
+            )
         if kind == "onecycle":
             self._onecycle = torch.optim.lr_scheduler.OneCycleLR(
                 optimizer, max_lr=lr, total_steps=max(total_steps, 1), pct_start=pct_start
@@ -76,14 +89,24 @@ class LRSchedule:
         if self._onecycle is not None and self._onecycle.last_epoch < self._onecycle.total_steps:
             self._onecycle.step()
 
+    def after_validation(self, val_loss: float) -> None:
+        """``"plateau"``: count the epoch's validation loss (the lr may be halved)."""
+        if self._plateau is not None:
+            self._plateau.step(val_loss)
+
     def state_dict(self) -> dict:
-        """What a checkpoint needs: the one-cycle scheduler's position (the other schedules
-        are set from the epoch alone)."""
-        return {"onecycle": self._onecycle.state_dict() if self._onecycle is not None else None}
+        """What a checkpoint needs: the one-cycle scheduler's position and the plateau
+        counter with the lr it reached (the other schedules are set from the epoch alone)."""
+        state = {"onecycle": self._onecycle.state_dict() if self._onecycle is not None else None}
+        if self._plateau is not None:  # only then: other schedules' checkpoints keep their shape
+            state["plateau"] = self._plateau.state_dict()
+        return state
 
     def load_state_dict(self, state: dict) -> None:
         if self._onecycle is not None and state.get("onecycle") is not None:
             self._onecycle.load_state_dict(state["onecycle"])
+        if self._plateau is not None and state.get("plateau") is not None:
+            self._plateau.load_state_dict(state["plateau"])
 
     @property
     def current(self) -> float:
