@@ -447,9 +447,12 @@ def smoothness_lines(per_series: pd.DataFrame, data_dir: str | None) -> list[str
     return lines
 
 
-def write_report(out: str, study: str | None, notes: Path | None) -> None:
+def write_report(
+    out: str, study: str | None, notes: Path | None, data_dir: str | None = None
+) -> None:
     """The "M4 Hourly" section of BENCHMARKS.md from ``results/m4/<out>`` (and the study
-    CSV, when given), with the published rows beside them."""
+    CSV, when given), with the published rows beside them; ``data_dir``: where the M4
+    files are (the quartiles of the per-series table read the train parts)."""
     from _report import write_section
 
     rows = pd.read_csv(RESULTS / out)
@@ -484,7 +487,7 @@ def write_report(out: str, study: str | None, notes: Path | None) -> None:
             *table_lines(pd.read_csv(external)),
         ]
     per_series = pd.read_csv(RESULTS / f"per_series_{out}")
-    body += ["", *smoothness_lines(per_series, None)]
+    body += ["", *smoothness_lines(per_series, data_dir)]
     if study:
         body += ["", f"Study runs (`results/m4/{study}`), one factor changed at a time:", ""]
         body += table_lines(pd.read_csv(RESULTS / study), "spec")
@@ -512,7 +515,7 @@ def main() -> None:
     parser.add_argument("--notes-file", type=Path, default=None)
     args = parser.parse_args()
     if args.report_only:
-        write_report(args.out, args.study, args.notes_file)
+        write_report(args.out, args.study, args.notes_file, args.data_dir)
         return
     from tsattn.models.factory import parse_model_list
 
@@ -520,7 +523,7 @@ def main() -> None:
     rows, _ = run(args)
     print(rows.round(3).to_string(index=False))
     if args.report:
-        write_report(args.out, args.study, args.notes_file)
+        write_report(args.out, args.study, args.notes_file, args.data_dir)
 
 
 if __name__ == "__main__":
