@@ -18,6 +18,7 @@ names.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any, ClassVar
 
@@ -214,6 +215,7 @@ class NeuralForecaster(Forecaster):
         self.network_config(n_channels=1)  # validates the network options now
         self.network_: nn.Module | None = None
         self.train_result_: TrainResult | None = None
+        self.refit_result_: TrainResult | None = None  # refit_full's second training
         self._scaler: SeriesScaler | None = None
         self._channel_ids: list[str] | None = None
         self._layout: CovariateLayout | None = None  # the covariates fitted with, if any
@@ -362,6 +364,23 @@ class NeuralForecaster(Forecaster):
         self.network_ = network
         self._channel_ids = list(data.ids) if self.joint_channels else None
         self.holdout_errors_ = holdout_errors(self, data, val_size, season) if val_size else None
+        self.refit_result_ = None
+        if config.refit_full and val is not None:
+            self._refit_full(data, series, config)
+
+    def _refit_full(
+        self, data: SeriesData, series: list[np.ndarray], config: TrainingConfig
+    ) -> None:
+        """``refit_full``: a fresh network trained on every window, the holdout's included,
+        for the optimiser steps the kept epoch had reached; it replaces the first network
+        (whose holdout errors are kept: the new one has seen the holdout)."""
+        steps = self.train_result_.history[self.train_result_.best_epoch].steps
+        train, _ = self._windows(data, series, 0)
+        network = self.build_network(train.n_channels, self._layout)
+        full = dataclasses.replace(config, max_steps=steps, patience=None, checkpoint_dir=None)
+        log.info("%s: refit on every window for %d steps", self.name, steps)
+        self.refit_result_ = fit_network(network, train, None, full, label=f"{self.name} refit")
+        self.network_ = network
 
     def _data_facts(self, data: SeriesData, val_size: int | None) -> DataFacts:
         """What the data decides, for :func:`~tsattn.models.recipes.resolve_options`: the season
@@ -524,7 +543,8 @@ class NeuralForecaster(Forecaster):
 
     def training_summary(self) -> dict[str, Any]:
         """Epochs run, best epoch (1-based: the epoch whose weights were kept) and validation
-        loss, parameter count and device of the last fit (empty before any)."""
+        loss, parameter count and device of the last fit (empty before any); with
+        ``refit_full``, the steps of the refit on every window."""
         result, network = self.train_result_, self.network_
         if result is None or network is None:
             return {}
@@ -535,6 +555,7 @@ class NeuralForecaster(Forecaster):
             "best_val_loss": min(val_losses, default=None),
             "parameters": sum(p.numel() for p in network.parameters()),
             "device": str(next(network.parameters()).device),
+            **({"refit_steps": self.refit_result_.history[-1].steps} if self.refit_result_ else {}),
         }
 
     def _check_channels(self, data: SeriesData) -> None:

@@ -66,6 +66,12 @@ class TrainingConfig:
         ensemble_size: train this many networks side by side (independently initialised,
             on the same batches, each with its own loss) and forecast with their mean (see
             :mod:`tsattn.nn.ensemble`); 1: one network. Training time grows with it.
+        refit_full: after early stopping on the validation holdout, train a fresh network
+            on every window, the holdout's included (the latest data), for as many steps as
+            the kept epoch had taken, and forecast with it (AutoGluon's ``refit_full``).
+            Training takes up to twice as long; the holdout's errors (and the intervals built
+            on them) stay those of the first network, which had not seen it. Applies to a
+            forecaster's ``fit`` with a holdout; the window-level entries ignore it.
         seed: seeds weight initialisation, shuffling and dropout.
         device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
         bf16: bfloat16 autocast (for GPUs).
@@ -97,6 +103,7 @@ class TrainingConfig:
     windows_per_epoch: int | None = None
     target_transform: str = "none"
     ensemble_size: int = 1
+    refit_full: bool = False
     seed: int = 0
     device: str = "auto"
     bf16: bool = False
@@ -112,7 +119,7 @@ class TrainingConfig:
         self._set("quantiles", check_quantiles(self.quantiles))
         self._check_integers()
         self._check_reals()
-        for name in ("bf16", "compile", "progress"):
+        for name in ("bf16", "compile", "progress", "refit_full"):
             self._set(name, _check_bool(name, getattr(self, name)))
         if not isinstance(self.device, str | torch.device):
             raise ValueError(
