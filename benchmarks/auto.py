@@ -108,13 +108,13 @@ def refit_all(candidates, result, train: pd.DataFrame, h: int) -> tuple[dict, di
 def combined(method: str, result, forecasts: dict, n_series: int):
     """(point (n_series, h), weights (n_series, M), scaled validation errors (n, h)) of one
     method, as AutoForecaster computes them."""
+    h = len(next(iter(forecasts.values()))[0])
     _, weights = combine(
-        method, result.matrix, result.actual, result.scale, result.series, n_series
+        method, result.matrix, result.actual, result.scale, result.series, n_series, h
     )
     stacked = np.stack([forecasts[n] for n in result.names])  # (M, S, h)
     point = np.einsum("msh,sm->sh", stacked, weights)
     errors = np.abs(result.actual - np.sum(result.matrix * weights[result.series], axis=1))
-    h = point.shape[1]
     return point, weights, (errors / result.scale).reshape(-1, h)
 
 

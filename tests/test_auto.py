@@ -16,7 +16,7 @@ from safetensors.torch import save_file
 import tsattn
 from tsattn import cli
 from tsattn.auto import AutoForecaster, AutoWarning
-from tsattn.auto.combine import greedy_ensemble
+from tsattn.auto.combine import WINDOWS_PER_CANDIDATE, better_half, greedy_ensemble
 from tsattn.models.baselines import Naive, SeasonalNaive
 from tsattn.models.persistence import tensor_digest
 
@@ -108,7 +108,7 @@ def test_greedy_weights_sum_to_one_and_the_loss_falls_at_every_step():
     assert fit.path[0] == pytest.approx(single) and fit.path[-1] < single
 
 
-@pytest.mark.parametrize("method", ["ensemble", "select", "per_series"])
+@pytest.mark.parametrize("method", ["auto", "ensemble", "select", "per_series", "top"])
 def test_every_method_gives_weights_that_sum_to_one(method):
     df = hourly({"season": seasonal(), "walk": walk()})
     auto = AutoForecaster(h=6, models=[*CHEAP, "nlinear:input_size=24:max_steps=5"], method=method)
@@ -118,7 +118,39 @@ def test_every_method_gives_weights_that_sum_to_one(method):
     board = auto.leaderboard()
     assert board["weight"].iloc[:-1].sum() == pytest.approx(1.0)
     combined = board["mase"].iloc[-1]
-    assert combined <= board["mase"].iloc[:-1].min() + 1e-12  # in-sample: never worse
+    if method in ("ensemble", "select", "per_series"):  # fitted weights, in-sample
+        assert combined <= board["mase"].iloc[:-1].min() + 1e-12  # never worse
+    else:  # 2 series x 3 windows: too few to fit weights, the better half's mean
+        ranked = board.iloc[:-1].sort_values("mase", kind="stable")
+        assert ranked["weight"].tolist() == pytest.approx([0.5, 0.5, 0.0])
+
+
+def test_the_better_half_takes_equal_weights_on_the_lowest_validation_errors():
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=60)
+    noise = rng.normal(size=(60, 5)) * [3.0, 0.5, 2.0, 0.7, 1.0]
+    fit = better_half(actual[:, None] + noise, actual, np.ones(60))
+    assert fit.weights.tolist() == pytest.approx([0, 1 / 3, 0, 1 / 3, 1 / 3])
+    assert better_half(actual[:, None] + noise[:, :2], actual, np.ones(60)).weights[1] == 1.0
+
+
+def test_auto_fits_greedy_weights_only_with_ten_validation_windows_per_candidate():
+    """Two candidates need 20 windows: 7 series x 3 windows (21) get the greedy ensemble,
+    6 series (18) the better half (here the single best)."""
+    a_walk = [walk(seed=s) + 0.8 * seasonal(seed=s) for s in range(7)]  # both forecasts help
+    many = AutoForecaster(h=6, models=CHEAP, method="auto").fit(
+        hourly({f"s{k}": y for k, y in enumerate(a_walk)})
+    )
+    few = AutoForecaster(h=6, models=CHEAP, method="auto").fit(
+        hourly({f"s{k}": y for k, y in enumerate(a_walk[:6])})
+    )
+    greedy = AutoForecaster(h=6, models=CHEAP, method="ensemble").fit(
+        hourly({f"s{k}": y for k, y in enumerate(a_walk)})
+    )
+    assert WINDOWS_PER_CANDIDATE == 10
+    np.testing.assert_allclose(many._global, greedy._global)
+    assert 0 < many._global.min()  # a real mix of the two
+    assert sorted(few.leaderboard()["weight"].iloc[:2]) == [0.0, 1.0]
 
 
 # ---------------------------------------------------------------------- failures, budget

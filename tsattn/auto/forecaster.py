@@ -72,10 +72,14 @@ class AutoForecaster(Forecaster):
             ``"patchtst:mlr"``), Forecaster instances, or None for the default set of the
             data's frequency: naive, seasonal naive, Theta, ETS, DLinear, AutoARIMA (seasons
             of at most 12 steps) and PatchTST, with their defaults for users' series.
-        method: ``"ensemble"`` (default: one greedy ensemble for all series, Caruana-style
-            forward selection with replacement, as AutoGluon; the best mean MASE on the
-            real-series suite, BENCHMARKS.md), ``"select"`` (the best candidate of each
-            series) or ``"per_series"`` (a greedy ensemble per series).
+        method: ``"auto"`` (default): the greedy ensemble where there are at least 10
+            validation windows (series x windows) per candidate, else the equal mean of the
+            better half of the candidates by validation MASE (weights fitted on a few
+            windows overfit them; see :mod:`tsattn.auto.combine` and BENCHMARKS.md);
+            ``"ensemble"`` (one greedy ensemble for all series, Caruana-style forward
+            selection with replacement, as AutoGluon), ``"top"`` (the better half's mean),
+            ``"select"`` (the best candidate of each series) or ``"per_series"`` (a greedy
+            ensemble per series).
         n_windows: validation windows of ``h`` steps at the end of each series.
         time_limit: seconds; once half of it is spent validating, the remaining candidates
             are skipped (the rest is left for refitting the members), and a member whose
@@ -105,7 +109,7 @@ class AutoForecaster(Forecaster):
         self,
         h: int = 1,
         models: list | None = None,
-        method: str = "ensemble",
+        method: str = "auto",
         n_windows: int = 3,
         time_limit: float | None = None,
         on_error: str = "warn",
@@ -199,7 +203,13 @@ class AutoForecaster(Forecaster):
 
     def _combine(self, result: Validation, n_series: int):
         overall, weights = combine(
-            self.method, result.matrix, result.actual, result.scale, result.series, n_series
+            self.method,
+            result.matrix,
+            result.actual,
+            result.scale,
+            result.series,
+            n_series,
+            self.h,
         )
         return weights, overall
 
