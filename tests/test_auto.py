@@ -149,6 +149,18 @@ def test_auto_fits_greedy_weights_only_with_ten_validation_windows_per_candidate
     )
     assert WINDOWS_PER_CANDIDATE == 10
     np.testing.assert_allclose(many._global, greedy._global)
+    assert many.leaderboard()["status"].iloc[-1] == (
+        "combination: greedy ensemble (method='auto': 21 validation windows for 2 "
+        "candidates, 10.5 per candidate, at least 10)"
+    )
+    assert (
+        few.leaderboard()["status"]
+        .iloc[-1]
+        .startswith(
+            "combination: equal mean of the better half (method='auto': 18 validation windows"
+        )
+    )
+    assert greedy.leaderboard()["status"].iloc[-1] == "combination: greedy ensemble"
     assert 0 < many._global.min()  # a real mix of the two
     assert sorted(few.leaderboard()["weight"].iloc[:2]) == [0.0, 1.0]
 

@@ -112,6 +112,25 @@ def resolve_method(method: str, n_windows: int, n_models: int) -> str:
     return "ensemble" if n_windows >= WINDOWS_PER_CANDIDATE * n_models else "top"
 
 
+def describe_method(method: str, n_windows: int, n_models: int) -> str:
+    """What ``method`` combined, for the leaderboard: ``"auto"`` says which rule it took."""
+    rule = resolve_method(method, n_windows, n_models)
+    names = {
+        "ensemble": "greedy ensemble",
+        "top": "equal mean of the better half",
+        "select": "best candidate per series",
+        "per_series": "greedy ensemble per series",
+    }
+    if method != "auto":
+        return f"combination: {names[rule]}"
+    per = n_windows / n_models
+    return (
+        f"combination: {names[rule]} (method='auto': {n_windows} validation windows for "
+        f"{n_models} candidates, {per:.3g} per candidate, "
+        f"{'at least' if rule == 'ensemble' else 'fewer than'} {WINDOWS_PER_CANDIDATE})"
+    )
+
+
 def combine(
     method: str,
     forecasts: np.ndarray,

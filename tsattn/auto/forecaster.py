@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from tsattn.auto.candidates import build_candidates, check_models, describe
-from tsattn.auto.combine import METHODS, combine, loss
+from tsattn.auto.combine import METHODS, combine, describe_method, loss
 from tsattn.auto.covariates import (
     FrameCovariates,
     check_candidates,
@@ -145,7 +145,8 @@ class AutoForecaster(Forecaster):
         """One row per candidate (validation MASE: the loss the combination minimises; mean
         weight over the series; seconds spent validating and refitting; status: ok, failed,
         skipped by the time limit...), then the combination's own row (its validation MASE,
-        in-sample for the weights)."""
+        in-sample for the weights; its status names the rule, and for ``method="auto"`` why
+        that one)."""
         if not self._board:
             raise ValueError(f"{self.name} is not fitted: call fit(df) first")
         return pd.DataFrame(self._board, columns=list(LEADERBOARD_COLUMNS))
@@ -251,7 +252,9 @@ class AutoForecaster(Forecaster):
         self._series_ids = list(data.ids)
         combined = np.sum(result.matrix * weights[result.series], axis=1)  # (N,)
         self._scores = (np.abs(result.actual - combined) / result.scale).reshape(-1, self.h)
-        self._board = _board(result, weights, _loss(combined, result), self.name)
+        n_windows, n_models = len(result.actual) // self.h, len(result.names)
+        status = describe_method(self.method, n_windows, n_models)
+        self._board = _board(result, weights, _loss(combined, result), self.name, status)
 
     def _member_weights(self, ids: list[str]) -> np.ndarray:
         """(n_series, n_members): each series' weights; the global ones for a new series."""
@@ -323,8 +326,10 @@ def _drop_candidate(result: Validation, name: str) -> None:
     del result.names[j], result.forecasts[j]
 
 
-def _board(result: Validation, weights: np.ndarray, combined: float, name: str) -> list[list]:
-    """Leaderboard rows: every candidate, then the combination."""
+def _board(
+    result: Validation, weights: np.ndarray, combined: float, name: str, status: str
+) -> list[list]:
+    """Leaderboard rows: every candidate, then the combination (``status``: its rule)."""
     mean_weight = dict(zip(result.names, weights.mean(axis=0)))
     own = dict(zip(result.names, result.matrix.T))
     scale_free = {n: _loss(own[n], result) for n in result.names}
@@ -342,7 +347,7 @@ def _board(result: Validation, weights: np.ndarray, combined: float, name: str) 
             ]
         )
     total = sum(r[3] + r[4] for r in rows)
-    rows.append([name, combined, 1.0, total, 0.0, "combination"])
+    rows.append([name, combined, 1.0, total, 0.0, status])
     return rows
 
 
