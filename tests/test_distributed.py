@@ -72,6 +72,7 @@ def _worker(out_dir: str) -> None:
         "world_size": dist.get_world_size(),
     }
     torch.save(summary, Path(out_dir) / f"rank{dist.get_rank()}.pt")
+    dist.barrier()  # both ranks done before teardown (an abort once seen on a loaded machine)
     cleanup()
 
 
