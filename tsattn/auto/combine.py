@@ -47,6 +47,13 @@ METHODS = ("auto", "select", "ensemble", "per_series", "top")
 #: weights need; with fewer, the better half's equal mean (the rule of thumb of ten
 #: observations per fitted weight)
 WINDOWS_PER_CANDIDATE = 10
+#: how the leaderboard names each rule
+RULE_NAMES = {
+    "ensemble": "greedy ensemble",
+    "top": "equal mean of the better half",
+    "select": "best candidate per series",
+    "per_series": "greedy ensemble per series",
+}
 #: additions to the greedy ensemble's bag at most (AutoGluon's default ensemble_size is 100;
 #: with a handful of candidates the loss stops falling long before)
 ROUNDS = 100
@@ -115,17 +122,11 @@ def resolve_method(method: str, n_windows: int, n_models: int) -> str:
 def describe_method(method: str, n_windows: int, n_models: int) -> str:
     """What ``method`` combined, for the leaderboard: ``"auto"`` says which rule it took."""
     rule = resolve_method(method, n_windows, n_models)
-    names = {
-        "ensemble": "greedy ensemble",
-        "top": "equal mean of the better half",
-        "select": "best candidate per series",
-        "per_series": "greedy ensemble per series",
-    }
     if method != "auto":
-        return f"combination: {names[rule]}"
+        return f"combination: {RULE_NAMES[rule]}"
     per = n_windows / n_models
     return (
-        f"combination: {names[rule]} (method='auto': {n_windows} validation windows for "
+        f"combination: {RULE_NAMES[rule]} (method='auto': {n_windows} validation windows for "
         f"{n_models} candidates, {per:.3g} per candidate, "
         f"{'at least' if rule == 'ensemble' else 'fewer than'} {WINDOWS_PER_CANDIDATE})"
     )
