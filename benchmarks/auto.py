@@ -108,7 +108,7 @@ def refit_all(candidates, result, train: pd.DataFrame, h: int) -> tuple[dict, di
 def combined(method: str, result, forecasts: dict, n_series: int):
     """(point (n_series, h), weights (n_series, M), scaled validation errors (n, h)) of one
     method, as AutoForecaster computes them."""
-    h = len(next(iter(forecasts.values()))[0])
+    h = next(iter(forecasts.values())).shape[-1]  # forecasts: (n_series, h) each
     _, weights = combine(
         method, result.matrix, result.actual, result.scale, result.series, n_series, h
     )
